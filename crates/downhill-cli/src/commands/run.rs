@@ -1,0 +1,129 @@
+//! `downhill run`: optimizer paths on a surface as CSV, JSON or a table.
+
+use crate::output::{number, write_table, Format};
+use crate::CliError;
+use clap::Args;
+use downhill::lab::{self, Trajectory};
+use downhill::optim;
+use downhill::surface::{Landscape, Surface};
+use std::io::Write;
+
+/// The learning notes' seven optimizers, used when no `--optimizer` is given.
+pub const SEED_OPTIMIZERS: [&str; 7] = [
+    "gd:lr=0.01",
+    "momentum:lr=0.01",
+    "nag:lr=0.01",
+    "adagrad:lr=0.01",
+    "rmsprop:lr=0.01",
+    "adadelta",
+    "adam:lr=0.01",
+];
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Surface name (see `downhill list surfaces`).
+    #[arg(long, default_value = "quartic")]
+    surface: String,
+    /// Start point X,Y (default: the surface's own start).
+    #[arg(long, allow_hyphen_values = true)]
+    start: Option<String>,
+    /// Optimizer spec NAME[:key=value,…]; repeat for several (default: the notes' seven).
+    #[arg(long = "optimizer", short = 'o')]
+    optimizers: Vec<String>,
+    /// Number of updates; rows are written for steps 0..=N.
+    #[arg(long, default_value_t = 100)]
+    steps: usize,
+    /// Output format (default: a table).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+/// The largest `--steps` accepted (a run keeps every point in memory).
+pub const MAX_STEPS: usize = 10_000_000;
+
+/// Parses `X,Y` into two finite numbers.
+pub fn parse_point(text: &str) -> Result<[f64; 2], CliError> {
+    let bad = || CliError(format!("--start must be two finite numbers X,Y, got '{text}'"));
+    let (x, y) = text.split_once(',').ok_or_else(bad)?;
+    let x: f64 = x.trim().parse().map_err(|_| bad())?;
+    let y: f64 = y.trim().parse().map_err(|_| bad())?;
+    if !(x.is_finite() && y.is_finite()) {
+        return Err(bad());
+    }
+    Ok([x, y])
+}
+
+pub fn run(args: RunArgs) -> Result<(), CliError> {
+    let surface = Surface::from_name(&args.surface).ok_or_else(|| {
+        CliError(format!("unknown surface '{}'; valid: {}", args.surface, Surface::names()))
+    })?;
+    let start = match &args.start {
+        Some(text) => parse_point(text)?,
+        None => surface.info().start,
+    };
+    if args.steps > MAX_STEPS {
+        return Err(CliError(format!("--steps must be at most {MAX_STEPS}, got {}", args.steps)));
+    }
+    let specs: Vec<String> = if args.optimizers.is_empty() {
+        SEED_OPTIMIZERS.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.optimizers.clone()
+    };
+    let rules = specs.iter().map(|s| optim::build(s)).collect::<Result<Vec<_>, _>>()?;
+    let mut runs = Vec::with_capacity(rules.len());
+    for (spec, rule) in specs.iter().zip(rules) {
+        let path = lab::trajectory::<f64, _>(&surface as &dyn Landscape, start, rule, args.steps, |_, _| Ok(()))?;
+        if let Some(d) = &path.diverged {
+            eprintln!(
+                "warning: {spec} diverged at step {} ({}); its output stops at step {}",
+                d.step,
+                d.reason,
+                d.step.saturating_sub(1)
+            );
+        }
+        runs.push((spec.as_str(), path));
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match args.format {
+        Format::Csv => write_csv(&mut out, &runs)?,
+        Format::Json => {
+            let doc = serde_json::json!({
+                "surface": surface.info().name,
+                "start": start,
+                "steps": args.steps,
+                "runs": runs.iter().map(|(spec, path)| serde_json::json!({
+                    "optimizer": spec,
+                    "points": path.points.iter().map(|p| [p.x, p.y, p.loss]).collect::<Vec<_>>(),
+                    "diverged": path.diverged,
+                })).collect::<Vec<_>>(),
+            });
+            writeln!(out, "{doc}")?;
+        }
+        Format::Table => {
+            let rows: Vec<Vec<String>> = runs
+                .iter()
+                .flat_map(|(spec, path)| {
+                    path.points.iter().map(move |p| {
+                        vec![spec.to_string(), p.step.to_string(), number(p.x), number(p.y), number(p.loss)]
+                    })
+                })
+                .collect();
+            write_table(&mut out, &["optimizer", "step", "x", "y", "loss"], &rows)?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn write_csv(out: &mut impl Write, runs: &[(&str, Trajectory)]) -> Result<(), CliError> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(["optimizer", "step", "x", "y", "loss"])?;
+    for (spec, path) in runs {
+        for p in &path.points {
+            writer.write_record([spec.to_string(), p.step.to_string(), number(p.x), number(p.y), number(p.loss)])?;
+        }
+    }
+    writer.flush()?;
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! The driver that walks an optimizer over a 2-D landscape and records the path.
+//!
+//! The loop owns stepping; what to do before each step (a schedule setting the
+//! learning rate, say) is passed in, so the update math never sees the driver.
+
+use crate::optim::{AnyRule, Optimizer, StepError};
+use crate::scalar::Scalar;
+use crate::spec::ConfigError;
+use crate::surface::Landscape;
+use serde::Serialize;
+
+/// One recorded iterate: step 0 is the start.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Point {
+    pub step: usize,
+    pub x: f64,
+    pub y: f64,
+    pub loss: f64,
+}
+
+/// Why and where a run stopped early.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Divergence {
+    /// The step that would have produced a non-finite value; the path ends one before it.
+    pub step: usize,
+    pub reason: String,
+}
+
+/// The path of one optimizer: finite points only.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Trajectory {
+    pub points: Vec<Point>,
+    pub diverged: Option<Divergence>,
+}
+
+/// Runs `steps` updates of `rule` from `start`, computing in `T`.
+///
+/// `before_step(k, optimizer)` runs before the k-th update (k = 0, 1, …), e.g.
+/// to set the learning rate. A step whose gradient, point or loss is not finite
+/// ends the run with a [`Divergence`]; the points kept are all finite.
+pub fn trajectory<T, F>(
+    landscape: &dyn Landscape,
+    start: [f64; 2],
+    rule: AnyRule,
+    steps: usize,
+    mut before_step: F,
+) -> Result<Trajectory, ConfigError>
+where
+    T: Scalar,
+    F: FnMut(usize, &mut Optimizer<T>) -> Result<(), ConfigError>,
+{
+    let mut optimizer = Optimizer::<T>::new(rule, 2)?;
+    let mut params = [T::of(start[0]), T::of(start[1])];
+    let mut grads = [T::zero(); 2];
+    let mut points = Vec::with_capacity(steps + 1);
+    let first = Point { step: 0, x: start[0], y: start[1], loss: landscape.value(start[0], start[1]) };
+    if !(first.x.is_finite() && first.y.is_finite() && first.loss.is_finite()) {
+        let reason = format!("the start ({}, {}) has loss {}", first.x, first.y, first.loss);
+        return Ok(Trajectory { points: Vec::new(), diverged: Some(Divergence { step: 0, reason }) });
+    }
+    points.push(first);
+    for k in 1..=steps {
+        before_step(k - 1, &mut optimizer)?;
+        let result = optimizer.step_with(&mut params, &mut grads, |p, g| {
+            let (x, y) = (p[0].widen(), p[1].widen());
+            let [gx, gy] = landscape.gradient(x, y);
+            g[0] = T::of(gx);
+            g[1] = T::of(gy);
+            T::of(landscape.value(x, y))
+        });
+        let reason = match result {
+            Err(StepError::NonFiniteGradient { value, .. }) => Some(format!("the gradient is {value}")),
+            Err(other) => unreachable!("a 2-element optimizer refused a 2-element step: {other}"),
+            Ok(_) => {
+                let (x, y) = (params[0].widen(), params[1].widen());
+                let loss = landscape.value(x, y);
+                if x.is_finite() && y.is_finite() && loss.is_finite() {
+                    points.push(Point { step: k, x, y, loss });
+                    None
+                } else {
+                    Some(format!("the point ({x}, {y}) has loss {loss}"))
+                }
+            }
+        };
+        if let Some(reason) = reason {
+            return Ok(Trajectory { points, diverged: Some(Divergence { step: k, reason }) });
+        }
+    }
+    Ok(Trajectory { points, diverged: None })
+}

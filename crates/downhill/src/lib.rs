@@ -1,0 +1,25 @@
+//! # downhill
+//!
+//! Gradient-descent optimizers numerically identical to PyTorch's `torch.optim`
+//! (same defaults, formulas and operation order), the learning notes' classic
+//! methods (`gd`, `momentum`, look-ahead `nag`), 2-D test surfaces with exact
+//! gradients, and a driver that records optimizer paths on them.
+//!
+//! ```
+//! use downhill::{lab, optim, surface::Surface};
+//! let rule = optim::build("adam:lr=0.1").unwrap();
+//! let path = lab::trajectory::<f64, _>(&Surface::Booth, [-6.0, -4.0], rule, 500, |_, _| Ok(())).unwrap();
+//! let end = path.points.last().unwrap();
+//! assert!((end.x - 1.0).abs() < 1e-3 && (end.y - 3.0).abs() < 1e-3);
+//! ```
+
+pub mod hyper;
+pub mod lab;
+pub mod optim;
+pub mod scalar;
+pub mod spec;
+pub mod surface;
+
+pub use optim::{AnyRule, Optimizer};
+pub use scalar::Scalar;
+pub use spec::{ConfigError, Spec};

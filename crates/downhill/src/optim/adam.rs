@@ -1,0 +1,99 @@
+//! Adam and AdamW — `torch.optim.Adam` / `torch.optim.AdamW`
+//! (Kingma & Ba, ICLR 2015; AMSGrad: Reddi et al., ICLR 2018; decoupled decay: Loshchilov & Hutter, ICLR 2019).
+
+use super::{ops, Bufs, Rule};
+use crate::hyper::Check;
+use crate::scalar::Scalar;
+
+crate::hyperparams! {
+    /// Adam as in `torch.optim.Adam` (AdamW = `decoupled_weight_decay=true`):
+    ///
+    /// g ← ±∇ (+ wd·θ, or θ ← θ·(1 − η·wd) when decoupled); m ← lerp(m, g, 1 − β₁);
+    /// v ← β₂·v + (1 − β₂)·g²; (AMSGrad: v̂ ← max(v̂, v));
+    /// θ ← θ − η/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε).
+    pub struct Adam {
+        /// learning rate η
+        lr: f64 = 1e-3, Check::NON_NEGATIVE;
+        /// decay β₁ of the first-moment average
+        beta1: f64 = 0.9, Check::UNIT_HALF_OPEN;
+        /// decay β₂ of the second-moment average
+        beta2: f64 = 0.999, Check::UNIT_HALF_OPEN;
+        /// term ε added to the root (outside it)
+        eps: f64 = 1e-8, Check::NON_NEGATIVE;
+        /// weight decay: L2 penalty, or decoupled decay with decoupled_weight_decay
+        weight_decay: f64 = 0.0, Check::NON_NEGATIVE;
+        /// use the AMSGrad variant (maximum of past second moments)
+        amsgrad: bool = false, Check::Any;
+        /// decay the weights directly (AdamW) instead of adding wd·θ to the gradient
+        decoupled_weight_decay: bool = false, Check::Any;
+        /// maximize the objective instead of minimizing it
+        maximize: bool = false, Check::Any;
+    }
+}
+
+impl Adam {
+    /// AdamW's defaults: decoupled decay with `weight_decay = 0.01`.
+    pub fn adamw() -> Self {
+        Adam { weight_decay: 1e-2, decoupled_weight_decay: true, ..Adam::default() }
+    }
+}
+
+/// Per-step coefficients of [`Adam`].
+#[derive(Clone, Copy, Debug)]
+pub struct AdamStep {
+    step_size: f64,
+    bias_correction2_sqrt: f64,
+}
+
+impl Rule for Adam {
+    type Coeffs = AdamStep;
+    const NAME: &'static str = "adam";
+
+    fn buffers(&self) -> Vec<(&'static str, f64)> {
+        let mut names = vec![("exp_avg", 0.0), ("exp_avg_sq", 0.0)];
+        if self.amsgrad {
+            names.push(("max_exp_avg_sq", 0.0));
+        }
+        names
+    }
+
+    fn begin_step(&self, step: u64, _scalars: &mut [f64]) -> AdamStep {
+        let t = step as f64;
+        let bias_correction1 = 1.0 - self.beta1.powf(t);
+        let bias_correction2 = 1.0 - self.beta2.powf(t);
+        AdamStep { step_size: self.lr / bias_correction1, bias_correction2_sqrt: bias_correction2.powf(0.5) }
+    }
+
+    fn apply<T: Scalar>(&self, c: &AdamStep, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
+        let w1 = T::of(1.0 - self.beta1);
+        let beta2 = T::of(self.beta2);
+        let one_minus_beta2 = T::of(1.0 - self.beta2);
+        let eps = T::of(self.eps);
+        let neg_step = T::of(-c.step_size);
+        let bc2_sqrt = T::of(c.bias_correction2_sqrt);
+        let grad = ops::Grad::coupled(self.maximize, self.weight_decay, !self.decoupled_weight_decay);
+        let shrink = (self.decoupled_weight_decay && self.weight_decay != 0.0)
+            .then(|| T::of(1.0 - self.lr * self.weight_decay));
+        let mut bufs = bufs.into_slices();
+        let (exp_avg, exp_avg_sq) = (bufs.next().expect("exp_avg"), bufs.next().expect("exp_avg_sq"));
+        let mut max_sq = bufs.next();
+        for (i, (p, &g)) in p.iter_mut().zip(g).enumerate() {
+            if let Some(s) = shrink {
+                *p = *p * s;
+            }
+            let g = grad.at(*p, g);
+            exp_avg[i] = ops::lerp(exp_avg[i], g, w1);
+            let v = ops::addcmul(exp_avg_sq[i] * beta2, one_minus_beta2, g, g);
+            exp_avg_sq[i] = v;
+            let v = match max_sq.as_deref_mut() {
+                Some(vmax) => {
+                    vmax[i] = vmax[i].max(v);
+                    vmax[i]
+                }
+                None => v,
+            };
+            let denom = v.sqrt() / bc2_sqrt + eps;
+            *p = ops::addcdiv(*p, neg_step, exp_avg[i], denom);
+        }
+    }
+}

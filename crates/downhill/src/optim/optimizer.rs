@@ -1,0 +1,300 @@
+//! The optimizer: parameter groups, their state, and the step loop.
+
+use super::{with_rule, AnyRule, Bufs, Rule};
+use crate::hyper::{KeyError, Value};
+use crate::scalar::Scalar;
+use crate::spec::ConfigError;
+use std::ops::Range;
+use thiserror::Error;
+
+/// A parameter group: the sizes of its tensors and the keys it overrides.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ParamGroup {
+    pub sizes: Vec<usize>,
+    pub overrides: Vec<(String, Value)>,
+}
+
+impl ParamGroup {
+    /// A group of tensors with the given element counts, using the optimizer's defaults.
+    pub fn new(sizes: Vec<usize>) -> Self {
+        ParamGroup { sizes, overrides: Vec::new() }
+    }
+
+    /// Overrides one hyperparameter for this group (e.g. `("lr", Value::Float(0.1))`).
+    pub fn with(mut self, key: &str, value: Value) -> Self {
+        self.overrides.push((key.to_string(), value));
+        self
+    }
+}
+
+/// Why a step was refused. Nothing is changed when a step fails.
+#[derive(Clone, Debug, PartialEq, Error)]
+pub enum StepError {
+    #[error("{what} have {got} elements, the optimizer was built for {expected}")]
+    Length { what: &'static str, expected: usize, got: usize },
+    #[error("{what}: expected {expected} tensors, got {got}")]
+    TensorCount { what: &'static str, expected: usize, got: usize },
+    #[error("{what}: tensor {index} has {got} elements, expected {expected}")]
+    TensorLength { what: &'static str, index: usize, expected: usize, got: usize },
+    #[error("gradient element {index} is {value} (not finite); the step was not applied")]
+    NonFiniteGradient { index: usize, value: f64 },
+    #[error("{optimizer} takes its gradient at a look-ahead point: use step_with and an objective")]
+    NeedsObjective { optimizer: &'static str },
+}
+
+/// The state of one group: step count, named scalars and buffers (buffer-major).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct GroupState<T> {
+    pub step: u64,
+    pub scalars: Vec<f64>,
+    pub buffers: Vec<T>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Group<T> {
+    pub rule: AnyRule,
+    pub sizes: Vec<usize>,
+    pub offset: usize,
+    pub len: usize,
+    pub state: GroupState<T>,
+}
+
+impl<T: Scalar> Group<T> {
+    pub(crate) fn fresh(rule: AnyRule, sizes: Vec<usize>, offset: usize) -> Self {
+        let len = sizes.iter().sum();
+        let buffers = rule.buffers().iter().flat_map(|&(_, init)| std::iter::repeat_n(T::of(init), len)).collect();
+        let scalars = rule.scalars().iter().map(|&(_, init)| init).collect();
+        Group { rule, sizes, offset, len, state: GroupState { step: 0, scalars, buffers } }
+    }
+
+    fn range(&self) -> Range<usize> {
+        self.offset..self.offset + self.len
+    }
+}
+
+/// An optimizer over a flat parameter vector, split into groups of tensors.
+///
+/// ```
+/// use downhill::optim::{build, Optimizer};
+/// let mut opt = Optimizer::<f64>::new(build("adam:lr=0.1").unwrap(), 2).unwrap();
+/// let mut theta = [1.0, -2.0];
+/// let grad = [2.0 * theta[0], 2.0 * theta[1]];
+/// opt.step(&mut theta, &grad).unwrap();
+/// assert!((theta[0] - 0.9).abs() < 1e-12 && (theta[1] + 1.9).abs() < 1e-12);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Optimizer<T: Scalar> {
+    pub(crate) groups: Vec<Group<T>>,
+    pub(crate) len: usize,
+    /// Scratch for look-ahead points (empty unless a group needs one).
+    point: Vec<T>,
+}
+
+impl<T: Scalar> Optimizer<T> {
+    /// One group with one tensor of `len` elements.
+    pub fn new(rule: AnyRule, len: usize) -> Result<Self, ConfigError> {
+        Self::with_groups(rule, vec![ParamGroup::new(vec![len])])
+    }
+
+    /// Several groups; each starts from `rule` and applies its overrides.
+    pub fn with_groups(rule: AnyRule, groups: Vec<ParamGroup>) -> Result<Self, ConfigError> {
+        let owner = rule.name();
+        rule.validate().map_err(|e| ConfigError::key(owner, e))?;
+        let mut built = Vec::with_capacity(groups.len());
+        let mut offset = 0;
+        for group in groups {
+            let mut group_rule = rule.clone();
+            for (key, value) in &group.overrides {
+                group_rule.hyper_mut().set(key, value).map_err(|e| ConfigError::key(owner, e))?;
+            }
+            group_rule.validate().map_err(|e| ConfigError::key(owner, e))?;
+            let g = Group::fresh(group_rule, group.sizes, offset);
+            offset += g.len;
+            built.push(g);
+        }
+        Ok(Self::from_groups(built))
+    }
+
+    pub(crate) fn from_groups(groups: Vec<Group<T>>) -> Self {
+        let len = groups.iter().map(|g| g.len).sum();
+        let point = if groups.iter().any(|g| g.rule.needs_lookahead()) { vec![T::zero(); len] } else { Vec::new() };
+        Optimizer { groups, len, point }
+    }
+
+    /// Total number of parameters.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number of parameter groups.
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// The rule (hyperparameters) of group `group`.
+    pub fn rule(&self, group: usize) -> &AnyRule {
+        &self.groups[group].rule
+    }
+
+    /// Steps taken by group `group`.
+    pub fn steps_taken(&self, group: usize) -> u64 {
+        self.groups[group].state.step
+    }
+
+    /// A hyperparameter of group `group` (`None` for an unknown key or group).
+    pub fn get(&self, group: usize, key: &str) -> Option<Value> {
+        self.groups.get(group)?.rule.hyper().get(key)
+    }
+
+    /// Sets a hyperparameter in every group (what a schedule does with `lr`).
+    /// Checked like a spec; keys that would change the state layout are refused.
+    /// On error nothing changes.
+    pub fn set_all(&mut self, key: &str, value: &Value) -> Result<(), ConfigError> {
+        let updated = self
+            .groups
+            .iter()
+            .map(|g| Self::updated_rule(&g.rule, key, value))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (group, rule) in self.groups.iter_mut().zip(updated) {
+            group.rule = rule;
+        }
+        Ok(())
+    }
+
+    /// Sets a hyperparameter of one group.
+    pub fn set(&mut self, group: usize, key: &str, value: &Value) -> Result<(), ConfigError> {
+        let rule = Self::updated_rule(&self.groups[group].rule, key, value)?;
+        self.groups[group].rule = rule;
+        Ok(())
+    }
+
+    fn updated_rule(rule: &AnyRule, key: &str, value: &Value) -> Result<AnyRule, ConfigError> {
+        let owner = rule.name();
+        let mut next = rule.clone();
+        next.hyper_mut().set(key, value).map_err(|e| ConfigError::key(owner, e))?;
+        next.validate().map_err(|e| ConfigError::key(owner, e))?;
+        let names = |r: &AnyRule| (r.buffers().iter().map(|b| b.0).collect::<Vec<_>>(), r.scalars().len());
+        if names(&next) != names(rule) {
+            return Err(ConfigError::key(
+                owner,
+                KeyError::Frozen { key: key.into(), why: "it changes the optimizer's state buffers" },
+            ));
+        }
+        Ok(next)
+    }
+
+    /// One update from gradients at the current parameters (PyTorch's `step()`).
+    /// Refuses (changing nothing) on wrong lengths or a non-finite gradient.
+    pub fn step(&mut self, params: &mut [T], grads: &[T]) -> Result<(), StepError> {
+        if let Some(group) = self.groups.iter().find(|g| g.rule.needs_lookahead()) {
+            return Err(StepError::NeedsObjective { optimizer: group.rule.name() });
+        }
+        self.check_lengths(params.len(), grads.len())?;
+        check_finite(grads, 0)?;
+        self.apply(params, grads);
+        Ok(())
+    }
+
+    /// One update through an objective that writes the gradient at the point
+    /// it is given and returns the loss there (PyTorch's `step(closure)`).
+    /// Rules that look ahead (`nag`) evaluate it away from `params`.
+    /// Returns the loss the objective reported.
+    pub fn step_with<F>(&mut self, params: &mut [T], grads: &mut [T], mut objective: F) -> Result<T, StepError>
+    where
+        F: FnMut(&[T], &mut [T]) -> T,
+    {
+        self.check_lengths(params.len(), grads.len())?;
+        let loss = if self.point.is_empty() {
+            objective(params, grads)
+        } else {
+            for group in &mut self.groups {
+                let range = group.range();
+                let (p, point) = (&params[range.clone()], &mut self.point[range]);
+                let len = group.len;
+                let bufs = Bufs::new(&mut group.state.buffers, len, 0..len);
+                with_rule!(&group.rule, r => if group.rule.needs_lookahead() {
+                    r.lookahead(bufs, p, point)
+                } else {
+                    point.copy_from_slice(p)
+                });
+            }
+            objective(&self.point, grads)
+        };
+        check_finite(grads, 0)?;
+        self.apply(params, grads);
+        Ok(loss)
+    }
+
+    /// One update of separately stored tensors, in group order.
+    pub fn step_tensors(&mut self, params: &mut [&mut [T]], grads: &[&[T]]) -> Result<(), StepError> {
+        if let Some(group) = self.groups.iter().find(|g| g.rule.needs_lookahead()) {
+            return Err(StepError::NeedsObjective { optimizer: group.rule.name() });
+        }
+        let sizes: Vec<usize> = self.groups.iter().flat_map(|g| g.sizes.iter().copied()).collect();
+        for (what, lens) in [
+            ("parameters", params.iter().map(|p| p.len()).collect::<Vec<_>>()),
+            ("gradients", grads.iter().map(|g| g.len()).collect()),
+        ] {
+            if lens.len() != sizes.len() {
+                return Err(StepError::TensorCount { what, expected: sizes.len(), got: lens.len() });
+            }
+            if let Some(index) = lens.iter().zip(&sizes).position(|(a, b)| a != b) {
+                return Err(StepError::TensorLength { what, index, expected: sizes[index], got: lens[index] });
+            }
+        }
+        let mut base = 0;
+        for g in grads {
+            check_finite(g, base)?;
+            base += g.len();
+        }
+        let mut tensor = 0;
+        for group in &mut self.groups {
+            group.state.step += 1;
+            let len = group.len;
+            let mut start = 0;
+            with_rule!(&group.rule, r => {
+                let coeffs = r.begin_step(group.state.step, &mut group.state.scalars);
+                for &size in &group.sizes {
+                    let bufs = Bufs::new(&mut group.state.buffers, len, start..start + size);
+                    r.apply(&coeffs, bufs, params[tensor], grads[tensor]);
+                    start += size;
+                    tensor += 1;
+                }
+            });
+        }
+        Ok(())
+    }
+
+    fn check_lengths(&self, params: usize, grads: usize) -> Result<(), StepError> {
+        for (what, got) in [("parameters", params), ("gradients", grads)] {
+            if got != self.len {
+                return Err(StepError::Length { what, expected: self.len, got });
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, params: &mut [T], grads: &[T]) {
+        for group in &mut self.groups {
+            let range = group.range();
+            group.state.step += 1;
+            let len = group.len;
+            with_rule!(&group.rule, r => {
+                let coeffs = r.begin_step(group.state.step, &mut group.state.scalars);
+                let bufs = Bufs::new(&mut group.state.buffers, len, 0..len);
+                r.apply(&coeffs, bufs, &mut params[range.clone()], &grads[range]);
+            });
+        }
+    }
+}
+
+fn check_finite<T: Scalar>(grads: &[T], base: usize) -> Result<(), StepError> {
+    match grads.iter().position(|g| !g.is_finite()) {
+        Some(i) => Err(StepError::NonFiniteGradient { index: base + i, value: grads[i].widen() }),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,87 @@
+//! RAdam — `torch.optim.RAdam` (Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond", ICLR 2020).
+
+use super::{ops, Bufs, Rule};
+use crate::hyper::Check;
+use crate::scalar::Scalar;
+
+crate::hyperparams! {
+    /// RAdam as in `torch.optim.RAdam`:
+    ///
+    /// m, v as in Adam; ρ∞ = 2/(1 − β₂) − 1; ρ_t = ρ∞ − 2t·β₂ᵗ/(1 − β₂ᵗ);
+    /// if ρ_t > 5: θ ← θ − m̂·η·√(1 − β₂ᵗ)/(√v + ε)·r_t with
+    /// r_t = √((ρ_t − 4)(ρ_t − 2)ρ∞ / ((ρ∞ − 4)(ρ∞ − 2)ρ_t)); else θ ← θ − m̂·η (m̂ = m/(1 − β₁ᵗ)).
+    pub struct Radam {
+        /// learning rate η
+        lr: f64 = 1e-3, Check::NON_NEGATIVE;
+        /// decay β₁ of the first-moment average
+        beta1: f64 = 0.9, Check::UNIT_HALF_OPEN;
+        /// decay β₂ of the second-moment average
+        beta2: f64 = 0.999, Check::UNIT_HALF_OPEN;
+        /// term ε added to the root (outside it)
+        eps: f64 = 1e-8, Check::NON_NEGATIVE;
+        /// weight decay: L2 penalty, or decoupled decay with decoupled_weight_decay
+        weight_decay: f64 = 0.0, Check::NON_NEGATIVE;
+        /// decay the weights directly (RAdamW) instead of adding wd·θ to the gradient
+        decoupled_weight_decay: bool = false, Check::Any;
+        /// maximize the objective instead of minimizing it
+        maximize: bool = false, Check::Any;
+    }
+}
+
+/// Per-step coefficients of [`Radam`].
+#[derive(Clone, Copy, Debug)]
+pub struct RadamStep {
+    bias_correction1: f64,
+    bias_correction2_sqrt: f64,
+    /// The rectification r_t, or `None` while ρ_t ≤ 5 (un-adapted momentum step).
+    rect: Option<f64>,
+}
+
+impl Rule for Radam {
+    type Coeffs = RadamStep;
+    const NAME: &'static str = "radam";
+
+    fn buffers(&self) -> Vec<(&'static str, f64)> {
+        vec![("exp_avg", 0.0), ("exp_avg_sq", 0.0)]
+    }
+
+    fn begin_step(&self, step: u64, _scalars: &mut [f64]) -> RadamStep {
+        let t = step as f64;
+        let bias_correction1 = 1.0 - self.beta1.powf(t);
+        let bias_correction2 = 1.0 - self.beta2.powf(t);
+        let rho_inf = 2.0 / (1.0 - self.beta2) - 1.0;
+        let rho_t = rho_inf - 2.0 * t * self.beta2.powf(t) / bias_correction2;
+        let rect = (rho_t > 5.0).then(|| {
+            ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)).powf(0.5)
+        });
+        RadamStep { bias_correction1, bias_correction2_sqrt: bias_correction2.powf(0.5), rect }
+    }
+
+    fn apply<T: Scalar>(&self, c: &RadamStep, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
+        let w1 = T::of(1.0 - self.beta1);
+        let beta2 = T::of(self.beta2);
+        let one_minus_beta2 = T::of(1.0 - self.beta2);
+        let eps = T::of(self.eps);
+        let lr = T::of(self.lr);
+        let bc1 = T::of(c.bias_correction1);
+        let bc2_sqrt = T::of(c.bias_correction2_sqrt);
+        let grad = ops::Grad::coupled(self.maximize, self.weight_decay, !self.decoupled_weight_decay);
+        let shrink = (self.decoupled_weight_decay && self.weight_decay != 0.0)
+            .then(|| T::of(1.0 - self.lr * self.weight_decay));
+        let [exp_avg, exp_avg_sq] = bufs.take();
+        for (((p, &g), m), v) in p.iter_mut().zip(g).zip(exp_avg).zip(exp_avg_sq) {
+            if let Some(s) = shrink {
+                *p = *p * s;
+            }
+            let g = grad.at(*p, g);
+            *m = ops::lerp(*m, g, w1);
+            *v = ops::addcmul(*v * beta2, one_minus_beta2, g, g);
+            let corrected = *m / bc1;
+            let update = match c.rect {
+                Some(rect) => corrected * lr * (bc2_sqrt / (v.sqrt() + eps)) * T::of(rect),
+                None => corrected * lr,
+            };
+            *p = *p - update;
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! Two-dimensional test surfaces with exact gradients, plotting domains,
+//! default starts and known minima.
+
+mod functions;
+
+use std::f64::consts::PI;
+use std::fmt;
+
+/// A differentiable function of two variables that optimizers can descend.
+pub trait Landscape: Send + Sync {
+    /// f(x, y).
+    fn value(&self, x: f64, y: f64) -> f64;
+    /// ∇f(x, y), exact.
+    fn gradient(&self, x: f64, y: f64) -> [f64; 2];
+}
+
+/// A closed rectangle `[x_min, x_max] × [y_min, y_max]`.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Domain {
+    pub x: [f64; 2],
+    pub y: [f64; 2],
+}
+
+impl Domain {
+    pub fn contains(&self, x: f64, y: f64) -> bool {
+        (self.x[0]..=self.x[1]).contains(&x) && (self.y[0]..=self.y[1]).contains(&y)
+    }
+}
+
+/// The built-in surfaces. See [`Surface::info`] for formula, domain and minima.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Surface {
+    Sphere,
+    Anisotropic,
+    Saddle,
+    Quartic,
+    Rosenbrock,
+    Beale,
+    Booth,
+    Himmelblau,
+    Rastrigin,
+    Ackley,
+    GoldsteinPrice,
+    StyblinskiTang,
+    SixHumpCamel,
+    ThreeHumpCamel,
+    Matyas,
+    Mccormick,
+    Easom,
+    LeviN13,
+    Banana,
+}
+
+/// What is known about a surface.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Info {
+    pub name: &'static str,
+    pub formula: &'static str,
+    /// The region plots show.
+    pub domain: Domain,
+    /// Where runs start unless told otherwise.
+    pub start: [f64; 2],
+    /// The global minimizers (none for the saddle, which is unbounded below).
+    pub minima: &'static [[f64; 2]],
+    /// f at the global minimizers.
+    pub minimum: Option<f64>,
+}
+
+const fn square(lo: f64, hi: f64) -> Domain {
+    Domain { x: [lo, hi], y: [lo, hi] }
+}
+
+const STYBLINSKI_X: f64 = -2.903534027771177;
+
+impl Surface {
+    /// Every surface, in listing order.
+    pub const ALL: [Surface; 19] = [
+        Surface::Sphere,
+        Surface::Anisotropic,
+        Surface::Saddle,
+        Surface::Quartic,
+        Surface::Rosenbrock,
+        Surface::Beale,
+        Surface::Booth,
+        Surface::Himmelblau,
+        Surface::Rastrigin,
+        Surface::Ackley,
+        Surface::GoldsteinPrice,
+        Surface::StyblinskiTang,
+        Surface::SixHumpCamel,
+        Surface::ThreeHumpCamel,
+        Surface::Matyas,
+        Surface::Mccormick,
+        Surface::Easom,
+        Surface::LeviN13,
+        Surface::Banana,
+    ];
+
+    /// Looks a surface up by name (`rosenbrock`, `six-hump-camel`, …).
+    pub fn from_name(name: &str) -> Option<Surface> {
+        Surface::ALL.into_iter().find(|s| s.info().name == name)
+    }
+
+    /// All names, comma-separated (for error messages).
+    pub fn names() -> String {
+        Surface::ALL.iter().map(|s| s.info().name).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Formula, domain, default start and minima.
+    pub fn info(self) -> Info {
+        use Surface::*;
+        let (name, formula, domain, start, minima, minimum): (_, _, _, _, &'static [[f64; 2]], _) = match self {
+            Sphere => ("sphere", "x^2 + y^2", square(-5.0, 5.0), [-4.0, 3.0], &[[0.0, 0.0]], Some(0.0)),
+            Anisotropic => (
+                "anisotropic",
+                "x^2/20 + y^2",
+                Domain { x: [-10.0, 10.0], y: [-5.0, 5.0] },
+                [-7.0, 2.0],
+                &[[0.0, 0.0]],
+                Some(0.0),
+            ),
+            Saddle => ("saddle", "x^2 - y^2", square(-1.0, 1.0), [0.5, 1e-3], &[], None),
+            Quartic => (
+                "quartic",
+                "x^4 + 2*x^3 + y^2 - 1",
+                Domain { x: [-2.5, 1.5], y: [-2.0, 2.0] },
+                [1.0, -0.5],
+                &[[-1.5, 0.0]],
+                Some(-2.6875),
+            ),
+            Rosenbrock => (
+                "rosenbrock",
+                "(1 - x)^2 + 100*(y - x^2)^2",
+                Domain { x: [-2.0, 2.0], y: [-1.0, 3.0] },
+                [-1.2, 1.0],
+                &[[1.0, 1.0]],
+                Some(0.0),
+            ),
+            Beale => (
+                "beale",
+                "(1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 + (2.625 - x + x*y^3)^2",
+                square(-4.5, 4.5),
+                [1.0, 1.5],
+                &[[3.0, 0.5]],
+                Some(0.0),
+            ),
+            Booth => ("booth", "(x + 2*y - 7)^2 + (2*x + y - 5)^2", square(-10.0, 10.0), [-6.0, -4.0], &[[1.0, 3.0]], Some(0.0)),
+            Himmelblau => (
+                "himmelblau",
+                "(x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+                square(-5.0, 5.0),
+                [0.0, 0.0],
+                &[
+                    [3.0, 2.0],
+                    [-2.805118086952745, 3.131312518250573],
+                    [-3.779310253377747, -3.2831859912861696],
+                    [3.5844283403304917, -1.8481265269644034],
+                ],
+                Some(0.0),
+            ),
+            Rastrigin => (
+                "rastrigin",
+                "20 + x^2 - 10*cos(2*pi*x) + y^2 - 10*cos(2*pi*y)",
+                square(-5.12, 5.12),
+                [-4.3, 3.7],
+                &[[0.0, 0.0]],
+                Some(0.0),
+            ),
+            Ackley => (
+                "ackley",
+                "-20*exp(-0.2*sqrt(0.5*(x^2 + y^2))) - exp(0.5*(cos(2*pi*x) + cos(2*pi*y))) + e + 20",
+                square(-5.0, 5.0),
+                [-3.5, 4.0],
+                &[[0.0, 0.0]],
+                Some(0.0),
+            ),
+            GoldsteinPrice => (
+                "goldstein-price",
+                "(1 + (x + y + 1)^2*(19 - 14*x + 3*x^2 - 14*y + 6*x*y + 3*y^2)) * (30 + (2*x - 3*y)^2*(18 - 32*x + 12*x^2 + 48*y - 36*x*y + 27*y^2))",
+                square(-2.0, 2.0),
+                [-1.5, 1.5],
+                &[[0.0, -1.0]],
+                Some(3.0),
+            ),
+            StyblinskiTang => (
+                "styblinski-tang",
+                "(x^4 - 16*x^2 + 5*x + y^4 - 16*y^2 + 5*y)/2",
+                square(-5.0, 5.0),
+                [4.0, -4.5],
+                &[[STYBLINSKI_X, STYBLINSKI_X]],
+                Some(-78.33233140754282),
+            ),
+            SixHumpCamel => (
+                "six-hump-camel",
+                "(4 - 2.1*x^2 + x^4/3)*x^2 + x*y + (-4 + 4*y^2)*y^2",
+                Domain { x: [-3.0, 3.0], y: [-2.0, 2.0] },
+                [-1.5, 1.5],
+                &[[0.08984201310031807, -0.7126564030207396], [-0.08984201310031807, 0.7126564030207396]],
+                Some(-1.0316284534898774),
+            ),
+            ThreeHumpCamel => (
+                "three-hump-camel",
+                "2*x^2 - 1.05*x^4 + x^6/6 + x*y + y^2",
+                square(-5.0, 5.0),
+                [-2.0, 2.0],
+                &[[0.0, 0.0]],
+                Some(0.0),
+            ),
+            Matyas => ("matyas", "0.26*(x^2 + y^2) - 0.48*x*y", square(-10.0, 10.0), [-8.0, 6.0], &[[0.0, 0.0]], Some(0.0)),
+            Mccormick => (
+                "mccormick",
+                "sin(x + y) + (x - y)^2 - 1.5*x + 2.5*y + 1",
+                Domain { x: [-1.5, 4.0], y: [-3.0, 4.0] },
+                [3.0, 3.0],
+                &[[0.5 - PI / 3.0, -0.5 - PI / 3.0]],
+                Some(-1.9132229549810362),
+            ),
+            Easom => (
+                "easom",
+                "-cos(x)*cos(y)*exp(-((x - pi)^2 + (y - pi)^2))",
+                square(PI - 3.0, PI + 3.0),
+                [2.2, 2.5],
+                &[[PI, PI]],
+                Some(-1.0),
+            ),
+            LeviN13 => (
+                "levi-n13",
+                "sin(3*pi*x)^2 + (x - 1)^2*(1 + sin(3*pi*y)^2) + (y - 1)^2*(1 + sin(2*pi*y)^2)",
+                square(-10.0, 10.0),
+                [-4.0, 6.0],
+                &[[1.0, 1.0]],
+                Some(0.0),
+            ),
+            Banana => (
+                "banana",
+                "(1 - x)^2 + 20*(3*y - x^2)^2",
+                Domain { x: [-2.0, 2.0], y: [-1.0, 2.0] },
+                [-1.5, 1.5],
+                &[[1.0, 1.0 / 3.0]],
+                Some(0.0),
+            ),
+        };
+        Info { name, formula, domain, start, minima, minimum }
+    }
+}
+
+impl fmt::Display for Surface {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.info().name)
+    }
+}
+
+impl Landscape for Surface {
+    fn value(&self, x: f64, y: f64) -> f64 {
+        functions::value(*self, x, y)
+    }
+
+    fn gradient(&self, x: f64, y: f64) -> [f64; 2] {
+        functions::gradient(*self, x, y)
+    }
+}
