@@ -5,7 +5,7 @@ use crate::CliError;
 use clap::Args;
 use downhill::lab::{self, Trajectory};
 use downhill::optim;
-use downhill::surface::{Landscape, Surface};
+use downhill::surface;
 use std::io::Write;
 
 /// The learning notes' seven optimizers, used when no `--optimizer` is given.
@@ -54,12 +54,10 @@ pub fn parse_point(text: &str) -> Result<[f64; 2], CliError> {
 }
 
 pub fn run(args: RunArgs) -> Result<(), CliError> {
-    let surface = Surface::from_name(&args.surface).ok_or_else(|| {
-        CliError(format!("unknown surface '{}'; valid: {}", args.surface, Surface::names()))
-    })?;
+    let surface = surface::resolve(&args.surface)?;
     let start = match &args.start {
         Some(text) => parse_point(text)?,
-        None => surface.info().start,
+        None => surface.start,
     };
     if args.steps > MAX_STEPS {
         return Err(CliError(format!("--steps must be at most {MAX_STEPS}, got {}", args.steps)));
@@ -72,7 +70,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let rules = specs.iter().map(|s| optim::build(s)).collect::<Result<Vec<_>, _>>()?;
     let mut runs = Vec::with_capacity(rules.len());
     for (spec, rule) in specs.iter().zip(rules) {
-        let path = lab::trajectory::<f64, _>(&surface as &dyn Landscape, start, rule, args.steps, |_, _| Ok(()))?;
+        let path = lab::trajectory::<f64, _>(surface.landscape.as_ref(), start, rule, args.steps, |_, _| Ok(()))?;
         if let Some(d) = &path.diverged {
             eprintln!(
                 "warning: {spec} diverged at step {} ({}); its output stops at step {}",
@@ -89,7 +87,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         Format::Csv => write_csv(&mut out, &runs)?,
         Format::Json => {
             let doc = serde_json::json!({
-                "surface": surface.info().name,
+                "surface": surface.label,
                 "start": start,
                 "steps": args.steps,
                 "runs": runs.iter().map(|(spec, path)| serde_json::json!({

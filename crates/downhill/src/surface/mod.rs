@@ -244,6 +244,38 @@ impl Surface {
     }
 }
 
+/// A surface chosen by the user (by name, or later by formula), with what
+/// plots and runs need to know about it.
+pub struct Resolved {
+    /// The name, or the formula as typed.
+    pub label: String,
+    pub landscape: Box<dyn Landscape>,
+    pub domain: Domain,
+    pub start: [f64; 2],
+    pub minima: Vec<[f64; 2]>,
+}
+
+/// Why a surface could not be resolved.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SurfaceError {
+    #[error("unknown surface '{name}'; valid: {valid}")]
+    Unknown { name: String, valid: String },
+}
+
+/// Resolves `--surface` text: a built-in name.
+pub fn resolve(text: &str) -> Result<Resolved, SurfaceError> {
+    let surface = Surface::from_name(text.trim())
+        .ok_or_else(|| SurfaceError::Unknown { name: text.to_string(), valid: Surface::names() })?;
+    let info = surface.info();
+    Ok(Resolved {
+        label: info.name.to_string(),
+        landscape: Box::new(surface),
+        domain: info.domain,
+        start: info.start,
+        minima: info.minima.to_vec(),
+    })
+}
+
 impl fmt::Display for Surface {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.info().name)
