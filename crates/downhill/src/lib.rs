@@ -13,6 +13,7 @@
 //! assert!((end.x - 1.0).abs() < 1e-3 && (end.y - 3.0).abs() < 1e-3);
 //! ```
 
+pub mod data;
 pub mod hyper;
 pub mod lab;
 pub mod optim;

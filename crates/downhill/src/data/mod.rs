@@ -1,0 +1,250 @@
+//! Datasets: features and targets, loaders (CSV, MNIST IDX, LIBSVM), bundled
+//! real datasets, synthetic generators, seeded splits, scaling and batching.
+//!
+//! [`resolve`] turns a `--dataset` argument into a [`Dataset`]: a bundled name
+//! (`iris`, `digits`, `diabetes`), a generator spec (`moons:n=500,noise=0.2`)
+//! or a file path.
+
+mod batch;
+mod bundled;
+mod idx;
+mod libsvm;
+mod prepare;
+mod synthetic;
+mod tabular;
+
+pub use batch::{BatchSize, Batcher};
+pub use bundled::{bundled, BUNDLED};
+pub use idx::{labels_path_for, load_idx, parse_idx};
+pub use libsvm::{load_libsvm, parse_libsvm};
+pub use prepare::{split, Scaler, Scaling};
+pub use synthetic::{generate, GENERATORS};
+pub use tabular::{load_csv, parse_csv, LabelColumn};
+
+use crate::spec::ConfigError;
+use ndarray::Array2;
+use std::path::Path;
+use thiserror::Error;
+
+/// What the targets are: class indices `0..classes` or real values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Task {
+    Classification { classes: usize },
+    Regression,
+}
+
+impl Task {
+    /// Classification when every target is a whole number in `0..1000` and
+    /// there are at most 100 distinct values; regression otherwise.
+    pub fn infer(targets: &[f64]) -> Task {
+        let whole = targets
+            .iter()
+            .all(|&t| t >= 0.0 && t < 1000.0 && t.fract() == 0.0);
+        if !whole || targets.is_empty() {
+            return Task::Regression;
+        }
+        let mut seen: Vec<u64> = targets.iter().map(|&t| t as u64).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        if seen.len() > 100 {
+            return Task::Regression;
+        }
+        Task::Classification {
+            classes: *seen.last().unwrap_or(&0) as usize + 1,
+        }
+    }
+
+    /// The number of classes, or `None` for regression.
+    pub fn classes(&self) -> Option<usize> {
+        match self {
+            Task::Classification { classes } => Some(*classes),
+            Task::Regression => None,
+        }
+    }
+}
+
+/// Samples as rows of `features` with one target each.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset {
+    /// Where it came from (a bundled name, a spec or a file path).
+    pub name: String,
+    pub features: Array2<f64>,
+    pub targets: Vec<f64>,
+    pub task: Task,
+}
+
+impl Dataset {
+    /// Checks shapes, finiteness and (for classification) the labels.
+    pub fn new(
+        name: &str,
+        features: Array2<f64>,
+        targets: Vec<f64>,
+        task: Task,
+    ) -> Result<Self, DataError> {
+        let invalid = |message: String| DataError::File {
+            file: name.to_string(),
+            message,
+        };
+        if features.nrows() != targets.len() {
+            return Err(invalid(format!(
+                "{} samples but {} targets",
+                features.nrows(),
+                targets.len()
+            )));
+        }
+        if features.nrows() == 0 {
+            return Err(invalid("no samples".into()));
+        }
+        if features.ncols() == 0 {
+            return Err(invalid("no feature columns".into()));
+        }
+        if let Some(bad) = features.iter().chain(&targets).find(|v| !v.is_finite()) {
+            return Err(invalid(format!("holds a non-finite value ({bad})")));
+        }
+        if let Task::Classification { classes } = task {
+            if let Some(bad) = targets
+                .iter()
+                .find(|&&t| t < 0.0 || t.fract() != 0.0 || t >= classes as f64)
+            {
+                return Err(invalid(format!(
+                    "label {bad} is not a class index in 0..{classes}"
+                )));
+            }
+        }
+        Ok(Dataset {
+            name: name.to_string(),
+            features,
+            targets,
+            task,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    /// Number of features per sample.
+    pub fn dim(&self) -> usize {
+        self.features.ncols()
+    }
+
+    /// The samples at `rows`, in that order.
+    pub fn subset(&self, rows: &[usize]) -> Dataset {
+        Dataset {
+            name: self.name.clone(),
+            features: self.features.select(ndarray::Axis(0), rows),
+            targets: rows.iter().map(|&r| self.targets[r]).collect(),
+            task: self.task,
+        }
+    }
+}
+
+/// Why a dataset could not be loaded or built. Messages name the file and,
+/// for text formats, the line.
+#[derive(Debug, Error)]
+pub enum DataError {
+    #[error("{file}: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}: {message}")]
+    At {
+        file: String,
+        line: u64,
+        message: String,
+    },
+    #[error("{file}: {message}")]
+    File { file: String, message: String },
+    #[error(
+        "unknown dataset '{0}'; valid: a bundled name ({bundled}), a generator spec ({generators}) \
+         or a file path (.csv, .csv.gz, .libsvm, .svm, .txt, MNIST idx)",
+        bundled = BUNDLED.iter().map(|b| b.name).collect::<Vec<_>>().join(", "),
+        generators = GENERATORS.join(", ")
+    )]
+    Unknown(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// How a file given to [`resolve`] is read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LoadOptions {
+    /// The label column of a CSV file (default: the last).
+    pub label: LabelColumn,
+    /// The labels file of an IDX images file (default: derived from its name).
+    pub idx_labels: Option<String>,
+    /// Overrides the task inferred from a file's targets.
+    pub task: Option<Task>,
+}
+
+/// Reads the whole file, decompressing gzip (detected by its magic bytes).
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
+    let file = path.display().to_string();
+    let raw = std::fs::read(path).map_err(|source| DataError::Io {
+        file: file.clone(),
+        source,
+    })?;
+    gunzip_if_needed(&file, raw)
+}
+
+/// Decompresses `raw` when it starts with the gzip magic bytes `1f 8b`.
+pub(crate) fn gunzip_if_needed(file: &str, raw: Vec<u8>) -> Result<Vec<u8>, DataError> {
+    use std::io::Read;
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok(raw);
+    }
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(raw.as_slice())
+        .read_to_end(&mut out)
+        .map_err(|e| DataError::File {
+            file: file.to_string(),
+            message: format!("truncated or corrupt gzip data ({e})"),
+        })?;
+    Ok(out)
+}
+
+/// A bundled name, a generator spec, or a file (format by extension: `.csv`,
+/// `.csv.gz`, `.libsvm`/`.svm`/`.txt`; anything with `idx` in its name is MNIST IDX).
+pub fn resolve(text: &str, options: &LoadOptions) -> Result<Dataset, DataError> {
+    if let Some(found) = bundled(text) {
+        return found;
+    }
+    let head = text.split(':').next().unwrap_or("");
+    if GENERATORS.contains(&head) {
+        return generate(text);
+    }
+    let path = Path::new(text);
+    if !path.exists() {
+        return Err(DataError::Unknown(text.to_string()));
+    }
+    let lower = text.to_ascii_lowercase();
+    let mut dataset = if lower.ends_with(".csv") || lower.ends_with(".csv.gz") {
+        load_csv(path, &options.label)?
+    } else if lower.ends_with(".libsvm") || lower.ends_with(".svm") || lower.ends_with(".txt") {
+        load_libsvm(path)?
+    } else if lower.contains("idx") {
+        let labels = match &options.idx_labels {
+            Some(l) => l.clone(),
+            None => labels_path_for(text).ok_or_else(|| DataError::File {
+                file: text.to_string(),
+                message: "cannot derive the labels file from this name (expected '…images-idx3…'); give it with --labels"
+                    .into(),
+            })?,
+        };
+        load_idx(path, Path::new(&labels))?
+    } else {
+        return Err(DataError::File {
+            file: text.to_string(),
+            message: "unknown file format; valid extensions: .csv, .csv.gz, .libsvm, .svm, .txt, or an MNIST idx file".into(),
+        });
+    };
+    if let Some(task) = options.task {
+        dataset = Dataset::new(&dataset.name, dataset.features, dataset.targets, task)?;
+    }
+    Ok(dataset)
+}
