@@ -16,6 +16,7 @@
 pub mod data;
 pub mod hyper;
 pub mod lab;
+pub mod model;
 pub mod optim;
 pub mod scalar;
 pub mod spec;
