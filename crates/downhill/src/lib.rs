@@ -21,6 +21,7 @@ pub mod optim;
 pub mod scalar;
 pub mod spec;
 pub mod surface;
+pub mod train;
 
 pub use optim::{AnyRule, Optimizer};
 pub use scalar::Scalar;

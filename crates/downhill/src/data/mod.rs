@@ -39,7 +39,7 @@ impl Task {
     pub fn infer(targets: &[f64]) -> Task {
         let whole = targets
             .iter()
-            .all(|&t| t >= 0.0 && t < 1000.0 && t.fract() == 0.0);
+            .all(|&t| (0.0..1000.0).contains(&t) && t.fract() == 0.0);
         if !whole || targets.is_empty() {
             return Task::Regression;
         }

@@ -1,0 +1,239 @@
+//! Checkpoints: model parameters, optimizer state, RNG state and progress in
+//! one versioned JSON document, written atomically (temporary file in the
+//! same folder, fsync, rename) so a crash never leaves a half-written file.
+
+use super::{Observer, TrainError, TrainState};
+use crate::model::Float;
+use crate::optim::{Optimizer, SavedState};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The `format` field of every checkpoint.
+pub const FORMAT: &str = "downhill-checkpoint";
+/// The version this build writes and reads.
+pub const VERSION: u32 = 1;
+
+/// The position of a ChaCha8 stream: seed, stream number and word position.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RngState {
+    pub seed: String,
+    pub stream: u64,
+    /// A `u128` in decimal.
+    pub word_pos: String,
+}
+
+impl RngState {
+    pub fn of(rng: &ChaCha8Rng) -> RngState {
+        let seed = rng.get_seed().iter().map(|b| format!("{b:02x}")).collect();
+        RngState {
+            seed,
+            stream: rng.get_stream(),
+            word_pos: rng.get_word_pos().to_string(),
+        }
+    }
+
+    pub fn restore(&self) -> Result<ChaCha8Rng, String> {
+        let bytes: Vec<u8> = (0..self.seed.len())
+            .step_by(2)
+            .map(|i| {
+                self.seed
+                    .get(i..i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
+            .collect::<Option<_>>()
+            .ok_or("rng seed is not hexadecimal")?;
+        let seed: [u8; 32] = bytes.try_into().map_err(|_| "rng seed must be 32 bytes")?;
+        let word_pos: u128 = self
+            .word_pos
+            .parse()
+            .map_err(|_| "rng word_pos is not a whole number")?;
+        let mut rng = ChaCha8Rng::from_seed(seed);
+        rng.set_stream(self.stream);
+        rng.set_word_pos(word_pos);
+        Ok(rng)
+    }
+}
+
+/// Everything needed to continue a run bit for bit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Checkpoint<T> {
+    pub format: String,
+    pub version: u32,
+    pub dtype: String,
+    /// Settings that must match on resume (model, dataset, batch size…), chosen by the caller.
+    pub run: serde_json::Value,
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Updates completed.
+    pub step: u64,
+    /// Training seconds so far.
+    pub seconds: f64,
+    pub best_loss: Option<f64>,
+    pub stale_epochs: usize,
+    pub rng: RngState,
+    pub params: Vec<T>,
+    pub optimizer: SavedState<T>,
+}
+
+impl<T: Float> Checkpoint<T> {
+    pub fn of(state: &TrainState<T>, run: &serde_json::Value) -> Result<Self, TrainError> {
+        Ok(Checkpoint {
+            format: FORMAT.into(),
+            version: VERSION,
+            dtype: T::DTYPE.into(),
+            run: run.clone(),
+            epoch: state.epoch,
+            step: state.step,
+            seconds: state.seconds,
+            best_loss: state.best_loss,
+            stale_epochs: state.stale_epochs,
+            rng: RngState::of(&state.rng),
+            params: state.params.clone(),
+            optimizer: state
+                .optimizer
+                .save()
+                .map_err(|e| TrainError::Checkpoint(e.to_string()))?,
+        })
+    }
+
+    /// Reads a checkpoint file and checks its format, version, dtype and run settings.
+    pub fn load(path: &Path, run: &serde_json::Value) -> Result<Self, TrainError> {
+        let file = path.display();
+        let bad = |m: String| TrainError::Checkpoint(format!("{file}: {m}"));
+        let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+        let probe: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(format!("not JSON ({e})")))?;
+        if probe.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+            return Err(bad(format!(
+                "not a downhill checkpoint (format is not '{FORMAT}')"
+            )));
+        }
+        if probe.get("version").and_then(|v| v.as_u64()) != Some(u64::from(VERSION)) {
+            return Err(bad(format!("checkpoint version is not {VERSION}")));
+        }
+        if probe.get("dtype").and_then(|v| v.as_str()) != Some(T::DTYPE) {
+            return Err(bad(format!("checkpoint does not hold {} values", T::DTYPE)));
+        }
+        let ck: Checkpoint<T> = serde_json::from_value(probe).map_err(|e| bad(e.to_string()))?;
+        if &ck.run != run {
+            return Err(bad(format!(
+                "it was written by a different run: {} (this run: {run})",
+                ck.run
+            )));
+        }
+        Ok(ck)
+    }
+
+    /// The training state to continue from; `params_len` must match the model.
+    pub fn into_state(self, params_len: usize) -> Result<TrainState<T>, TrainError> {
+        if self.params.len() != params_len {
+            return Err(TrainError::Checkpoint(format!(
+                "checkpoint holds {} parameters, the model has {params_len}",
+                self.params.len()
+            )));
+        }
+        let optimizer = Optimizer::from_saved(self.optimizer)
+            .map_err(|e| TrainError::Checkpoint(e.to_string()))?;
+        if optimizer.len() != params_len {
+            return Err(TrainError::Checkpoint(
+                "optimizer state does not match the model".into(),
+            ));
+        }
+        Ok(TrainState {
+            params: self.params,
+            optimizer,
+            rng: self.rng.restore().map_err(TrainError::Checkpoint)?,
+            epoch: self.epoch,
+            step: self.step,
+            seconds: self.seconds,
+            best_loss: self.best_loss,
+            stale_epochs: self.stale_epochs,
+        })
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder:
+/// write, fsync, rename (atomic on POSIX), then fsync the folder.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = temp_path(path);
+    let written = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
+    if let Ok(dir) = std::fs::File::open(folder(path)) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+fn folder(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// A hidden temporary name next to `path`.
+pub fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
+    folder(path).join(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// An observer that writes a checkpoint every `every` epochs and at the end.
+pub struct Checkpointer {
+    pub path: PathBuf,
+    pub every: usize,
+    pub run: serde_json::Value,
+    written: Option<usize>,
+}
+
+impl Checkpointer {
+    pub fn new(path: PathBuf, every: usize, run: serde_json::Value) -> Self {
+        Checkpointer {
+            path,
+            every: every.max(1),
+            run,
+            written: None,
+        }
+    }
+
+    fn write<T: Float>(&mut self, state: &TrainState<T>) -> Result<(), TrainError> {
+        let text = serde_json::to_string(&Checkpoint::of(state, &self.run)?)
+            .map_err(|e| TrainError::Checkpoint(e.to_string()))?;
+        write_atomic(&self.path, text.as_bytes())
+            .map_err(|e| TrainError::Checkpoint(format!("{}: {e}", self.path.display())))?;
+        self.written = Some(state.epoch);
+        Ok(())
+    }
+}
+
+impl<T: Float> Observer<T> for Checkpointer {
+    fn on_epoch(
+        &mut self,
+        record: &super::EpochRecord,
+        state: &TrainState<T>,
+    ) -> Result<(), TrainError> {
+        if record.epoch.is_multiple_of(self.every) {
+            self.write(state)?;
+        }
+        Ok(())
+    }
+
+    fn on_end(&mut self, state: &TrainState<T>) -> Result<(), TrainError> {
+        if self.written != Some(state.epoch) {
+            self.write(state)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,152 @@
+//! Observers: what the training loop reports to (progress bars, metric files,
+//! checkpoints, histories for plots).
+
+use super::checkpoint::temp_path;
+use super::{TrainError, TrainState};
+use crate::model::Float;
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// One update.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct StepRecord {
+    /// 0-based epoch the update belongs to.
+    pub epoch: usize,
+    /// Updates completed, this one included.
+    pub step: u64,
+    /// The batch loss before the update.
+    pub loss: f64,
+}
+
+/// One finished epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct EpochRecord {
+    /// Epochs completed (1 after the first).
+    pub epoch: usize,
+    /// Mean of the epoch's batch losses, weighted by batch size.
+    pub train_loss: f64,
+    /// Mean loss on the test set (`None` without one).
+    pub test_loss: Option<f64>,
+    /// Fraction of the test set classified correctly (`None` for regression or without a test set).
+    pub accuracy: Option<f64>,
+    /// Learning rate of the epoch's last update (group 0).
+    pub lr: f64,
+    /// Training seconds since the start of the run (evaluation included).
+    pub seconds: f64,
+}
+
+/// Receives records from the training loop; an error stops training.
+pub trait Observer<T: Float> {
+    fn on_step(&mut self, _record: &StepRecord) -> Result<(), TrainError> {
+        Ok(())
+    }
+    fn on_epoch(&mut self, record: &EpochRecord, state: &TrainState<T>) -> Result<(), TrainError>;
+    /// After the last epoch (or an early stop).
+    fn on_end(&mut self, _state: &TrainState<T>) -> Result<(), TrainError> {
+        Ok(())
+    }
+}
+
+/// Keeps every epoch record.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    pub epochs: Vec<EpochRecord>,
+}
+
+impl<T: Float> Observer<T> for History {
+    fn on_epoch(&mut self, record: &EpochRecord, _state: &TrainState<T>) -> Result<(), TrainError> {
+        self.epochs.push(*record);
+        Ok(())
+    }
+}
+
+/// Metric file formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricsFormat {
+    /// Header `epoch,train_loss,test_loss,accuracy,lr,seconds`; empty cells for missing values.
+    Csv,
+    /// One JSON object per line (`null` for missing values).
+    JsonLines,
+}
+
+impl MetricsFormat {
+    /// `.csv` → CSV, `.json`/`.jsonl`/`.ndjson` → JSON lines.
+    pub fn for_path(path: &Path) -> Option<MetricsFormat> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" => Some(MetricsFormat::Csv),
+            "json" | "jsonl" | "ndjson" => Some(MetricsFormat::JsonLines),
+            _ => None,
+        }
+    }
+}
+
+/// Streams epoch records to a temporary file next to `path`; [`MetricsWriter::finish`]
+/// renames it into place, and dropping it unfinished removes it.
+pub struct MetricsWriter {
+    path: PathBuf,
+    tmp: PathBuf,
+    format: MetricsFormat,
+    out: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl MetricsWriter {
+    pub fn create(path: &Path, format: MetricsFormat) -> Result<Self, TrainError> {
+        let tmp = temp_path(path);
+        let io = |e: std::io::Error| TrainError::Output(format!("{}: {e}", path.display()));
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io)?);
+        if format == MetricsFormat::Csv {
+            writeln!(out, "epoch,train_loss,test_loss,accuracy,lr,seconds").map_err(io)?;
+        }
+        Ok(MetricsWriter {
+            path: path.to_path_buf(),
+            tmp,
+            format,
+            out: Some(out),
+        })
+    }
+
+    /// Flushes, fsyncs and renames the file into place.
+    pub fn finish(mut self) -> Result<(), TrainError> {
+        let io = |e: std::io::Error| TrainError::Output(format!("{}: {e}", self.path.display()));
+        let out = self.out.take().expect("finish is called once");
+        let file = out.into_inner().map_err(|e| io(e.into_error()))?;
+        file.sync_all().map_err(io)?;
+        std::fs::rename(&self.tmp, &self.path).map_err(io)
+    }
+}
+
+impl Drop for MetricsWriter {
+    fn drop(&mut self) {
+        if self.out.take().is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Shortest round-trip text of a number, empty for none.
+fn cell(x: Option<f64>) -> String {
+    x.map_or(String::new(), |v| format!("{v:?}"))
+}
+
+impl<T: Float> Observer<T> for MetricsWriter {
+    fn on_epoch(&mut self, r: &EpochRecord, _state: &TrainState<T>) -> Result<(), TrainError> {
+        let out = self.out.as_mut().expect("writer is open");
+        let line = match self.format {
+            MetricsFormat::Csv => format!(
+                "{},{},{},{},{},{}",
+                r.epoch,
+                cell(Some(r.train_loss)),
+                cell(r.test_loss),
+                cell(r.accuracy),
+                cell(Some(r.lr)),
+                cell(Some(r.seconds))
+            ),
+            MetricsFormat::JsonLines => {
+                serde_json::to_string(r).map_err(|e| TrainError::Output(e.to_string()))?
+            }
+        };
+        writeln!(out, "{line}")
+            .map_err(|e| TrainError::Output(format!("{}: {e}", self.path.display())))
+    }
+}

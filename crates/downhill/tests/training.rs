@@ -1,0 +1,239 @@
+//! Training end to end: resume bit-identity, NaN handling, a real dataset.
+
+use downhill::data::{self, BatchSize, Scaling};
+use downhill::model::ModelSpec;
+use downhill::optim;
+use downhill::train::{
+    self, Checkpoint, Checkpointer, ConstantLr, History, Samples, TrainConfig, TrainError,
+    TrainState,
+};
+use std::path::PathBuf;
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("downhill-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+struct Setup {
+    net: downhill::model::Network,
+    train: Samples<f32>,
+    test: Samples<f32>,
+}
+
+fn setup(dataset: &str, model: &str, scaling: Scaling) -> Setup {
+    let all = data::resolve(dataset, &Default::default()).unwrap();
+    let (mut tr, mut te) = data::split(&all, 0.2, true, 0);
+    let scaler = data::Scaler::fit(&tr.features, scaling);
+    scaler.apply(&mut tr.features);
+    scaler.apply(&mut te.features);
+    let net = ModelSpec::parse(model)
+        .unwrap()
+        .build(all.dim(), all.task)
+        .unwrap();
+    Setup {
+        net,
+        train: Samples::of(&tr),
+        test: Samples::of(&te),
+    }
+}
+
+fn config(epochs: usize, batch: usize) -> TrainConfig {
+    TrainConfig {
+        epochs,
+        batch: BatchSize::Size(batch),
+        drop_last: false,
+        clip: None,
+        patience: None,
+    }
+}
+
+#[test]
+fn resume_continues_bit_identically() {
+    let s = setup("moons:n=200,noise=0.2", "mlp:hidden=[8]", Scaling::Standard);
+    let run = serde_json::json!({"test": "resume"});
+    for spec in [
+        "adam:lr=0.01",
+        "nag:lr=0.05",
+        "rmsprop:lr=0.01,momentum=0.5",
+    ] {
+        let rule = || optim::build(spec).unwrap();
+        let mut straight = TrainState::<f32>::new(&s.net, rule(), 4).unwrap();
+        let mut h1 = History::default();
+        train::train(
+            &s.net,
+            &s.train,
+            Some(&s.test),
+            &config(6, 16),
+            &mut straight,
+            &mut ConstantLr,
+            &mut [&mut h1],
+        )
+        .unwrap();
+
+        let path = temp_dir("resume").join(format!("{}.json", spec.split(':').next().unwrap()));
+        let mut first = TrainState::<f32>::new(&s.net, rule(), 4).unwrap();
+        let mut h2 = History::default();
+        let mut ck = Checkpointer::new(path.clone(), 3, run.clone());
+        train::train(
+            &s.net,
+            &s.train,
+            Some(&s.test),
+            &config(3, 16),
+            &mut first,
+            &mut ConstantLr,
+            &mut [&mut h2, &mut ck],
+        )
+        .unwrap();
+        let mut resumed = Checkpoint::<f32>::load(&path, &run)
+            .unwrap()
+            .into_state(s.net.param_len())
+            .unwrap();
+        assert_eq!(resumed.epoch, 3);
+        train::train(
+            &s.net,
+            &s.train,
+            Some(&s.test),
+            &config(6, 16),
+            &mut resumed,
+            &mut ConstantLr,
+            &mut [&mut h2],
+        )
+        .unwrap();
+
+        assert!(
+            resumed.params == straight.params,
+            "{spec}: parameters differ after resume"
+        );
+        assert_eq!(resumed.optimizer, straight.optimizer, "{spec}");
+        assert_eq!(resumed.rng, straight.rng, "{spec}");
+        let losses = |h: &History| {
+            h.epochs
+                .iter()
+                .map(|e| (e.train_loss, e.test_loss, e.accuracy))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(losses(&h1), losses(&h2), "{spec}");
+    }
+}
+
+#[test]
+fn resume_refuses_another_runs_checkpoint() {
+    let s = setup("moons:n=50", "softmax", Scaling::Standard);
+    let path = temp_dir("refuse").join("ck.json");
+    let mut state = TrainState::<f32>::new(&s.net, optim::build("sgd:lr=0.1").unwrap(), 0).unwrap();
+    let mut ck = Checkpointer::new(path.clone(), 1, serde_json::json!({"model": "softmax"}));
+    train::train(
+        &s.net,
+        &s.train,
+        None,
+        &config(1, 8),
+        &mut state,
+        &mut ConstantLr,
+        &mut [&mut ck],
+    )
+    .unwrap();
+    let e = Checkpoint::<f32>::load(&path, &serde_json::json!({"model": "mlp"}))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("written by a different run"), "{e}");
+    let e = Checkpoint::<f64>::load(&path, &serde_json::json!({"model": "softmax"}))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("does not hold f64 values"), "{e}");
+}
+
+#[test]
+fn nan_loss_stops_and_keeps_the_last_checkpoint() {
+    let s = setup("diabetes", "linear", Scaling::None);
+    let path = temp_dir("nan").join("ck.json");
+    let run = serde_json::json!({});
+    let mut state =
+        TrainState::<f32>::new(&s.net, optim::build("sgd:lr=1e-9").unwrap(), 0).unwrap();
+    let mut ck = Checkpointer::new(path.clone(), 1, run.clone());
+    train::train(
+        &s.net,
+        &s.train,
+        None,
+        &config(2, 32),
+        &mut state,
+        &mut ConstantLr,
+        &mut [&mut ck],
+    )
+    .unwrap();
+    let before = std::fs::read(&path).unwrap();
+    state
+        .optimizer
+        .set_all("lr", &downhill::hyper::Value::Float(1.0))
+        .unwrap();
+    let e = train::train(
+        &s.net,
+        &s.train,
+        None,
+        &config(5, 32),
+        &mut state,
+        &mut ConstantLr,
+        &mut [&mut ck],
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, TrainError::NonFiniteLoss { epoch: 3, .. }),
+        "{e}"
+    );
+    assert!(
+        e.to_string().starts_with("the loss became inf at epoch 3")
+            || e.to_string().starts_with("the loss became NaN at epoch 3"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the checkpoint changed"
+    );
+    assert_eq!(Checkpoint::<f32>::load(&path, &run).unwrap().epoch, 2);
+    let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "temporary files left behind");
+}
+
+#[test]
+fn early_stopping_stops_after_patience_epochs() {
+    let s = setup("moons:n=100", "softmax", Scaling::Standard);
+    let mut state = TrainState::<f32>::new(&s.net, optim::build("sgd:lr=0").unwrap(), 0).unwrap();
+    let mut cfg = config(50, 10);
+    cfg.patience = Some(3);
+    let out = train::train(
+        &s.net,
+        &s.train,
+        Some(&s.test),
+        &cfg,
+        &mut state,
+        &mut ConstantLr,
+        &mut [],
+    )
+    .unwrap();
+    assert_eq!((out.epochs, out.stopped_early), (4, true));
+}
+
+/// Digits, 80/20 stratified, inputs scaled to [0, 1], softmax regression with
+/// Adam(0.01), batch 32, 10 epochs, seed 0: measured test accuracy 0.9749.
+#[test]
+fn digits_softmax_reaches_high_accuracy() {
+    let s = setup("digits", "softmax", Scaling::MinMax);
+    let mut state =
+        TrainState::<f32>::new(&s.net, optim::build("adam:lr=0.01").unwrap(), 0).unwrap();
+    let mut history = History::default();
+    train::train(
+        &s.net,
+        &s.train,
+        Some(&s.test),
+        &config(10, 32),
+        &mut state,
+        &mut ConstantLr,
+        &mut [&mut history],
+    )
+    .unwrap();
+    let last = history.epochs.last().unwrap();
+    eprintln!("digits softmax: {last:?}");
+    assert!(last.accuracy.unwrap() > 0.95, "{last:?}");
+    assert!(history.epochs[0].train_loss > last.train_loss);
+}
