@@ -20,6 +20,10 @@ enum Command {
     Run(commands::run::RunArgs),
     /// List optimizers (keys, defaults) and surfaces (formula, domain, minima).
     List(commands::list::ListArgs),
+    /// Train a model on a dataset (linear, softmax, MLP) with one optimizer.
+    Train(commands::train::TrainArgs),
+    /// Train with several optimizers from the same weights and shuffles; table and plot.
+    Compare(commands::compare::CompareArgs),
 }
 
 /// A failure the user can act on: printed as one `error:` line, exit status 2.
@@ -53,6 +57,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::List(args) => commands::list::run(args),
+        Command::Train(args) => commands::train::run(args),
+        Command::Compare(args) => commands::compare::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,169 @@
+//! The `compare --plot` figure: loss and accuracy against epoch and against
+//! wall time, one line per optimizer (plotters; PNG or SVG by extension).
+
+use super::compare::Run;
+use crate::CliError;
+use downhill::train::temp_path;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+static FONT: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans.ttf");
+
+/// Line colours (matplotlib's "tab10"), reused in order.
+const COLORS: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+];
+
+/// Refuses a plot path whose extension is not `.png` or `.svg` (before any training).
+pub fn check_path(path: &Path) -> Result<(), CliError> {
+    match extension(path).as_deref() {
+        Some("png" | "svg") => Ok(()),
+        _ => Err(CliError(format!(
+            "--plot {}: use a .png or .svg file name",
+            path.display()
+        ))),
+    }
+}
+
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
+/// Draws the figure into a temporary file next to `path`, then renames it.
+pub fn draw(path: &Path, dataset: &str, model: &str, runs: &[Run]) -> Result<(), CliError> {
+    plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
+        .map_err(|_| CliError("the embedded font could not be read".into()))?;
+    let ext = extension(path).unwrap_or_default();
+    let tmp = temp_path(path).with_extension(&ext);
+    let title = format!("{dataset} · {model}");
+    let size = (1400, 1000);
+    let drawn = if ext == "svg" {
+        let root = SVGBackend::new(&tmp, size).into_drawing_area();
+        panels(&root, &title, runs).and_then(|()| root.present().map_err(|e| e.to_string()))
+    } else {
+        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        panels(&root, &title, runs).and_then(|()| root.present().map_err(|e| e.to_string()))
+    };
+    let moved = drawn.and_then(|()| std::fs::rename(&tmp, path).map_err(|e| e.to_string()));
+    if let Err(e) = moved {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(CliError(format!("--plot {}: {e}", path.display())));
+    }
+    Ok(())
+}
+
+fn panels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    runs: &[Run],
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let root = root
+        .titled(title, ("sans-serif", 28))
+        .map_err(|e| e.to_string())?;
+    let has_accuracy = runs
+        .iter()
+        .any(|r| r.epochs.iter().any(|e| e.accuracy.is_some()));
+    let has_test = runs
+        .iter()
+        .any(|r| r.epochs.iter().any(|e| e.test_loss.is_some()));
+    let loss_label = if has_test { "test loss" } else { "train loss" };
+    let loss = |e: &downhill::train::EpochRecord| e.test_loss.unwrap_or(e.train_loss);
+    let areas = root.split_evenly((if has_accuracy { 2 } else { 1 }, 2));
+    let by_epoch = |e: &downhill::train::EpochRecord| e.epoch as f64;
+    let by_time = |e: &downhill::train::EpochRecord| e.seconds;
+    panel(&areas[0], runs, "epoch", loss_label, &by_epoch, &loss)?;
+    panel(&areas[1], runs, "seconds", loss_label, &by_time, &loss)?;
+    if has_accuracy {
+        let accuracy = |e: &downhill::train::EpochRecord| e.accuracy.unwrap_or(f64::NAN);
+        panel(
+            &areas[2],
+            runs,
+            "epoch",
+            "test accuracy",
+            &by_epoch,
+            &accuracy,
+        )?;
+        panel(
+            &areas[3],
+            runs,
+            "seconds",
+            "test accuracy",
+            &by_time,
+            &accuracy,
+        )?;
+    }
+    Ok(())
+}
+
+type Field<'a> = &'a dyn Fn(&downhill::train::EpochRecord) -> f64;
+
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    runs: &[Run],
+    x_label: &str,
+    y_label: &str,
+    x: Field,
+    y: Field,
+) -> Result<(), String> {
+    let points: Vec<(f64, f64)> = runs
+        .iter()
+        .flat_map(|r| r.epochs.iter().map(|e| (x(e), y(e))))
+        .filter(|p| p.1.is_finite())
+        .collect();
+    let (x_max, y_lo, y_hi) = points.iter().fold(
+        (0.0f64, f64::INFINITY, f64::NEG_INFINITY),
+        |(a, b, c), p| (a.max(p.0), b.min(p.1), c.max(p.1)),
+    );
+    let (y_lo, y_hi) = if y_lo.is_finite() {
+        (y_lo, y_hi)
+    } else {
+        (0.0, 1.0)
+    };
+    let pad = ((y_hi - y_lo) * 0.05).max(1e-9);
+    let mut chart = ChartBuilder::on(area)
+        .margin(16)
+        .x_label_area_size(40)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..x_max.max(1e-9), (y_lo - pad)..(y_hi + pad))
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .label_style(("sans-serif", 16))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (i, run) in runs.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let line: Vec<(f64, f64)> = run
+            .epochs
+            .iter()
+            .map(|e| (x(e), y(e)))
+            .filter(|p| p.1.is_finite())
+            .collect();
+        chart
+            .draw_series(LineSeries::new(line, color.stroke_width(2)))
+            .map_err(|e| e.to_string())?
+            .label(run.spec.as_str())
+            .legend(move |(px, py)| {
+                PathElement::new(vec![(px, py), (px + 20, py)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 14))
+        .draw()
+        .map_err(|e| e.to_string())
+}
