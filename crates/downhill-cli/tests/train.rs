@@ -1,0 +1,357 @@
+//! `downhill train` and `downhill compare` through the binary.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("downhill-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs the binary in `dir` (so bundled datasets must not depend on the working directory).
+fn downhill(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_downhill"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// Asserts one `error:` line on stderr, exit status 2, nothing on stdout; returns the line.
+fn error_line(out: &Output) -> String {
+    let err = String::from_utf8(out.stderr.clone()).unwrap();
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    err.trim_end().to_string()
+}
+
+fn last_json(text: &str) -> Value {
+    serde_json::from_str(text.lines().last().unwrap()).unwrap()
+}
+
+#[test]
+fn json_last_line_holds_the_summary() {
+    let dir = temp_dir("json");
+    let args = [
+        "train",
+        "--dataset",
+        "digits",
+        "--model",
+        "softmax",
+        "--optimizer",
+        "adam:lr=0.01",
+    ];
+    let out = downhill(
+        &dir,
+        &[
+            &args[..],
+            &[
+                "--epochs",
+                "2",
+                "--seed",
+                "3",
+                "--format",
+                "json",
+                "--metrics",
+                "m.csv",
+            ],
+        ]
+        .concat(),
+    );
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 3);
+    let summary = last_json(&text);
+    for key in ["train_loss", "test_loss", "seconds"] {
+        assert!(summary[key].as_f64().unwrap() >= 0.0, "{key}: {summary}");
+    }
+    let accuracy = summary["test_accuracy"].as_f64().unwrap();
+    assert!(
+        (0.0..=1.0).contains(&accuracy) && accuracy > 0.8,
+        "{summary}"
+    );
+    assert_eq!(summary["epochs"], 2);
+    assert_eq!(
+        (
+            summary["train_samples"].as_u64(),
+            summary["test_samples"].as_u64()
+        ),
+        (Some(1438), Some(359))
+    );
+    let metrics = std::fs::read_to_string(dir.join("m.csv")).unwrap();
+    let lines: Vec<&str> = metrics.lines().collect();
+    assert_eq!(lines[0], "epoch,train_loss,test_loss,accuracy,lr,seconds");
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines[2].starts_with("2,") && lines[2].contains(",0.01,"),
+        "{}",
+        lines[2]
+    );
+
+    let out = downhill(
+        &dir,
+        &[
+            "train",
+            "--dataset",
+            "diabetes",
+            "--model",
+            "linear",
+            "--epochs",
+            "1",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(last_json(&stdout(&out))["test_accuracy"], Value::Null);
+}
+
+#[test]
+fn bad_input_is_one_error_line() {
+    let dir = temp_dir("bad");
+    let files = [
+        (
+            "ragged.csv",
+            "a,b,y\n1,2,0\n3,1\n",
+            "ragged.csv:3: 2 fields, but the header has 3",
+        ),
+        (
+            "word.csv",
+            "a,y\n1,0\n2,one\n",
+            "word.csv:3: column 'y': 'one' is not a number",
+        ),
+        (
+            "nan.csv",
+            "a,y\n1,0\nNaN,1\n",
+            "nan.csv:3: column 'a': NaN is not a finite number",
+        ),
+        ("empty.csv", "", "empty.csv: the file is empty"),
+    ];
+    for (name, text, expected) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+        let line = error_line(&downhill(
+            &dir,
+            &["train", "--dataset", name, "--model", "softmax"],
+        ));
+        assert!(line.starts_with(&format!("error: {expected}")), "{line}");
+    }
+    std::fs::write(dir.join("ok.csv"), "a,y\n1,0\n2,1\n").unwrap();
+    let line = error_line(&downhill(
+        &dir,
+        &["train", "--dataset", "ok.csv", "--label", "class"],
+    ));
+    assert_eq!(line, "error: ok.csv:1: no column 'class'; columns: a, y");
+    let line = error_line(&downhill(&dir, &["train", "--dataset", "mnist"]));
+    assert!(
+        line.starts_with(
+            "error: unknown dataset 'mnist'; valid: a bundled name (iris, digits, diabetes)"
+        ),
+        "{line}"
+    );
+    let line = error_line(&downhill(
+        &dir,
+        &["train", "--dataset", "iris", "--model", "cnn"],
+    ));
+    assert_eq!(
+        line,
+        "error: unknown model 'cnn'; valid: linear, softmax, logistic, mlp"
+    );
+    let line = error_line(&downhill(
+        &dir,
+        &["train", "--dataset", "iris", "--batch-size", "0"],
+    ));
+    assert!(line.contains("'full' or a whole number ≥ 1"), "{line}");
+    let line = error_line(&downhill(
+        &dir,
+        &["train", "--dataset", "iris", "--clip", "max:1"],
+    ));
+    assert!(line.contains("value:C, norm:M or global-norm:M"), "{line}");
+    let line = error_line(&downhill(
+        &dir,
+        &[
+            "compare",
+            "--dataset",
+            "iris",
+            "-o",
+            "sgd",
+            "--plot",
+            "x.gif",
+        ],
+    ));
+    assert_eq!(line, "error: --plot x.gif: use a .png or .svg file name");
+}
+
+#[test]
+fn nan_loss_is_an_error_and_leaves_no_metrics_file() {
+    let dir = temp_dir("nan");
+    let args = [
+        "train",
+        "--dataset",
+        "linear:n=64",
+        "--model",
+        "linear",
+        "--optimizer",
+        "sgd:lr=1e30",
+    ];
+    let out = downhill(
+        &dir,
+        &[&args[..], &["--metrics", "m.csv", "--epochs", "3"]].concat(),
+    );
+    let line = error_line(&out);
+    assert!(line.starts_with("error: the loss became"), "{line}");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "files left behind"
+    );
+}
+
+#[test]
+fn resume_matches_an_uninterrupted_run() {
+    let dir = temp_dir("resume");
+    let common = [
+        "train",
+        "--dataset",
+        "iris",
+        "--model",
+        "mlp:hidden=[8]",
+        "--optimizer",
+        "adam:lr=0.01",
+        "--batch-size",
+        "16",
+        "-q",
+    ];
+    let straight = downhill(
+        &dir,
+        &[
+            &common[..],
+            &["--epochs", "6", "--checkpoint", "a.json", "--format", "csv"],
+        ]
+        .concat(),
+    );
+    let part = downhill(
+        &dir,
+        &[&common[..], &["--epochs", "3", "--checkpoint", "b.json"]].concat(),
+    );
+    stdout(&part);
+    let resumed = downhill(
+        &dir,
+        &[
+            &common[..],
+            &[
+                "--epochs",
+                "6",
+                "--resume",
+                "b.json",
+                "--checkpoint",
+                "b.json",
+                "--format",
+                "csv",
+            ],
+        ]
+        .concat(),
+    );
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
+    };
+    let (a, b) = (read("a.json"), read("b.json"));
+    assert_eq!(a["epoch"], 6);
+    for key in ["params", "optimizer", "rng", "step"] {
+        assert_eq!(a[key], b[key], "{key}");
+    }
+    // Epoch rows without the seconds column: epochs 4..=6 of both runs.
+    let rows = |text: String, skip: usize| -> Vec<String> {
+        text.lines()
+            .skip(skip)
+            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+            .collect()
+    };
+    assert_eq!(rows(stdout(&straight), 4), rows(stdout(&resumed), 1));
+    let line = error_line(&downhill(
+        &dir,
+        &[
+            "train",
+            "--dataset",
+            "iris",
+            "--epochs",
+            "6",
+            "--resume",
+            "b.json",
+        ],
+    ));
+    assert!(line.contains("written by a different run"), "{line}");
+}
+
+#[test]
+fn compare_shares_weights_and_shuffles_and_plots() {
+    let dir = temp_dir("compare");
+    let out = downhill(
+        &dir,
+        &[
+            "compare",
+            "--dataset",
+            "moons:n=120",
+            "--model",
+            "mlp:hidden=[6]",
+            "-o",
+            "sgd:lr=0.1",
+            "-o",
+            "sgd:lr=0.1",
+            "-o",
+            "adam",
+            "--epochs",
+            "3",
+            "--format",
+            "json",
+            "--plot",
+            "cmp.svg",
+            "-q",
+        ],
+    );
+    let doc = last_json(&stdout(&out));
+    let runs = doc["runs"].as_array().unwrap();
+    let losses = |r: &Value| {
+        r["epochs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["train_loss"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(losses(&runs[0]), losses(&runs[1]));
+    assert_ne!(losses(&runs[0]), losses(&runs[2]));
+    let svg = std::fs::read_to_string(dir.join("cmp.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("test accuracy") && svg.contains("seconds"));
+    let table = stdout(&downhill(
+        &dir,
+        &[
+            "compare",
+            "--dataset",
+            "iris",
+            "--model",
+            "softmax",
+            "-o",
+            "sgd:lr=0.1",
+            "-o",
+            "adam:lr=0.01",
+            "--epochs",
+            "2",
+            "-q",
+        ],
+    ));
+    assert!(
+        table.starts_with("optimizer") && table.lines().count() == 3,
+        "{table}"
+    );
+}
