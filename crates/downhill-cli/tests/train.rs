@@ -118,6 +118,51 @@ fn json_last_line_holds_the_summary() {
 }
 
 #[test]
+fn a_separate_test_set_replaces_the_split() {
+    let dir = temp_dir("testset");
+    std::fs::write(dir.join("tr.csv"), "a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,2\n").unwrap();
+    std::fs::write(dir.join("te.csv"), "a,b,y\n0,0,0\n1,1,2\n0.5,0.5,1\n").unwrap();
+    let out = downhill(
+        &dir,
+        &[
+            "train",
+            "--dataset",
+            "tr.csv",
+            "--test-dataset",
+            "te.csv",
+            "--model",
+            "softmax",
+            "--epochs",
+            "2",
+            "--format",
+            "json",
+        ],
+    );
+    let summary = last_json(&stdout(&out));
+    assert_eq!(
+        (
+            summary["train_samples"].as_u64(),
+            summary["test_samples"].as_u64()
+        ),
+        (Some(4), Some(3))
+    );
+    std::fs::write(dir.join("wide.csv"), "a,b,c,y\n0,0,0,0\n").unwrap();
+    let line = error_line(&downhill(
+        &dir,
+        &[
+            "train",
+            "--dataset",
+            "tr.csv",
+            "--test-dataset",
+            "wide.csv",
+            "--model",
+            "softmax",
+        ],
+    ));
+    assert!(line.starts_with("error: wide.csv: 3 features"), "{line}");
+}
+
+#[test]
 fn bad_input_is_one_error_line() {
     let dir = temp_dir("bad");
     let files = [

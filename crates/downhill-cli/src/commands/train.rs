@@ -51,6 +51,9 @@ pub struct Setup {
     /// Fraction of samples held out for testing (0 for none).
     #[arg(long, default_value_t = 0.2)]
     pub test_fraction: f64,
+    /// A separate test set (same forms as --dataset); no split then.
+    #[arg(long)]
+    pub test_dataset: Option<String>,
     /// Split without keeping the class proportions (stratified by default for classes).
     #[arg(long)]
     pub no_stratify: bool,
@@ -140,30 +143,37 @@ impl Setup {
             )));
         }
         let model = ModelSpec::parse(&self.model)?;
-        let options = LoadOptions {
-            label: self
-                .label
-                .as_deref()
-                .map_or(LabelColumn::Last, LabelColumn::parse),
-            idx_labels: self.labels.clone(),
-            task: None,
-        };
-        let mut dataset = data::resolve(&self.dataset, &options)?;
-        match self.task {
-            TaskArg::Auto => {}
-            TaskArg::Regression => dataset.task = Task::Regression,
-            TaskArg::Classification => {
-                let task = match Task::infer(&dataset.targets) {
-                    Task::Regression => Task::Classification {
-                        classes: dataset.targets.iter().fold(0.0f64, |m, &t| m.max(t)) as usize + 1,
-                    },
-                    t => t,
-                };
-                dataset = Dataset::new(&dataset.name, dataset.features, dataset.targets, task)?;
+        let dataset = self.load(&self.dataset)?;
+        let (dataset, mut train, mut test) = match &self.test_dataset {
+            None => {
+                let (train, test) =
+                    data::split(&dataset, self.test_fraction, !self.no_stratify, self.seed);
+                (dataset, train, test)
             }
-        }
-        let (mut train, mut test) =
-            data::split(&dataset, self.test_fraction, !self.no_stratify, self.seed);
+            Some(path) => {
+                let test = self.load(path)?;
+                if test.dim() != dataset.dim()
+                    || test.task.classes().is_some() != dataset.task.classes().is_some()
+                {
+                    return Err(CliError(format!(
+                        "{path}: {} features and {:?}, but the training set has {} and {:?}",
+                        test.dim(),
+                        test.task,
+                        dataset.dim(),
+                        dataset.task
+                    )));
+                }
+                let task = match (dataset.task, test.task) {
+                    (Task::Classification { classes: a }, Task::Classification { classes: b }) => {
+                        Task::Classification { classes: a.max(b) }
+                    }
+                    (task, _) => task,
+                };
+                let retask = |d: Dataset| Dataset::new(&d.name, d.features, d.targets, task);
+                let train = retask(dataset)?;
+                (train.clone(), train, retask(test)?)
+            }
+        };
         if train.is_empty() {
             return Err(CliError(format!(
                 "{}: no training samples left after the split",
@@ -185,6 +195,32 @@ impl Setup {
             test,
             net,
         })
+    }
+
+    /// Loads a dataset and applies `--task`.
+    fn load(&self, text: &str) -> Result<Dataset, CliError> {
+        let options = LoadOptions {
+            label: self
+                .label
+                .as_deref()
+                .map_or(LabelColumn::Last, LabelColumn::parse),
+            idx_labels: self.labels.clone(),
+        };
+        let dataset = data::resolve(text, &options)?;
+        let task = match (self.task, Task::infer(&dataset.targets)) {
+            (TaskArg::Auto, _) => return Ok(dataset),
+            (TaskArg::Regression, _) => Task::Regression,
+            (TaskArg::Classification, Task::Regression) => Task::Classification {
+                classes: dataset.targets.iter().fold(0.0f64, |m, &t| m.max(t)) as usize + 1,
+            },
+            (TaskArg::Classification, inferred) => inferred,
+        };
+        Ok(Dataset::new(
+            &dataset.name,
+            dataset.features,
+            dataset.targets,
+            task,
+        )?)
     }
 
     pub fn config(&self) -> TrainConfig {
@@ -227,7 +263,7 @@ fn run_identity(args: &TrainArgs) -> serde_json::Value {
     serde_json::json!({
         "dataset": s.dataset, "label": s.label, "labels": s.labels, "task": s.task, "model": s.model,
         "optimizer": args.optimizer, "batch_size": s.batch_size.to_string(), "drop_last": s.drop_last,
-        "seed": s.seed, "test_fraction": s.test_fraction, "stratify": !s.no_stratify, "scale": s.scale,
+        "seed": s.seed, "test_fraction": s.test_fraction, "test_dataset": s.test_dataset, "stratify": !s.no_stratify, "scale": s.scale,
         "clip": s.clip.map(|c| c.to_string()), "scale_lr": s.scale_lr, "dtype": s.dtype,
     })
 }

@@ -178,8 +178,6 @@ pub struct LoadOptions {
     pub label: LabelColumn,
     /// The labels file of an IDX images file (default: derived from its name).
     pub idx_labels: Option<String>,
-    /// Overrides the task inferred from a file's targets.
-    pub task: Option<Task>,
 }
 
 /// Reads the whole file, decompressing gzip (detected by its magic bytes).
@@ -223,10 +221,10 @@ pub fn resolve(text: &str, options: &LoadOptions) -> Result<Dataset, DataError> 
         return Err(DataError::Unknown(text.to_string()));
     }
     let lower = text.to_ascii_lowercase();
-    let mut dataset = if lower.ends_with(".csv") || lower.ends_with(".csv.gz") {
-        load_csv(path, &options.label)?
+    if lower.ends_with(".csv") || lower.ends_with(".csv.gz") {
+        load_csv(path, &options.label)
     } else if lower.ends_with(".libsvm") || lower.ends_with(".svm") || lower.ends_with(".txt") {
-        load_libsvm(path)?
+        load_libsvm(path)
     } else if lower.contains("idx") {
         let labels = match &options.idx_labels {
             Some(l) => l.clone(),
@@ -236,15 +234,11 @@ pub fn resolve(text: &str, options: &LoadOptions) -> Result<Dataset, DataError> 
                     .into(),
             })?,
         };
-        load_idx(path, Path::new(&labels))?
+        load_idx(path, Path::new(&labels))
     } else {
-        return Err(DataError::File {
+        Err(DataError::File {
             file: text.to_string(),
             message: "unknown file format; valid extensions: .csv, .csv.gz, .libsvm, .svm, .txt, or an MNIST idx file".into(),
-        });
-    };
-    if let Some(task) = options.task {
-        dataset = Dataset::new(&dataset.name, dataset.features, dataset.targets, task)?;
+        })
     }
-    Ok(dataset)
 }
