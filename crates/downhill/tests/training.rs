@@ -237,3 +237,37 @@ fn digits_softmax_reaches_high_accuracy() {
     assert!(last.accuracy.unwrap() > 0.95, "{last:?}");
     assert!(history.epochs[0].train_loss > last.train_loss);
 }
+
+#[test]
+fn linear_scaling_rule_and_lr_policy_set_the_rate() {
+    let s = setup("moons:n=100", "softmax", Scaling::Standard);
+    let mut state = TrainState::<f32>::new(&s.net, optim::build("sgd:lr=0.1").unwrap(), 0).unwrap();
+    assert_eq!(state.scale_lr(256, 64).unwrap(), 0.1 * 256.0 / 64.0);
+    assert_eq!(state.lr(), 0.1 * 256.0 / 64.0);
+
+    /// Halves the rate every update: the seam a schedule uses.
+    struct Halving(f64);
+    impl train::LrPolicy for Halving {
+        fn at_step(&mut self, _step: u64, _epoch: usize) -> Option<f64> {
+            self.0 /= 2.0;
+            Some(self.0)
+        }
+    }
+    let mut history = History::default();
+    let mut cfg = config(2, 40);
+    cfg.batch = BatchSize::Full;
+    train::train(
+        &s.net,
+        &s.train,
+        None,
+        &cfg,
+        &mut state,
+        &mut Halving(1.0),
+        &mut [&mut history],
+    )
+    .unwrap();
+    assert_eq!(
+        history.epochs.iter().map(|e| e.lr).collect::<Vec<_>>(),
+        vec![0.5, 0.25]
+    );
+}
