@@ -197,6 +197,33 @@ fn bad_input_is_one_error_line() {
         &["train", "--dataset", "ok.csv", "--label", "class"],
     ));
     assert_eq!(line, "error: ok.csv:1: no column 'class'; columns: a, y");
+    std::fs::write(
+        dir.join("sparse.dat"),
+        "+1 1:0.5\n-1 2:1\n+1 1:1 2:0.1\n-1 2:2\n",
+    )
+    .unwrap();
+    let line = error_line(&downhill(&dir, &["train", "--dataset", "sparse.dat"]));
+    assert!(
+        line.starts_with("error: sparse.dat: unknown file format"),
+        "{line}"
+    );
+    let ok = downhill(
+        &dir,
+        &[
+            "train",
+            "--dataset",
+            "sparse.dat",
+            "--data-format",
+            "libsvm",
+            "--model",
+            "softmax",
+            "--test-fraction",
+            "0",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(last_json(&stdout(&ok))["train_samples"], 4);
     let line = error_line(&downhill(&dir, &["train", "--dataset", "mnist"]));
     assert!(
         line.starts_with(

@@ -7,7 +7,9 @@
 use crate::output::{number, write_table, Format};
 use crate::CliError;
 use clap::Args;
-use downhill::data::{self, BatchSize, Batcher, Dataset, LabelColumn, LoadOptions, Scaling, Task};
+use downhill::data::{
+    self, BatchSize, Batcher, Dataset, FileFormat, LabelColumn, LoadOptions, Scaling, Task,
+};
 use downhill::model::{Float, ModelSpec, Network};
 use downhill::optim;
 use downhill::train::{
@@ -30,6 +32,9 @@ pub struct Setup {
     /// Labels file of an MNIST idx images file (default: derived from its name).
     #[arg(long)]
     pub labels: Option<String>,
+    /// Format of a dataset file (default: from its name).
+    #[arg(long, value_enum)]
+    pub data_format: Option<DataFormat>,
     /// Task of a file's targets (auto: whole numbers with at most 100 values are classes).
     #[arg(long, value_enum, default_value_t = TaskArg::Auto)]
     pub task: TaskArg,
@@ -81,6 +86,14 @@ pub enum TaskArg {
     Auto,
     Classification,
     Regression,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DataFormat {
+    Csv,
+    Libsvm,
+    Idx,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -205,6 +218,11 @@ impl Setup {
                 .as_deref()
                 .map_or(LabelColumn::Last, LabelColumn::parse),
             idx_labels: self.labels.clone(),
+            format: self.data_format.map(|f| match f {
+                DataFormat::Csv => FileFormat::Csv,
+                DataFormat::Libsvm => FileFormat::Libsvm,
+                DataFormat::Idx => FileFormat::Idx,
+            }),
         };
         let dataset = data::resolve(text, &options)?;
         let task = match (self.task, Task::infer(&dataset.targets)) {
@@ -261,7 +279,7 @@ impl Setup {
 fn run_identity(args: &TrainArgs) -> serde_json::Value {
     let s = &args.setup;
     serde_json::json!({
-        "dataset": s.dataset, "label": s.label, "labels": s.labels, "task": s.task, "model": s.model,
+        "dataset": s.dataset, "label": s.label, "labels": s.labels, "data_format": s.data_format, "task": s.task, "model": s.model,
         "optimizer": args.optimizer, "batch_size": s.batch_size.to_string(), "drop_last": s.drop_last,
         "seed": s.seed, "test_fraction": s.test_fraction, "test_dataset": s.test_dataset, "stratify": !s.no_stratify, "scale": s.scale,
         "clip": s.clip.map(|c| c.to_string()), "scale_lr": s.scale_lr, "dtype": s.dtype,

@@ -178,6 +178,35 @@ pub struct LoadOptions {
     pub label: LabelColumn,
     /// The labels file of an IDX images file (default: derived from its name).
     pub idx_labels: Option<String>,
+    /// The file format (default: from the file name).
+    pub format: Option<FileFormat>,
+}
+
+/// A dataset file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileFormat {
+    Csv,
+    Libsvm,
+    Idx,
+}
+
+impl FileFormat {
+    /// `.csv`/`.csv.gz` → CSV, `.libsvm`/`.svm`/`.txt` → LIBSVM, a name containing `idx` → IDX.
+    pub fn for_name(name: &str) -> Option<FileFormat> {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".csv") || lower.ends_with(".csv.gz") {
+            Some(FileFormat::Csv)
+        } else if [".libsvm", ".svm", ".txt", ".libsvm.gz", ".svm.gz"]
+            .iter()
+            .any(|e| lower.ends_with(e))
+        {
+            Some(FileFormat::Libsvm)
+        } else if lower.contains("idx") {
+            Some(FileFormat::Idx)
+        } else {
+            None
+        }
+    }
 }
 
 /// Reads the whole file, decompressing gzip (detected by its magic bytes).
@@ -206,8 +235,8 @@ pub(crate) fn gunzip_if_needed(file: &str, raw: Vec<u8>) -> Result<Vec<u8>, Data
     Ok(out)
 }
 
-/// A bundled name, a generator spec, or a file (format by extension: `.csv`,
-/// `.csv.gz`, `.libsvm`/`.svm`/`.txt`; anything with `idx` in its name is MNIST IDX).
+/// A bundled name, a generator spec, or a file (format from `options.format`
+/// or else from the name, see [`FileFormat::for_name`]).
 pub fn resolve(text: &str, options: &LoadOptions) -> Result<Dataset, DataError> {
     if let Some(found) = bundled(text) {
         return found;
@@ -220,14 +249,12 @@ pub fn resolve(text: &str, options: &LoadOptions) -> Result<Dataset, DataError> 
     if !path.exists() {
         return Err(DataError::Unknown(text.to_string()));
     }
-    let lower = text.to_ascii_lowercase();
-    if lower.ends_with(".csv") || lower.ends_with(".csv.gz") {
-        load_csv(path, &options.label)
-    } else if lower.ends_with(".libsvm") || lower.ends_with(".svm") || lower.ends_with(".txt") {
-        load_libsvm(path)
-    } else if lower.contains("idx") {
-        let labels = match &options.idx_labels {
-            Some(l) => l.clone(),
+    match options.format.or_else(|| FileFormat::for_name(text)) {
+        Some(FileFormat::Csv) => load_csv(path, &options.label),
+        Some(FileFormat::Libsvm) => load_libsvm(path),
+        Some(FileFormat::Idx) => {
+            let labels = match &options.idx_labels {
+                Some(l) => l.clone(),
             None => labels_path_for(text).ok_or_else(|| DataError::File {
                 file: text.to_string(),
                 message: "cannot derive the labels file from this name (expected '…images-idx3…'); give it with --labels"
@@ -235,10 +262,11 @@ pub fn resolve(text: &str, options: &LoadOptions) -> Result<Dataset, DataError> 
             })?,
         };
         load_idx(path, Path::new(&labels))
-    } else {
-        Err(DataError::File {
+        }
+        None => Err(DataError::File {
             file: text.to_string(),
-            message: "unknown file format; valid extensions: .csv, .csv.gz, .libsvm, .svm, .txt, or an MNIST idx file".into(),
-        })
+            message: "unknown file format; use a .csv, .csv.gz, .libsvm, .svm or .txt name, an MNIST idx file, or --data-format"
+                .into(),
+        }),
     }
 }
