@@ -287,6 +287,54 @@ fn nan_loss_is_an_error_and_leaves_no_metrics_file() {
         0,
         "files left behind"
     );
+
+    // Full-batch gradient descent with lr above 2/λ_max diverges geometrically.
+    let args = [
+        "train",
+        "--dataset",
+        "linear:n=64",
+        "--model",
+        "linear",
+        "--optimizer",
+        "sgd:lr=3",
+    ];
+    let out = downhill(
+        &dir,
+        &[
+            &args[..],
+            &[
+                "--batch-size",
+                "full",
+                "--epochs",
+                "1000",
+                "--checkpoint",
+                "ck.json",
+            ],
+        ]
+        .concat(),
+    );
+    let line = error_line(&out);
+    assert!(
+        line.ends_with("; the last checkpoint ck.json is kept"),
+        "{line}"
+    );
+    let epoch = line
+        .split("at epoch ")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap()
+        .parse::<u64>()
+        .unwrap();
+    let ck: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("ck.json")).unwrap()).unwrap();
+    assert_eq!(ck["epoch"].as_u64(), Some(epoch - 1));
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "temporary files left behind"
+    );
 }
 
 #[test]
