@@ -2,7 +2,8 @@
 //! the same initial weights and with the same shuffle order.
 
 use super::compare_plot;
-use super::train::{Dtype, Progress, Setup};
+use super::progress::Progress;
+use super::setup::{Dtype, Setup};
 use crate::output::{number, write_table, Format};
 use crate::CliError;
 use clap::Args;
