@@ -180,14 +180,23 @@ impl Network {
                         }
                     }
                     correct += usize::from(best == label);
-                    let sum = z.iter().fold(T::zero(), |acc, &v| acc + (v - max).exp());
-                    total += (max + sum.ln() - z[label]).widen();
-                    if let Some((d, scale)) = delta.as_mut() {
-                        for (j, (dv, &v)) in d.row_mut(i).iter_mut().zip(z).enumerate() {
-                            let p = (v - max).exp() / sum;
-                            *dv = (if j == label { p - T::one() } else { p }) * *scale;
+                    let sum = match delta.as_mut() {
+                        // Training: keep e^(z − max) in the delta row, then normalise it in place.
+                        Some((d, scale)) => {
+                            let mut row = d.row_mut(i);
+                            let mut sum = T::zero();
+                            for (dv, &v) in row.iter_mut().zip(z) {
+                                *dv = (v - max).exp();
+                                sum = sum + *dv;
+                            }
+                            let factor = *scale / sum;
+                            row.iter_mut().for_each(|dv| *dv = *dv * factor);
+                            row[label] = row[label] - *scale;
+                            sum
                         }
-                    }
+                        None => z.iter().fold(T::zero(), |acc, &v| acc + (v - max).exp()),
+                    };
+                    total += (max + sum.ln() - z[label]).widen();
                 }
                 Loss::Mse => {
                     let err = z[0] - T::of(y[i]);
