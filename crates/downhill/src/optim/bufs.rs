@@ -12,7 +12,11 @@ pub struct Bufs<'a, T> {
 
 impl<'a, T> Bufs<'a, T> {
     pub(crate) fn new(data: &'a mut [T], stride: usize, range: Range<usize>) -> Self {
-        Bufs { data, stride, range }
+        Bufs {
+            data,
+            stride,
+            range,
+        }
     }
 
     /// The buffers as `N` disjoint slices over the range, in declaration order.
@@ -21,12 +25,21 @@ impl<'a, T> Bufs<'a, T> {
     /// If the rule declared fewer than `N` buffers (a bug in the rule, not in input).
     pub fn take<const N: usize>(self) -> [&'a mut [T]; N] {
         let mut slices = self.into_slices();
-        std::array::from_fn(|_| slices.next().expect("update rule uses a buffer it did not declare"))
+        std::array::from_fn(|_| {
+            slices
+                .next()
+                .expect("update rule uses a buffer it did not declare")
+        })
     }
 
     /// The buffers one after another, each sliced to the range.
     pub fn into_slices(self) -> impl Iterator<Item = &'a mut [T]> {
-        let Bufs { data, stride, range } = self;
-        data.chunks_exact_mut(stride.max(1)).map(move |buffer| &mut buffer[range.clone()])
+        let Bufs {
+            data,
+            stride,
+            range,
+        } = self;
+        data.chunks_exact_mut(stride.max(1))
+            .map(move |buffer| &mut buffer[range.clone()])
     }
 }
