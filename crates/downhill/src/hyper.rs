@@ -228,7 +228,7 @@ impl Check {
 impl fmt::Display for Check {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Check::Any => write!(f, "any"),
+            Check::Any => write!(f, "true or false"),
             Check::Range {
                 lo,
                 lo_open,
