@@ -129,14 +129,11 @@ DEFAULT_LR_OK = ("booth", "himmelblau", "beale")  # SGD's default lr 1e-3 is sta
 TEMPLATES = [
     # learning-notes presets
     ("gd:lr={lr}", "sgd", A),
-    ("gd:lr={lr},weight_decay=0.1", "sgd", B),
     ("momentum:lr={lr}", "mom", B),
-    ("momentum:lr={lr},momentum=0.5", "mom", A),
     ("nag:lr={lr}", "mom", A),
     ("nag:lr={lr},momentum=0.5", "mom", B),
     # torch.optim.SGD
     ("sgd", None, DEFAULT_LR_OK),
-    ("sgd:lr={lr}", "sgd", C),
     ("sgd:lr={lr},momentum=0.9,nesterov=true", "mom", D),
     ("sgd:lr={lr},momentum=0.9,dampening=0.5", "mom", B),
     ("sgd:lr={lr},momentum=0.8,weight_decay=0.05", "mom", A),
@@ -145,7 +142,6 @@ TEMPLATES = [
     ("adagrad", None, D),
     ("adagrad:lr={lr},lr_decay=0.01", "agd", A),
     ("adagrad:lr={lr},initial_accumulator_value=0.5,weight_decay=0.1,eps=1e-6", "agd", C),
-    ("adagrad:lr={lr},maximize=true", "agd", M),
     # RMSprop
     ("rmsprop:lr={lr}", "rms", D),
     ("rmsprop:lr={lr},centered=true", "rms", A),
@@ -158,7 +154,6 @@ TEMPLATES = [
     ("adadelta:lr=0.5,weight_decay=0.1", None, E),
     # Adam
     ("adam", None, D),
-    ("adam:lr={lr}", "ada", B),
     ("adam:lr={lr},amsgrad=true", "ada", A),
     ("adam:lr={lr},weight_decay=0.1", "ada", C),
     ("adam:lr={lr},beta1=0.8,beta2=0.99,eps=1e-6,weight_decay=0.1,decoupled_weight_decay=true", "ada", D),
