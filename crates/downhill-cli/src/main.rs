@@ -30,9 +30,11 @@ pub struct CliError(pub String);
 impl<E: std::fmt::Display + 'static> From<E> for CliError {
     fn from(e: E) -> Self {
         let any: &dyn std::any::Any = &e;
-        let io = any.downcast_ref::<std::io::Error>().or_else(|| match any.downcast_ref::<csv::Error>()?.kind() {
-            csv::ErrorKind::Io(io) => Some(io),
-            _ => None,
+        let io = any.downcast_ref::<std::io::Error>().or_else(|| {
+            match any.downcast_ref::<csv::Error>()?.kind() {
+                csv::ErrorKind::Io(io) => Some(io),
+                _ => None,
+            }
         });
         match io {
             Some(io) if io.kind() == std::io::ErrorKind::BrokenPipe => CliError(String::new()),

@@ -281,7 +281,7 @@ impl<T: Scalar> Optimizer<T> {
                 let range = group.range();
                 let (p, point) = (&params[range.clone()], &mut self.point[range]);
                 let len = group.len;
-                let bufs = Bufs::new(&mut group.state.buffers, len, 0..len);
+                let bufs = Bufs::over(&mut group.state.buffers, len, 0..len);
                 with_rule!(&group.rule, r => if group.rule.needs_lookahead() {
                     r.lookahead(bufs, p, point)
                 } else {
@@ -388,18 +388,52 @@ fn update_tensors<T: Scalar, R: Rule>(
     let len = sizes.iter().sum();
     let mut start = 0;
     for ((p, g), &size) in params.iter_mut().zip(grads).zip(sizes) {
-        rule.apply(
-            &coeffs,
-            Bufs::new(&mut state.buffers, len, start..start + size),
-            p,
-            g,
-        );
+        let bufs = Bufs::over(&mut state.buffers, len, start..start + size);
+        apply_split(rule, &coeffs, bufs, p, g);
         start += size;
     }
 }
 
+/// Elements per parallel task: large enough that scheduling costs are noise.
+pub(crate) const GRAIN: usize = 1 << 15;
+
+/// Applies `rule` to a run of elements, split across rayon's threads when the
+/// run is long. Every element gets the same arithmetic either way, so results
+/// do not depend on the number of threads.
+fn apply_split<T: Scalar, R: Rule>(
+    rule: &R,
+    coeffs: &R::Coeffs,
+    bufs: Bufs<'_, T>,
+    p: &mut [T],
+    g: &[T],
+) {
+    if p.len() < 2 * GRAIN || rayon::current_num_threads() == 1 {
+        rule.apply(coeffs, bufs, p, g);
+        return;
+    }
+    let mid = p.len() / 2 / GRAIN * GRAIN;
+    let (left, right) = bufs.split_at(mid);
+    let (p_left, p_right) = p.split_at_mut(mid);
+    let (g_left, g_right) = g.split_at(mid);
+    rayon::join(
+        || apply_split(rule, coeffs, left, p_left, g_left),
+        || apply_split(rule, coeffs, right, p_right, g_right),
+    );
+}
+
 fn check_finite<T: Scalar>(grads: &[T], base: usize) -> Result<(), StepError> {
-    match grads.iter().position(|g| !g.is_finite()) {
+    use rayon::prelude::*;
+    // x − x is 0 for finite x and NaN otherwise: a branch-free sum the compiler vectorises.
+    let any_bad = |chunk: &[T]| chunk.iter().fold(T::zero(), |acc, &x| acc + (x - x)) != T::zero();
+    let bad = if grads.len() < 2 * GRAIN || rayon::current_num_threads() == 1 {
+        any_bad(grads)
+    } else {
+        grads.par_chunks(GRAIN).any(any_bad)
+    };
+    match bad
+        .then(|| grads.iter().position(|g| !g.is_finite()))
+        .flatten()
+    {
         Some(i) => Err(StepError::NonFiniteGradient {
             index: base + i,
             value: grads[i].widen(),
