@@ -20,6 +20,8 @@ enum Command {
     Run(commands::run::RunArgs),
     /// List optimizers (keys, defaults) and surfaces (formula, domain, minima).
     List(commands::list::ListArgs),
+    /// Time optimizer steps on large parameter buffers.
+    Bench(commands::bench::BenchArgs),
 }
 
 /// A failure the user can act on: printed as one `error:` line, exit status 2.
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::List(args) => commands::list::run(args),
+        Command::Bench(args) => commands::bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

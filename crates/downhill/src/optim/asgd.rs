@@ -1,6 +1,7 @@
 //! Averaged SGD — `torch.optim.ASGD` (Polyak & Juditsky, SIAM J. Control Optim. 1992).
 
-use super::{ops, Bufs, Rule};
+use super::ops::{self, specialize};
+use super::{Bufs, Rule};
 use crate::hyper::Check;
 use crate::scalar::Scalar;
 
@@ -60,13 +61,15 @@ impl Rule for Asgd {
         let shrink = T::of(1.0 - self.lambd * c.eta);
         let neg_eta = T::of(-c.eta);
         let mu = T::of(c.mu);
-        let grad = ops::Grad::new(self.maximize, self.weight_decay);
+        let wd = T::of(self.weight_decay);
         let [ax] = bufs.take();
-        for ((p, &g), a) in p.iter_mut().zip(g).zip(ax) {
-            let g = grad.at(*p, g);
-            *p = *p * shrink;
-            *p = *p + neg_eta * g;
-            *a = if c.mu != 1.0 { *a + (*p - *a) * mu } else { *p };
-        }
+        specialize!(MAXIMIZE = self.maximize, DECAY = self.weight_decay != 0.0, AVERAGE = c.mu != 1.0; {
+            for ((p, &g), a) in p.iter_mut().zip(g).zip(ax) {
+                let g = ops::grad::<T, MAXIMIZE, DECAY>(*p, g, wd);
+                *p = *p * shrink;
+                *p = *p + neg_eta * g;
+                *a = if AVERAGE { *a + (*p - *a) * mu } else { *p };
+            }
+        })
     }
 }

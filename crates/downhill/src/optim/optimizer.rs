@@ -423,8 +423,9 @@ fn apply_split<T: Scalar, R: Rule>(
 
 fn check_finite<T: Scalar>(grads: &[T], base: usize) -> Result<(), StepError> {
     use rayon::prelude::*;
-    // x − x is 0 for finite x and NaN otherwise: a branch-free sum the compiler vectorises.
-    let any_bad = |chunk: &[T]| chunk.iter().fold(T::zero(), |acc, &x| acc + (x - x)) != T::zero();
+    // x·0 is ±0 for finite x and NaN otherwise: a branch-free sum the compiler vectorises.
+    let any_bad =
+        |chunk: &[T]| chunk.iter().fold(T::zero(), |acc, &x| acc + x * T::zero()) != T::zero();
     let bad = if grads.len() < 2 * GRAIN || rayon::current_num_threads() == 1 {
         any_bad(grads)
     } else {
