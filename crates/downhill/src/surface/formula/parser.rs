@@ -18,7 +18,7 @@ pub const MAX_LEN: usize = 4096;
 /// The deepest nesting accepted: parentheses, function calls, unary minus and
 /// exponents each add a level. Parsing and evaluation recurse once per level,
 /// so this bound keeps both far from the stack's limit.
-pub const MAX_DEPTH: usize = 100;
+pub const MAX_DEPTH: usize = 32;
 /// The largest |n| for which `u^n` is an integer power (larger exponents use `powf`).
 const MAX_INTEGER_EXPONENT: f64 = 1_048_576.0;
 

@@ -109,7 +109,7 @@ fn length_and_depth_are_bounded() {
 
     let parens = |n: usize| "(".repeat(n) + "x" + &")".repeat(n);
     assert_eq!(value(&parens(MAX_DEPTH), 2.0, 0.0), 2.0);
-    assert!(error(&parens(MAX_DEPTH + 1)).contains("nests deeper than 100 levels"));
+    assert!(error(&parens(MAX_DEPTH + 1)).contains("nests deeper than 32 levels"));
     for deep in ["-".repeat(2000) + "x", "x^".repeat(2000) + "x", "sin(".repeat(1000) + "x", "(".repeat(MAX_LEN)] {
         assert!(error(&deep).contains("nests deeper"), "{deep:.20}");
     }
