@@ -18,7 +18,10 @@ fn formula_of(surface: Surface) -> Formula {
 fn point_in(surface: Surface, u: f64, v: f64) -> (f64, f64) {
     let d = surface.info().domain;
     let (w, h) = (d.x[1] - d.x[0], d.y[1] - d.y[0]);
-    (d.x[0] - w / 2.0 + u * 2.0 * w, d.y[0] - h / 2.0 + v * 2.0 * h)
+    (
+        d.x[0] - w / 2.0 + u * 2.0 * w,
+        d.y[0] - h / 2.0 + v * 2.0 * h,
+    )
 }
 
 fn bits(values: [f64; 3]) -> [u64; 3] {
@@ -50,7 +53,10 @@ fn ackley_differs_only_at_its_kink() {
     let formula = formula_of(Surface::Ackley);
     assert_eq!(Surface::Ackley.gradient(0.0, 0.0), [0.0, 0.0]);
     assert!(formula.gradient(0.0, 0.0).iter().all(|g| g.is_nan()));
-    assert_eq!(formula.value(0.0, 0.0).to_bits(), Surface::Ackley.value(0.0, 0.0).to_bits());
+    assert_eq!(
+        formula.value(0.0, 0.0).to_bits(),
+        Surface::Ackley.value(0.0, 0.0).to_bits()
+    );
 }
 
 const OPTIMIZERS: [&str; 8] = [
@@ -72,16 +78,31 @@ fn trajectories_on_builtin_formulas_equal_the_builtins() {
         let mut complete = 0;
         for spec in OPTIMIZERS {
             let run = |landscape: &dyn Landscape| {
-                lab::trajectory::<f64, _>(landscape, start, optim::build(spec).unwrap(), 400, |_, _| Ok(())).unwrap()
+                lab::trajectory::<f64, _>(
+                    landscape,
+                    start,
+                    optim::build(spec).unwrap(),
+                    400,
+                    |_, _| Ok(()),
+                )
+                .unwrap()
             };
             let (builtin, typed) = (run(&surface), run(&formula));
             assert_eq!(builtin, typed, "{surface} {spec}");
-            let bits = |t: &lab::Trajectory| t.points.iter().map(|p| bits([p.x, p.y, p.loss])).collect::<Vec<_>>();
+            let bits = |t: &lab::Trajectory| {
+                t.points
+                    .iter()
+                    .map(|p| bits([p.x, p.y, p.loss]))
+                    .collect::<Vec<_>>()
+            };
             assert_eq!(bits(&builtin), bits(&typed), "{surface} {spec}");
             complete += usize::from(builtin.diverged.is_none());
         }
         // At lr 1e-3, gd, momentum and nag overshoot Goldstein–Price's steep walls.
-        assert!(complete >= 5, "{surface}: only {complete} of the runs went all 400 steps");
+        assert!(
+            complete >= 5,
+            "{surface}: only {complete} of the runs went all 400 steps"
+        );
     }
 }
 
@@ -99,14 +120,28 @@ fn smooth_formula() -> impl Strategy<Value = String> {
     leaf.prop_recursive(3, 32, 2, |inner| {
         let pair = (inner.clone(), inner.clone());
         prop_oneof![
-            (pair.clone(), prop::sample::select(vec!["+", "-", "*"])).prop_map(|((a, b), op)| format!("({a}) {op} ({b})")),
-            pair.clone().prop_map(|(a, b)| format!("({a}) / (2 + sin({b}))")),
+            (pair.clone(), prop::sample::select(vec!["+", "-", "*"]))
+                .prop_map(|((a, b), op)| format!("({a}) {op} ({b})")),
+            pair.clone()
+                .prop_map(|(a, b)| format!("({a}) / (2 + sin({b}))")),
             pair.prop_map(|(a, b)| format!("(1 + ({a})^2)^tanh({b})")),
             (inner.clone(), 0i32..4).prop_map(|(a, n)| format!("({a})^{n}")),
             inner.clone().prop_map(|a| format!("(2 + cos({a}))^-2")),
             inner.clone().prop_map(|a| format!("(1.5 + sin({a}))^0.5")),
             inner.clone().prop_map(|a| format!("-({a})")),
-            (inner, prop::sample::select(vec!["sin", "cos", "tanh", "abs", "exp(tanh", "log(1.5 + tanh", "sqrt(1.5 + tanh", "tan(tanh"]))
+            (
+                inner,
+                prop::sample::select(vec![
+                    "sin",
+                    "cos",
+                    "tanh",
+                    "abs",
+                    "exp(tanh",
+                    "log(1.5 + tanh",
+                    "sqrt(1.5 + tanh",
+                    "tan(tanh"
+                ])
+            )
                 .prop_map(|(a, f)| {
                     let closing = if f.contains('(') { "))" } else { ")" };
                     format!("{f}({a}{closing}")
@@ -124,11 +159,25 @@ fn finite_difference(f: &impl Fn(f64) -> f64, t: f64, h: f64) -> f64 {
 /// Checks `derivative` against finite differences of `f` at `t`; points where
 /// two step sizes disagree (f too wiggly there for differences to converge)
 /// are rejected, and proptest fails if that happens too often.
-fn check_derivative(text: &str, derivative: f64, f: impl Fn(f64) -> f64, t: f64) -> Result<(), TestCaseError> {
+fn check_derivative(
+    text: &str,
+    derivative: f64,
+    f: impl Fn(f64) -> f64,
+    t: f64,
+) -> Result<(), TestCaseError> {
     let tolerance = 1e-9 * (1.0 + f(t).abs() + derivative.abs());
-    let (coarse, fine) = (finite_difference(&f, t, 1e-3), finite_difference(&f, t, 2.5e-4));
+    let (coarse, fine) = (
+        finite_difference(&f, t, 1e-3),
+        finite_difference(&f, t, 2.5e-4),
+    );
     prop_assume!((coarse - fine).abs() <= tolerance);
-    prop_assert!((derivative - fine).abs() <= tolerance, "{}: AD {:?}, finite differences {:?}", text, derivative, fine);
+    prop_assert!(
+        (derivative - fine).abs() <= tolerance,
+        "{}: AD {:?}, finite differences {:?}",
+        text,
+        derivative,
+        fine
+    );
     Ok(())
 }
 
@@ -157,8 +206,8 @@ fn parse_and_evaluate(text: &str) -> Option<usize> {
 }
 
 const SOUP: [&str; 24] = [
-    "x", "y", "pi", "e", "1", "2.5", "1e-3", "1e999", ".", "+", "-", "*", "/", "^", "(", ")", "sin", "sqrt(", "abs", " ",
-    "foo", "%", "\u{2212}", "é",
+    "x", "y", "pi", "e", "1", "2.5", "1e-3", "1e999", ".", "+", "-", "*", "/", "^", "(", ")",
+    "sin", "sqrt(", "abs", " ", "foo", "%", "\u{2212}", "é",
 ];
 
 proptest! {
@@ -216,5 +265,10 @@ fn the_deepest_formula_fits_a_small_stack() {
             formula.gradient(0.5, 0.25);
         }
     };
-    std::thread::Builder::new().stack_size(512 * 1024).spawn(run).unwrap().join().unwrap();
+    std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(run)
+        .unwrap()
+        .join()
+        .unwrap();
 }

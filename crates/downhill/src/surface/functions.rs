@@ -26,25 +26,36 @@ pub(super) fn value(s: Surface, x: f64, y: f64) -> f64 {
         }
         Booth => powi(x + 2.0 * y - 7.0, 2) + powi(2.0 * x + y - 5.0, 2),
         Himmelblau => powi(x * x + y - 11.0, 2) + powi(x + y * y - 7.0, 2),
-        Rastrigin => 20.0 + x * x - 10.0 * (2.0 * PI * x).cos() + y * y - 10.0 * (2.0 * PI * y).cos(),
+        Rastrigin => {
+            20.0 + x * x - 10.0 * (2.0 * PI * x).cos() + y * y - 10.0 * (2.0 * PI * y).cos()
+        }
         Ackley => {
             let r = (0.5 * (x * x + y * y)).sqrt();
-            -20.0 * (-0.2 * r).exp() - (0.5 * ((2.0 * PI * x).cos() + (2.0 * PI * y).cos())).exp() + E + 20.0
+            -20.0 * (-0.2 * r).exp() - (0.5 * ((2.0 * PI * x).cos() + (2.0 * PI * y).cos())).exp()
+                + E
+                + 20.0
         }
         GoldsteinPrice => {
             let gp = goldstein_price(x, y);
             gp.a * gp.b
         }
-        StyblinskiTang => (powi(x, 4) - 16.0 * (x * x) + 5.0 * x + powi(y, 4) - 16.0 * (y * y) + 5.0 * y) / 2.0,
+        StyblinskiTang => {
+            (powi(x, 4) - 16.0 * (x * x) + 5.0 * x + powi(y, 4) - 16.0 * (y * y) + 5.0 * y) / 2.0
+        }
         SixHumpCamel => {
-            4.0 * (x * x) - 2.1 * powi(x, 4) + powi(x, 6) / 3.0 + x * y - 4.0 * (y * y) + 4.0 * powi(y, 4)
+            4.0 * (x * x) - 2.1 * powi(x, 4) + powi(x, 6) / 3.0 + x * y - 4.0 * (y * y)
+                + 4.0 * powi(y, 4)
         }
         ThreeHumpCamel => 2.0 * (x * x) - 1.05 * powi(x, 4) + powi(x, 6) / 6.0 + x * y + y * y,
         Matyas => 0.26 * (x * x + y * y) - 0.48 * x * y,
         Mccormick => (x + y).sin() + powi(x - y, 2) - 1.5 * x + 2.5 * y + 1.0,
         Easom => -x.cos() * y.cos() * easom_exp(x, y),
         LeviN13 => {
-            let (sx3, sy3, sy2) = ((3.0 * PI * x).sin(), (3.0 * PI * y).sin(), (2.0 * PI * y).sin());
+            let (sx3, sy3, sy2) = (
+                (3.0 * PI * x).sin(),
+                (3.0 * PI * y).sin(),
+                (2.0 * PI * y).sin(),
+            );
             sx3 * sx3 + powi(x - 1.0, 2) * (1.0 + sy3 * sy3) + powi(y - 1.0, 2) * (1.0 + sy2 * sy2)
         }
         Banana => powi(1.0 - x, 2) + 20.0 * powi(3.0 * y - x * x, 2),
@@ -60,7 +71,10 @@ pub(super) fn gradient(s: Surface, x: f64, y: f64) -> [f64; 2] {
         Quartic => [4.0 * powi(x, 3) + 2.0 * (3.0 * (x * x)), 2.0 * y],
         Rosenbrock => {
             let r = y - x * x;
-            [-2.0 * (1.0 - x) - 100.0 * (2.0 * r * (2.0 * x)), 100.0 * (2.0 * r)]
+            [
+                -2.0 * (1.0 - x) - 100.0 * (2.0 * r * (2.0 * x)),
+                100.0 * (2.0 * r),
+            ]
         }
         Beale => {
             let (a, b, c) = beale_terms(x, y);
@@ -83,11 +97,15 @@ pub(super) fn gradient(s: Surface, x: f64, y: f64) -> [f64; 2] {
         }
         Ackley => {
             let r = (0.5 * (x * x + y * y)).sqrt();
-            let (cone, wave) = ((-0.2 * r).exp(), (0.5 * ((2.0 * PI * x).cos() + (2.0 * PI * y).cos())).exp());
+            let (cone, wave) = (
+                (-0.2 * r).exp(),
+                (0.5 * ((2.0 * PI * x).cos() + (2.0 * PI * y).cos())).exp(),
+            );
             // The cone term has no derivative at the origin; 0 is its subgradient there.
             let sqrt_slope = if r > 0.0 { 0.5 / r } else { 0.0 };
             let slope = |t: f64| {
-                20.0 * (cone * (0.2 * (sqrt_slope * (0.5 * (2.0 * t))))) + wave * (0.5 * ((2.0 * PI * t).sin() * (2.0 * PI)))
+                20.0 * (cone * (0.2 * (sqrt_slope * (0.5 * (2.0 * t)))))
+                    + wave * (0.5 * ((2.0 * PI * t).sin() * (2.0 * PI)))
             };
             [slope(x), slope(y)]
         }
@@ -103,7 +121,10 @@ pub(super) fn gradient(s: Surface, x: f64, y: f64) -> [f64; 2] {
             4.0 * (2.0 * x) - 2.1 * (4.0 * powi(x, 3)) + 6.0 * powi(x, 5) / 3.0 + y,
             x - 4.0 * (2.0 * y) + 4.0 * (4.0 * powi(y, 3)),
         ],
-        ThreeHumpCamel => [2.0 * (2.0 * x) - 1.05 * (4.0 * powi(x, 3)) + 6.0 * powi(x, 5) / 6.0 + y, x + 2.0 * y],
+        ThreeHumpCamel => [
+            2.0 * (2.0 * x) - 1.05 * (4.0 * powi(x, 3)) + 6.0 * powi(x, 5) / 6.0 + y,
+            x + 2.0 * y,
+        ],
         Matyas => [0.26 * (2.0 * x) - 0.48 * y, 0.26 * (2.0 * y) - 0.48 * x],
         Mccormick => {
             let (c, d) = ((x + y).cos(), 2.0 * (x - y));
@@ -119,23 +140,32 @@ pub(super) fn gradient(s: Surface, x: f64, y: f64) -> [f64; 2] {
         }
         LeviN13 => {
             // d/dt sin(k·π·t)² = (2·sin)·(cos·kπ)
-            let sin_squared = |k: f64, t: f64| 2.0 * (k * PI * t).sin() * ((k * PI * t).cos() * (k * PI));
+            let sin_squared =
+                |k: f64, t: f64| 2.0 * (k * PI * t).sin() * ((k * PI * t).cos() * (k * PI));
             let (sy3, sy2) = ((3.0 * PI * y).sin(), (2.0 * PI * y).sin());
             [
                 sin_squared(3.0, x) + 2.0 * (x - 1.0) * (1.0 + sy3 * sy3),
                 powi(x - 1.0, 2) * sin_squared(3.0, y)
-                    + (2.0 * (y - 1.0) * (1.0 + sy2 * sy2) + powi(y - 1.0, 2) * sin_squared(2.0, y)),
+                    + (2.0 * (y - 1.0) * (1.0 + sy2 * sy2)
+                        + powi(y - 1.0, 2) * sin_squared(2.0, y)),
             ]
         }
         Banana => {
             let r = 3.0 * y - x * x;
-            [-2.0 * (1.0 - x) - 20.0 * (2.0 * r * (2.0 * x)), 20.0 * (2.0 * r * 3.0)]
+            [
+                -2.0 * (1.0 - x) - 20.0 * (2.0 * r * (2.0 * x)),
+                20.0 * (2.0 * r * 3.0),
+            ]
         }
     }
 }
 
 fn beale_terms(x: f64, y: f64) -> (f64, f64, f64) {
-    (1.5 - x + x * y, 2.25 - x + x * (y * y), 2.625 - x + x * powi(y, 3))
+    (
+        1.5 - x + x * y,
+        2.25 - x + x * (y * y),
+        2.625 - x + x * powi(y, 3),
+    )
 }
 
 fn easom_exp(x: f64, y: f64) -> f64 {
@@ -164,5 +194,12 @@ fn goldstein_price(x: f64, y: f64) -> GoldsteinPrice {
     let ax = 2.0 * s * p + s * s * dp;
     let bx = 2.0 * t * 2.0 * q + t * t * (-32.0 + 12.0 * (2.0 * x) - 36.0 * y);
     let by = 2.0 * t * -3.0 * q + t * t * (48.0 - 36.0 * x + 27.0 * (2.0 * y));
-    GoldsteinPrice { a, b, ax, ay: ax, bx, by }
+    GoldsteinPrice {
+        a,
+        b,
+        ax,
+        ay: ax,
+        bx,
+        by,
+    }
 }

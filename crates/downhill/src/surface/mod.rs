@@ -70,7 +70,10 @@ pub struct Info {
 }
 
 const fn square(lo: f64, hi: f64) -> Domain {
-    Domain { x: [lo, hi], y: [lo, hi] }
+    Domain {
+        x: [lo, hi],
+        y: [lo, hi],
+    }
 }
 
 const STYBLINSKI_X: f64 = -2.903534027771177;
@@ -106,7 +109,11 @@ impl Surface {
 
     /// All names, comma-separated (for error messages).
     pub fn names() -> String {
-        Surface::ALL.iter().map(|s| s.info().name).collect::<Vec<_>>().join(", ")
+        Surface::ALL
+            .iter()
+            .map(|s| s.info().name)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Formula, domain, default start and minima.
@@ -243,7 +250,14 @@ impl Surface {
                 Some(0.0),
             ),
         };
-        Info { name, formula, domain, start, minima, minimum }
+        Info {
+            name,
+            formula,
+            domain,
+            start,
+            minima,
+            minimum,
+        }
     }
 }
 
@@ -261,7 +275,9 @@ pub struct Resolved {
 /// Why a surface could not be resolved.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum SurfaceError {
-    #[error("unknown surface '{name}'; valid: {valid}, or a formula in x and y such as 'x^2 - y^2'")]
+    #[error(
+        "unknown surface '{name}'; valid: {valid}, or a formula in x and y such as 'x^2 - y^2'"
+    )]
     Unknown { name: String, valid: String },
     #[error("formula: {0}")]
     Formula(#[from] FormulaError),
@@ -284,9 +300,15 @@ pub fn resolve(text: &str) -> Result<Resolved, SurfaceError> {
         });
     }
     let formula = Formula::parse(text).map_err(|error| {
-        let word = text.trim().chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let word = text
+            .trim()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         match error.problem {
-            Problem::UnknownName(_) if word => SurfaceError::Unknown { name: text.trim().to_string(), valid: Surface::names() },
+            Problem::UnknownName(_) if word => SurfaceError::Unknown {
+                name: text.trim().to_string(),
+                valid: Surface::names(),
+            },
             _ => SurfaceError::Formula(error),
         }
     })?;

@@ -17,7 +17,16 @@ pub enum Func {
 
 impl Func {
     /// Every function, in the order error messages list them.
-    pub const ALL: [Func; 8] = [Func::Sin, Func::Cos, Func::Tan, Func::Exp, Func::Log, Func::Sqrt, Func::Abs, Func::Tanh];
+    pub const ALL: [Func; 8] = [
+        Func::Sin,
+        Func::Cos,
+        Func::Tan,
+        Func::Exp,
+        Func::Log,
+        Func::Sqrt,
+        Func::Abs,
+        Func::Tanh,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -126,7 +135,9 @@ impl Expr {
             Expr::Number(_) => true,
             Expr::X | Expr::Y => false,
             Expr::Neg(e) | Expr::PowI(e, _) | Expr::Call(_, e) => e.is_constant(),
-            Expr::Chain(first, rest) => first.is_constant() && rest.iter().all(|(_, e)| e.is_constant()),
+            Expr::Chain(first, rest) => {
+                first.is_constant() && rest.iter().all(|(_, e)| e.is_constant())
+            }
             Expr::Pow(base, exponent) => base.is_constant() && exponent.is_constant(),
         }
     }

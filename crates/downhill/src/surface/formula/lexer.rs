@@ -83,9 +83,15 @@ pub fn tokens(text: &str) -> Vec<Token> {
                 }
             }
         };
-        out.push(Token { kind, column: start + 1 });
+        out.push(Token {
+            kind,
+            column: start + 1,
+        });
     }
-    out.push(Token { kind: Kind::End, column: chars.len() + 1 });
+    out.push(Token {
+        kind: Kind::End,
+        column: chars.len() + 1,
+    });
     out
 }
 
@@ -126,7 +132,16 @@ mod tests {
         assert_eq!(kinds("1.5e-3"), [n("1.5e-3"), Kind::End]);
         assert_eq!(kinds(".5E+2"), [n(".5E+2"), Kind::End]);
         assert_eq!(kinds("2e"), [n("2"), Kind::Name("e".into()), Kind::End]);
-        assert_eq!(kinds("2e-x"), [n("2"), Kind::Name("e".into()), Kind::Minus, Kind::Name("x".into()), Kind::End]);
+        assert_eq!(
+            kinds("2e-x"),
+            [
+                n("2"),
+                Kind::Name("e".into()),
+                Kind::Minus,
+                Kind::Name("x".into()),
+                Kind::End
+            ]
+        );
         assert_eq!(kinds("1.2.3"), [n("1.2"), n(".3"), Kind::End]);
     }
 

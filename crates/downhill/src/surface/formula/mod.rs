@@ -34,7 +34,10 @@ pub use parser::{FormulaError, Problem, MAX_DEPTH, MAX_LEN};
 use super::{Domain, Landscape};
 
 /// The plotting domain of a formula surface: [−5, 5]².
-pub const DEFAULT_DOMAIN: Domain = Domain { x: [-5.0, 5.0], y: [-5.0, 5.0] };
+pub const DEFAULT_DOMAIN: Domain = Domain {
+    x: [-5.0, 5.0],
+    y: [-5.0, 5.0],
+};
 /// Where runs on a formula surface start unless told otherwise: (−4, 3), the
 /// sphere's start, inside [`DEFAULT_DOMAIN`] and off both axes.
 pub const DEFAULT_START: [f64; 2] = [-4.0, 3.0];
@@ -49,7 +52,10 @@ pub struct Formula {
 impl Formula {
     /// Parses `text`; errors name the 1-based column and what was expected.
     pub fn parse(text: &str) -> Result<Formula, FormulaError> {
-        Ok(Formula { text: text.trim().to_string(), expr: parser::parse(text)? })
+        Ok(Formula {
+            text: text.trim().to_string(),
+            expr: parser::parse(text)?,
+        })
     }
 
     /// The formula as typed (trimmed).

@@ -7,7 +7,14 @@ use crate::surface::power::powi;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 /// What formula evaluation needs from a number type.
-pub trait Number: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Neg<Output = Self> {
+pub trait Number:
+    Copy
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+{
     /// A constant (its derivatives are zero).
     fn constant(c: f64) -> Self;
     /// `self^n` for a constant integer `n`, by [`powi`].
@@ -53,12 +60,20 @@ pub struct Dual {
 impl Dual {
     /// The variable x at `x` (∂x/∂x = 1).
     pub fn x(x: f64) -> Dual {
-        Dual { v: x, dx: Some(1.0), dy: None }
+        Dual {
+            v: x,
+            dx: Some(1.0),
+            dy: None,
+        }
     }
 
     /// The variable y at `y` (∂y/∂y = 1).
     pub fn y(y: f64) -> Dual {
-        Dual { v: y, dx: None, dy: Some(1.0) }
+        Dual {
+            v: y,
+            dx: None,
+            dy: Some(1.0),
+        }
     }
 
     /// The gradient, with structurally zero partials as 0.
@@ -93,14 +108,22 @@ fn difference(a: Partial, b: Partial) -> Partial {
 impl Add for Dual {
     type Output = Dual;
     fn add(self, o: Dual) -> Dual {
-        Dual { v: self.v + o.v, dx: sum(self.dx, o.dx), dy: sum(self.dy, o.dy) }
+        Dual {
+            v: self.v + o.v,
+            dx: sum(self.dx, o.dx),
+            dy: sum(self.dy, o.dy),
+        }
     }
 }
 
 impl Sub for Dual {
     type Output = Dual;
     fn sub(self, o: Dual) -> Dual {
-        Dual { v: self.v - o.v, dx: difference(self.dx, o.dx), dy: difference(self.dy, o.dy) }
+        Dual {
+            v: self.v - o.v,
+            dx: difference(self.dx, o.dx),
+            dy: difference(self.dy, o.dy),
+        }
     }
 }
 
@@ -109,10 +132,16 @@ impl Mul for Dual {
     /// (uv)' = u'·v + u·v'.
     fn mul(self, o: Dual) -> Dual {
         let product = |du: Partial, dv: Partial| sum(du.map(|d| d * o.v), dv.map(|d| self.v * d));
-        Dual { v: self.v * o.v, dx: product(self.dx, o.dx), dy: product(self.dy, o.dy) }
+        Dual {
+            v: self.v * o.v,
+            dx: product(self.dx, o.dx),
+            dy: product(self.dy, o.dy),
+        }
     }
 }
 
+// The quotient rule multiplies.
+#[allow(clippy::suspicious_arithmetic_impl)]
 impl Div for Dual {
     type Output = Dual;
     /// (u/v)' = u'/v where v is constant, else (u'·v − u·v') / v².
@@ -121,7 +150,11 @@ impl Div for Dual {
             None => du.map(|d| d / o.v),
             Some(dv) => difference(du.map(|d| d * o.v), Some(self.v * dv)).map(|n| n / (o.v * o.v)),
         };
-        Dual { v: self.v / o.v, dx: quotient(self.dx, o.dx), dy: quotient(self.dy, o.dy) }
+        Dual {
+            v: self.v / o.v,
+            dx: quotient(self.dx, o.dx),
+            dy: quotient(self.dy, o.dy),
+        }
     }
 }
 
@@ -135,7 +168,11 @@ impl Neg for Dual {
 
 impl Number for Dual {
     fn constant(c: f64) -> Dual {
-        Dual { v: c, dx: None, dy: None }
+        Dual {
+            v: c,
+            dx: None,
+            dy: None,
+        }
     }
 
     /// (uⁿ)' = (n·uⁿ⁻¹)·u'; u⁰ = 1 is constant.
@@ -145,7 +182,11 @@ impl Number for Dual {
         }
         let slope = f64::from(n) * powi(self.v, n - 1);
         let (dx, dy) = self.each(|d| slope * d);
-        Dual { v: powi(self.v, n), dx, dy }
+        Dual {
+            v: powi(self.v, n),
+            dx,
+            dy,
+        }
     }
 
     /// (uᵉ)' = (e·uᵉ⁻¹)·u' + (uᵉ·ln u)·e'.
@@ -153,7 +194,11 @@ impl Number for Dual {
         let v = self.v.powf(e.v);
         let (base, exponent) = (e.v * self.v.powf(e.v - 1.0), v * self.v.ln());
         let chain = |du: Partial, de: Partial| sum(du.map(|d| base * d), de.map(|d| exponent * d));
-        Dual { v, dx: chain(self.dx, e.dx), dy: chain(self.dy, e.dy) }
+        Dual {
+            v,
+            dx: chain(self.dx, e.dx),
+            dy: chain(self.dy, e.dy),
+        }
     }
 
     /// f(u)' = f'(u)·u'.

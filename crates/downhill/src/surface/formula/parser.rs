@@ -50,9 +50,16 @@ pub enum Problem {
 /// Parses a whole formula.
 pub fn parse(text: &str) -> Result<Expr, FormulaError> {
     if text.chars().count() > MAX_LEN {
-        return Err(FormulaError { column: MAX_LEN + 1, problem: Problem::TooLong });
+        return Err(FormulaError {
+            column: MAX_LEN + 1,
+            problem: Problem::TooLong,
+        });
     }
-    let mut parser = Parser { tokens: tokens(text), at: 0, depth: 0 };
+    let mut parser = Parser {
+        tokens: tokens(text),
+        at: 0,
+        depth: 0,
+    };
     let expr = parser.sum()?;
     parser.expect(Kind::End, "an operator or the end of the formula")?;
     Ok(expr)
@@ -82,7 +89,10 @@ impl Parser {
         let token = self.peek();
         FormulaError {
             column: token.column,
-            problem: Problem::Expected { expected: expected.to_string(), found: token.kind.to_string() },
+            problem: Problem::Expected {
+                expected: expected.to_string(),
+                found: token.kind.to_string(),
+            },
         }
     }
 
@@ -95,9 +105,15 @@ impl Parser {
     }
 
     /// Parses `inner` one nesting level deeper.
-    fn nested(&mut self, inner: fn(&mut Parser) -> Result<Expr, FormulaError>) -> Result<Expr, FormulaError> {
+    fn nested(
+        &mut self,
+        inner: fn(&mut Parser) -> Result<Expr, FormulaError>,
+    ) -> Result<Expr, FormulaError> {
         if self.depth == MAX_DEPTH {
-            return Err(FormulaError { column: self.peek().column, problem: Problem::TooDeep });
+            return Err(FormulaError {
+                column: self.peek().column,
+                problem: Problem::TooDeep,
+            });
         }
         self.depth += 1;
         let expr = inner(self);
@@ -117,7 +133,11 @@ impl Parser {
             self.advance();
             rest.push((op, operand(self)?));
         }
-        Ok(if rest.is_empty() { first } else { Expr::Chain(Box::new(first), rest) })
+        Ok(if rest.is_empty() {
+            first
+        } else {
+            Expr::Chain(Box::new(first), rest)
+        })
     }
 
     fn sum(&mut self) -> Result<Expr, FormulaError> {
@@ -152,7 +172,9 @@ impl Parser {
         self.advance();
         let exponent = self.nested(Parser::unary)?;
         Ok(match exponent.constant_value() {
-            Some(n) if n.fract() == 0.0 && n.abs() <= MAX_INTEGER_EXPONENT => Expr::PowI(Box::new(base), n as i32),
+            Some(n) if n.fract() == 0.0 && n.abs() <= MAX_INTEGER_EXPONENT => {
+                Expr::PowI(Box::new(base), n as i32)
+            }
             _ => Expr::Pow(Box::new(base), Box::new(exponent)),
         })
     }
@@ -162,7 +184,10 @@ impl Parser {
         match &token.kind {
             Kind::Number(text) => {
                 let value = text.parse::<f64>().ok().filter(|v| v.is_finite());
-                let value = value.ok_or_else(|| FormulaError { column: token.column, problem: Problem::BadNumber(text.clone()) })?;
+                let value = value.ok_or_else(|| FormulaError {
+                    column: token.column,
+                    problem: Problem::BadNumber(text.clone()),
+                })?;
                 self.advance();
                 Ok(Expr::Number(value))
             }
@@ -174,8 +199,10 @@ impl Parser {
                     "pi" => Ok(Expr::Number(PI)),
                     "e" => Ok(Expr::Number(E)),
                     _ => {
-                        let f = Func::from_name(name)
-                            .ok_or_else(|| FormulaError { column: token.column, problem: Problem::UnknownName(name.clone()) })?;
+                        let f = Func::from_name(name).ok_or_else(|| FormulaError {
+                            column: token.column,
+                            problem: Problem::UnknownName(name.clone()),
+                        })?;
                         self.expect(Kind::Open, &format!("'(' after '{name}'"))?;
                         let argument = self.nested(Parser::enclosed)?;
                         Ok(Expr::Call(f, Box::new(argument)))

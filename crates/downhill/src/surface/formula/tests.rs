@@ -86,31 +86,66 @@ fn constant_integer_exponents_are_integer_powers() {
 
 #[test]
 fn errors_name_the_column_and_what_was_expected() {
-    assert_eq!(error("x^4 + *2"), "column 7: expected a number, a variable, a function or '(' but found '*'");
+    assert_eq!(
+        error("x^4 + *2"),
+        "column 7: expected a number, a variable, a function or '(' but found '*'"
+    );
     assert_eq!(error(""), "column 1: expected a number, a variable, a function or '(' but found the end of the formula");
     assert_eq!(error("x + "), "column 5: expected a number, a variable, a function or '(' but found the end of the formula");
-    assert_eq!(error("2x"), "column 2: expected an operator or the end of the formula but found 'x'");
-    assert_eq!(error("(x + y"), "column 7: expected an operator or ')' but found the end of the formula");
-    assert_eq!(error("x + y)"), "column 6: expected an operator or the end of the formula but found ')'");
-    assert_eq!(error("sin x"), "column 5: expected '(' after 'sin' but found 'x'");
-    assert_eq!(error("x % 2"), "column 3: expected an operator or the end of the formula but found '%'");
+    assert_eq!(
+        error("2x"),
+        "column 2: expected an operator or the end of the formula but found 'x'"
+    );
+    assert_eq!(
+        error("(x + y"),
+        "column 7: expected an operator or ')' but found the end of the formula"
+    );
+    assert_eq!(
+        error("x + y)"),
+        "column 6: expected an operator or the end of the formula but found ')'"
+    );
+    assert_eq!(
+        error("sin x"),
+        "column 5: expected '(' after 'sin' but found 'x'"
+    );
+    assert_eq!(
+        error("x % 2"),
+        "column 3: expected an operator or the end of the formula but found '%'"
+    );
     assert_eq!(error("z + 1"), "column 1: unknown name 'z'; valid: x, y, pi, e and the functions sin, cos, tan, exp, log, sqrt, abs, tanh");
-    assert_eq!(error("1 + 1e999"), "column 5: '1e999' is not a finite number");
+    assert_eq!(
+        error("1 + 1e999"),
+        "column 5: '1e999' is not a finite number"
+    );
     assert_eq!(error("x + ."), "column 5: '.' is not a finite number");
-    assert_eq!(error("x\u{2212}\u{3b1}"), "column 3: expected a number, a variable, a function or '(' but found 'α'");
+    assert_eq!(
+        error("x\u{2212}\u{3b1}"),
+        "column 3: expected a number, a variable, a function or '(' but found 'α'"
+    );
 }
 
 #[test]
 fn length_and_depth_are_bounded() {
     let long = "x+".repeat(MAX_LEN / 2) + "x";
-    assert_eq!(error(&long), format!("column {}: the formula is longer than {MAX_LEN} characters", MAX_LEN + 1));
+    assert_eq!(
+        error(&long),
+        format!(
+            "column {}: the formula is longer than {MAX_LEN} characters",
+            MAX_LEN + 1
+        )
+    );
     let flat = "x+".repeat(MAX_LEN / 2 - 1) + "x";
     assert_eq!(value(&flat, 1.0, 0.0), (MAX_LEN / 2) as f64);
 
     let parens = |n: usize| "(".repeat(n) + "x" + &")".repeat(n);
     assert_eq!(value(&parens(MAX_DEPTH), 2.0, 0.0), 2.0);
     assert!(error(&parens(MAX_DEPTH + 1)).contains("nests deeper than 32 levels"));
-    for deep in ["-".repeat(2000) + "x", "x^".repeat(2000) + "x", "sin(".repeat(1000) + "x", "(".repeat(MAX_LEN)] {
+    for deep in [
+        "-".repeat(2000) + "x",
+        "x^".repeat(2000) + "x",
+        "sin(".repeat(1000) + "x",
+        "(".repeat(MAX_LEN),
+    ] {
         assert!(error(&deep).contains("nests deeper"), "{deep:.20}");
     }
 }
