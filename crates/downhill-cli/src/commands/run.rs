@@ -21,7 +21,7 @@ pub const SEED_OPTIMIZERS: [&str; 7] = [
 
 #[derive(Args)]
 pub struct RunArgs {
-    /// Surface name (see `downhill list surfaces`).
+    /// Surface name (see `downhill list surfaces`) or a formula in x and y, e.g. "x^4 + 2*x^3 + y^2 - 1".
     #[arg(long, default_value = "quartic")]
     surface: String,
     /// Start point X,Y (default: the surface's own start).
