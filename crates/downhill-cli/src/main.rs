@@ -20,6 +20,8 @@ enum Command {
     Run(commands::run::RunArgs),
     /// List optimizers (keys, defaults) and surfaces (formula, domain, minima).
     List(commands::list::ListArgs),
+    /// Print the learning rate of each update under a schedule (and plot it).
+    Schedule(commands::schedule::ScheduleArgs),
 }
 
 /// A failure the user can act on: printed as one `error:` line, exit status 2.
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::List(args) => commands::list::run(args),
+        Command::Schedule(args) => commands::schedule::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,3 +2,5 @@
 
 pub mod list;
 pub mod run;
+pub mod schedule;
+mod schedule_plot;

@@ -41,7 +41,7 @@ pub use lambda::Lambda;
 pub use plateau::{Plateau, PlateauConfig, PlateauState};
 pub use registry::{build, Entry, SCHEDULES};
 pub use scaling::linear_scaling;
-pub use scheduler::{lr_at, lrs, Scheduler, Sequence};
+pub use scheduler::{lr_at, lrs, Driver, Scheduler, Sequence};
 pub use simple::{Constant, Exponential, Linear, MultiStep, Multiplicative, Polynomial, StepLr};
 
 use crate::spec::ConfigError;

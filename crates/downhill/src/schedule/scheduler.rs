@@ -1,7 +1,7 @@
 //! Walking a schedule step by step, driving an optimizer, saving and loading.
 
 use super::{AnySchedule, Event, Schedule};
-use crate::hyper::{KeyError, Value};
+use crate::hyper::{HyperValue, KeyError, Value};
 use crate::optim::Optimizer;
 use crate::scalar::Scalar;
 use crate::spec::ConfigError;
@@ -184,4 +184,63 @@ pub fn lr_at(schedule: &AnySchedule, base_lr: f64, k: u64) -> Result<f64, Config
         scheduler.advance()?;
     }
     Ok(scheduler.lr())
+}
+
+/// Drives an optimizer's lr (and momentum) from a schedule: call
+/// [`before_step`](Self::before_step) before every update, e.g. in the
+/// `before_step` closure of [`lab::trajectory`](crate::lab::trajectory).
+/// The base lr is the optimizer's lr at the first call.
+#[derive(Clone, Debug)]
+pub struct Driver {
+    schedule: AnySchedule,
+    scheduler: Option<Scheduler>,
+}
+
+impl Driver {
+    pub fn new(schedule: AnySchedule) -> Self {
+        Driver {
+            schedule,
+            scheduler: None,
+        }
+    }
+
+    /// The scheduler, once the first step has started it.
+    pub fn scheduler(&self) -> Option<&Scheduler> {
+        self.scheduler.as_ref()
+    }
+
+    /// Feeds a metric measured after the last update (for `plateau`).
+    pub fn observe(&mut self, metric: f64) {
+        if let Some(s) = &mut self.scheduler {
+            s.observe(metric);
+        }
+    }
+
+    /// Moves the schedule to the next update and sets the optimizer's lr (and momentum).
+    pub fn before_step<T: Scalar>(
+        &mut self,
+        optimizer: &mut Optimizer<T>,
+    ) -> Result<(), ConfigError> {
+        match &mut self.scheduler {
+            Some(s) => {
+                s.advance()?;
+            }
+            None => {
+                let base = optimizer
+                    .get(0, "lr")
+                    .as_ref()
+                    .and_then(f64::from_value)
+                    .ok_or_else(|| {
+                        ConfigError::key(
+                            optimizer.rule(0).name(),
+                            KeyError::Constraint("a schedule needs an optimizer with an lr".into()),
+                        )
+                    })?;
+                self.scheduler = Some(Scheduler::new(self.schedule.clone(), base)?);
+            }
+        }
+        self.scheduler
+            .as_ref()
+            .map_or(Ok(()), |s| s.apply(optimizer))
+    }
 }
