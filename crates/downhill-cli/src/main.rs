@@ -25,12 +25,23 @@ enum Command {
 }
 
 /// A failure the user can act on: printed as one `error:` line, exit status 2.
+/// An empty message marks a closed stdout (`downhill list | head`): no error.
 #[derive(Debug)]
 pub struct CliError(pub String);
 
-impl<E: std::fmt::Display> From<E> for CliError {
+impl<E: std::fmt::Display + 'static> From<E> for CliError {
     fn from(e: E) -> Self {
-        CliError(e.to_string())
+        let any: &dyn std::any::Any = &e;
+        let io = any.downcast_ref::<std::io::Error>().or_else(|| {
+            match any.downcast_ref::<csv::Error>()?.kind() {
+                csv::ErrorKind::Io(io) => Some(io),
+                _ => None,
+            }
+        });
+        match io {
+            Some(io) if io.kind() == std::io::ErrorKind::BrokenPipe => CliError(String::new()),
+            _ => CliError(e.to_string()),
+        }
     }
 }
 
@@ -44,7 +55,10 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("error: invalid arguments");
+            let first = rendered
+                .lines()
+                .next()
+                .unwrap_or("error: invalid arguments");
             eprintln!("{}", first.trim_end());
             return ExitCode::from(2);
         }
@@ -56,6 +70,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(CliError(message)) if message.is_empty() => ExitCode::SUCCESS,
         Err(CliError(message)) => {
             eprintln!("error: {message}");
             ExitCode::from(2)

@@ -24,3 +24,8 @@ pub mod surface;
 pub use optim::{AnyRule, Optimizer};
 pub use scalar::Scalar;
 pub use spec::{ConfigError, Spec};
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -34,7 +34,11 @@ crate::hyperparams! {
 impl Adam {
     /// AdamW's defaults: decoupled decay with `weight_decay = 0.01`.
     pub fn adamw() -> Self {
-        Adam { weight_decay: 1e-2, decoupled_weight_decay: true, ..Adam::default() }
+        Adam {
+            weight_decay: 1e-2,
+            decoupled_weight_decay: true,
+            ..Adam::default()
+        }
     }
 }
 
@@ -61,7 +65,10 @@ impl Rule for Adam {
         let t = step as f64;
         let bias_correction1 = 1.0 - self.beta1.powf(t);
         let bias_correction2 = 1.0 - self.beta2.powf(t);
-        AdamStep { step_size: self.lr / bias_correction1, bias_correction2_sqrt: bias_correction2.powf(0.5) }
+        AdamStep {
+            step_size: self.lr / bias_correction1,
+            bias_correction2_sqrt: bias_correction2.powf(0.5),
+        }
     }
 
     fn apply<T: Scalar>(&self, c: &AdamStep, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
@@ -71,11 +78,18 @@ impl Rule for Adam {
         let eps = T::of(self.eps);
         let neg_step = T::of(-c.step_size);
         let bc2_sqrt = T::of(c.bias_correction2_sqrt);
-        let grad = ops::Grad::coupled(self.maximize, self.weight_decay, !self.decoupled_weight_decay);
+        let grad = ops::Grad::coupled(
+            self.maximize,
+            self.weight_decay,
+            !self.decoupled_weight_decay,
+        );
         let shrink = (self.decoupled_weight_decay && self.weight_decay != 0.0)
             .then(|| T::of(1.0 - self.lr * self.weight_decay));
         let mut bufs = bufs.into_slices();
-        let (exp_avg, exp_avg_sq) = (bufs.next().expect("exp_avg"), bufs.next().expect("exp_avg_sq"));
+        let (exp_avg, exp_avg_sq) = (
+            bufs.next().expect("exp_avg"),
+            bufs.next().expect("exp_avg_sq"),
+        );
         let mut max_sq = bufs.next();
         for (i, (p, &g)) in p.iter_mut().zip(g).enumerate() {
             if let Some(s) = shrink {

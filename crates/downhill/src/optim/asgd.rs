@@ -47,7 +47,10 @@ impl Rule for Asgd {
 
     fn begin_step(&self, step: u64, scalars: &mut [f64]) -> AsgdStep {
         let t = step as f64;
-        let current = AsgdStep { eta: scalars[0], mu: scalars[1] };
+        let current = AsgdStep {
+            eta: scalars[0],
+            mu: scalars[1],
+        };
         scalars[0] = self.lr / (1.0 + self.lambd * self.lr * t).powf(self.alpha);
         scalars[1] = 1.0 / (t - self.t0).max(1.0);
         current

@@ -72,7 +72,11 @@ impl Rule for Nadam {
         let eps = T::of(self.eps);
         let bc2 = T::of(c.bias_correction2);
         let (grad_coef, avg_coef) = (T::of(c.grad_coef), T::of(c.avg_coef));
-        let grad = ops::Grad::coupled(self.maximize, self.weight_decay, !self.decoupled_weight_decay);
+        let grad = ops::Grad::coupled(
+            self.maximize,
+            self.weight_decay,
+            !self.decoupled_weight_decay,
+        );
         let shrink = (self.decoupled_weight_decay && self.weight_decay != 0.0)
             .then(|| T::of(1.0 - self.lr * self.weight_decay));
         let [exp_avg, exp_avg_sq] = bufs.take();

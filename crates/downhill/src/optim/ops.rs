@@ -34,7 +34,10 @@ pub struct Grad<T> {
 impl<T: Scalar> Grad<T> {
     /// `weight_decay = 0` adds nothing (PyTorch skips the term, keeping `-0.0`).
     pub fn new(maximize: bool, weight_decay: f64) -> Self {
-        Grad { maximize, weight_decay: (weight_decay != 0.0).then(|| T::of(weight_decay)) }
+        Grad {
+            maximize,
+            weight_decay: (weight_decay != 0.0).then(|| T::of(weight_decay)),
+        }
     }
 
     /// Coupled (L2) decay only when `coupled`; decoupled decay is applied to θ instead.

@@ -52,9 +52,14 @@ impl Rule for Radam {
         let rho_inf = 2.0 / (1.0 - self.beta2) - 1.0;
         let rho_t = rho_inf - 2.0 * t * self.beta2.powf(t) / bias_correction2;
         let rect = (rho_t > 5.0).then(|| {
-            ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)).powf(0.5)
+            ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+                .powf(0.5)
         });
-        RadamStep { bias_correction1, bias_correction2_sqrt: bias_correction2.powf(0.5), rect }
+        RadamStep {
+            bias_correction1,
+            bias_correction2_sqrt: bias_correction2.powf(0.5),
+            rect,
+        }
     }
 
     fn apply<T: Scalar>(&self, c: &RadamStep, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
@@ -65,7 +70,11 @@ impl Rule for Radam {
         let lr = T::of(self.lr);
         let bc1 = T::of(c.bias_correction1);
         let bc2_sqrt = T::of(c.bias_correction2_sqrt);
-        let grad = ops::Grad::coupled(self.maximize, self.weight_decay, !self.decoupled_weight_decay);
+        let grad = ops::Grad::coupled(
+            self.maximize,
+            self.weight_decay,
+            !self.decoupled_weight_decay,
+        );
         let shrink = (self.decoupled_weight_decay && self.weight_decay != 0.0)
             .then(|| T::of(1.0 - self.lr * self.weight_decay));
         let [exp_avg, exp_avg_sq] = bufs.take();

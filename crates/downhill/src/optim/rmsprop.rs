@@ -53,7 +53,11 @@ impl Rule for Rmsprop {
         let grad = ops::Grad::new(self.maximize, self.weight_decay);
         let mut bufs = bufs.into_slices();
         let square_avg = bufs.next().expect("square_avg buffer");
-        let mut momentum = if self.momentum > 0.0 { bufs.next() } else { None };
+        let mut momentum = if self.momentum > 0.0 {
+            bufs.next()
+        } else {
+            None
+        };
         let mut grad_avg = if self.centered { bufs.next() } else { None };
         for (i, (p, &g)) in p.iter_mut().zip(g).enumerate() {
             let g = grad.at(*p, g);

@@ -17,17 +17,25 @@ pub(super) fn value(s: Surface, x: f64, y: f64) -> f64 {
         }
         Booth => (x + 2.0 * y - 7.0).powi(2) + (2.0 * x + y - 5.0).powi(2),
         Himmelblau => (x * x + y - 11.0).powi(2) + (x + y * y - 7.0).powi(2),
-        Rastrigin => 20.0 + x * x - 10.0 * (2.0 * PI * x).cos() + y * y - 10.0 * (2.0 * PI * y).cos(),
+        Rastrigin => {
+            20.0 + x * x - 10.0 * (2.0 * PI * x).cos() + y * y - 10.0 * (2.0 * PI * y).cos()
+        }
         Ackley => {
             let r = (0.5 * (x * x + y * y)).sqrt();
-            -20.0 * (-0.2 * r).exp() - (0.5 * ((2.0 * PI * x).cos() + (2.0 * PI * y).cos())).exp() + E + 20.0
+            -20.0 * (-0.2 * r).exp() - (0.5 * ((2.0 * PI * x).cos() + (2.0 * PI * y).cos())).exp()
+                + E
+                + 20.0
         }
         GoldsteinPrice => {
             let gp = goldstein_price(x, y);
             gp.a * gp.b
         }
-        StyblinskiTang => 0.5 * (x.powi(4) - 16.0 * x * x + 5.0 * x + y.powi(4) - 16.0 * y * y + 5.0 * y),
-        SixHumpCamel => (4.0 - 2.1 * x * x + x.powi(4) / 3.0) * x * x + x * y + (-4.0 + 4.0 * y * y) * y * y,
+        StyblinskiTang => {
+            0.5 * (x.powi(4) - 16.0 * x * x + 5.0 * x + y.powi(4) - 16.0 * y * y + 5.0 * y)
+        }
+        SixHumpCamel => {
+            (4.0 - 2.1 * x * x + x.powi(4) / 3.0) * x * x + x * y + (-4.0 + 4.0 * y * y) * y * y
+        }
         ThreeHumpCamel => 2.0 * x * x - 1.05 * x.powi(4) + x.powi(6) / 6.0 + x * y + y * y,
         Matyas => 0.26 * (x * x + y * y) - 0.48 * x * y,
         Mccormick => (x + y).sin() + (x - y).powi(2) - 1.5 * x + 2.5 * y + 1.0,
@@ -48,7 +56,10 @@ pub(super) fn gradient(s: Surface, x: f64, y: f64) -> [f64; 2] {
         Anisotropic => [x / 10.0, 2.0 * y],
         Saddle => [2.0 * x, -2.0 * y],
         Quartic => [4.0 * x.powi(3) + 6.0 * x * x, 2.0 * y],
-        Rosenbrock => [-2.0 * (1.0 - x) - 400.0 * x * (y - x * x), 200.0 * (y - x * x)],
+        Rosenbrock => [
+            -2.0 * (1.0 - x) - 400.0 * x * (y - x * x),
+            200.0 * (y - x * x),
+        ],
         Beale => {
             let (a, b, c) = beale_terms(x, y);
             [
@@ -64,20 +75,36 @@ pub(super) fn gradient(s: Surface, x: f64, y: f64) -> [f64; 2] {
             let (a, b) = (x * x + y - 11.0, x + y * y - 7.0);
             [4.0 * x * a + 2.0 * b, 2.0 * a + 4.0 * y * b]
         }
-        Rastrigin => [2.0 * x + 20.0 * PI * (2.0 * PI * x).sin(), 2.0 * y + 20.0 * PI * (2.0 * PI * y).sin()],
+        Rastrigin => [
+            2.0 * x + 20.0 * PI * (2.0 * PI * x).sin(),
+            2.0 * y + 20.0 * PI * (2.0 * PI * y).sin(),
+        ],
         Ackley => {
             let r = (0.5 * (x * x + y * y)).sqrt();
             let cosine = (0.5 * ((2.0 * PI * x).cos() + (2.0 * PI * y).cos())).exp();
             // The cone term has no derivative at the origin; 0 is its subgradient there.
-            let radial = if r > 0.0 { 2.0 * (-0.2 * r).exp() / r } else { 0.0 };
-            [radial * x + PI * (2.0 * PI * x).sin() * cosine, radial * y + PI * (2.0 * PI * y).sin() * cosine]
+            let radial = if r > 0.0 {
+                2.0 * (-0.2 * r).exp() / r
+            } else {
+                0.0
+            };
+            [
+                radial * x + PI * (2.0 * PI * x).sin() * cosine,
+                radial * y + PI * (2.0 * PI * y).sin() * cosine,
+            ]
         }
         GoldsteinPrice => {
             let gp = goldstein_price(x, y);
             [gp.ax * gp.b + gp.a * gp.bx, gp.ay * gp.b + gp.a * gp.by]
         }
-        StyblinskiTang => [0.5 * (4.0 * x.powi(3) - 32.0 * x + 5.0), 0.5 * (4.0 * y.powi(3) - 32.0 * y + 5.0)],
-        SixHumpCamel => [8.0 * x - 8.4 * x.powi(3) + 2.0 * x.powi(5) + y, x - 8.0 * y + 16.0 * y.powi(3)],
+        StyblinskiTang => [
+            0.5 * (4.0 * x.powi(3) - 32.0 * x + 5.0),
+            0.5 * (4.0 * y.powi(3) - 32.0 * y + 5.0),
+        ],
+        SixHumpCamel => [
+            8.0 * x - 8.4 * x.powi(3) + 2.0 * x.powi(5) + y,
+            x - 8.0 * y + 16.0 * y.powi(3),
+        ],
         ThreeHumpCamel => [4.0 * x - 4.2 * x.powi(3) + x.powi(5) + y, x + 2.0 * y],
         Matyas => [0.52 * x - 0.48 * y, 0.52 * y - 0.48 * x],
         Mccormick => {
@@ -108,7 +135,11 @@ pub(super) fn gradient(s: Surface, x: f64, y: f64) -> [f64; 2] {
 }
 
 fn beale_terms(x: f64, y: f64) -> (f64, f64, f64) {
-    (1.5 - x + x * y, 2.25 - x + x * y * y, 2.625 - x + x * y.powi(3))
+    (
+        1.5 - x + x * y,
+        2.25 - x + x * y * y,
+        2.625 - x + x * y.powi(3),
+    )
 }
 
 fn easom_exp(x: f64, y: f64) -> f64 {
@@ -136,5 +167,12 @@ fn goldstein_price(x: f64, y: f64) -> GoldsteinPrice {
     let ax = 2.0 * s * p + s * s * dp;
     let bx = 4.0 * t * q + t * t * (-32.0 + 24.0 * x - 36.0 * y);
     let by = -6.0 * t * q + t * t * (48.0 - 36.0 * x + 54.0 * y);
-    GoldsteinPrice { a, b, ax, ay: ax, bx, by }
+    GoldsteinPrice {
+        a,
+        b,
+        ax,
+        ay: ax,
+        bx,
+        by,
+    }
 }

@@ -67,7 +67,10 @@ pub struct Info {
 }
 
 const fn square(lo: f64, hi: f64) -> Domain {
-    Domain { x: [lo, hi], y: [lo, hi] }
+    Domain {
+        x: [lo, hi],
+        y: [lo, hi],
+    }
 }
 
 const STYBLINSKI_X: f64 = -2.903534027771177;
@@ -103,7 +106,11 @@ impl Surface {
 
     /// All names, comma-separated (for error messages).
     pub fn names() -> String {
-        Surface::ALL.iter().map(|s| s.info().name).collect::<Vec<_>>().join(", ")
+        Surface::ALL
+            .iter()
+            .map(|s| s.info().name)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Formula, domain, default start and minima.
@@ -240,7 +247,14 @@ impl Surface {
                 Some(0.0),
             ),
         };
-        Info { name, formula, domain, start, minima, minimum }
+        Info {
+            name,
+            formula,
+            domain,
+            start,
+            minima,
+            minimum,
+        }
     }
 }
 
@@ -264,8 +278,10 @@ pub enum SurfaceError {
 
 /// Resolves `--surface` text: a built-in name.
 pub fn resolve(text: &str) -> Result<Resolved, SurfaceError> {
-    let surface = Surface::from_name(text.trim())
-        .ok_or_else(|| SurfaceError::Unknown { name: text.to_string(), valid: Surface::names() })?;
+    let surface = Surface::from_name(text.trim()).ok_or_else(|| SurfaceError::Unknown {
+        name: text.to_string(),
+        valid: Surface::names(),
+    })?;
     let info = surface.info();
     Ok(Resolved {
         label: info.name.to_string(),
