@@ -165,6 +165,13 @@ CASES = [
     ("onecycle:max_lr=0.1,epochs=4,steps_per_epoch=25,cycle_momentum=false", 0.1, 101, "sgd", None),
     ("onecycle:max_lr=0.3,total_steps=33,three_phase=true,anneal_strategy=linear,pct_start=0.3", 0.1, 34, "adam", None),
     ("multiplicative:factor=0.95", 0.1, 100, "sgd", None),
+    # long horizons: many periods past t_max, many restarts, many cycles
+    ("cosine:t_max=100,eta_min=0.0001", 0.1, 1500, "sgd", None),
+    ("cosine-restarts:t_0=50,t_mult=2,eta_min=0.0001", 0.1, 1600, "sgd", None),
+    ("cyclic:base_lr=0.0001,max_lr=0.01,step_size_up=40,mode=exp_range,gamma=0.999", 0.1, 1200, "sgd", None),
+    ("cyclic:base_lr=0.0001,max_lr=0.01,step_size_up=25,step_size_down=75,mode=triangular2", 0.1, 1000, "sgd", None),
+    ("exponential:gamma=0.999", 0.1, 3000, "sgd", None),
+    ("onecycle:max_lr=0.5,total_steps=1000,three_phase=true", 0.1, 1001, "sgd", None),
     ("plateau", 0.1, 100, "sgd", "falling"),
     ("plateau:patience=3,factor=0.5,cooldown=2,threshold=0.01", 0.1, 100, "sgd", "falling"),
     ("plateau:patience=2,factor=0.5,threshold_mode=abs,threshold=0.001,min_lr=0.01", 0.1, 100, "sgd", "falling"),
