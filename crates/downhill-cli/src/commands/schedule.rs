@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Args)]
+#[command(after_help = schedule_list())]
 pub struct ScheduleArgs {
     /// Schedule spec NAME[:key=value,…]; composites list members as
     /// schedulers=[spec;spec],milestones=[m] (quote it: ';' is special to shells).
@@ -32,6 +33,15 @@ pub struct ScheduleArgs {
     /// Also draw lr against step into FILE.png or FILE.svg.
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
+}
+
+/// The schedule names with their PyTorch classes, for `--help`.
+fn schedule_list() -> String {
+    let mut text = String::from("Schedules (PyTorch's keyword names in lower case):\n");
+    for entry in schedule::SCHEDULES {
+        text += &format!("  {:<16} {:<28} {}\n", entry.name, entry.pytorch, entry.summary);
+    }
+    text
 }
 
 /// The largest `--steps` accepted (every lr is kept in memory).
