@@ -39,7 +39,10 @@ pub struct ScheduleArgs {
 fn schedule_list() -> String {
     let mut text = String::from("Schedules (PyTorch's keyword names in lower case):\n");
     for entry in schedule::SCHEDULES {
-        text += &format!("  {:<16} {:<28} {}\n", entry.name, entry.pytorch, entry.summary);
+        text += &format!(
+            "  {:<16} {:<28} {}\n",
+            entry.name, entry.pytorch, entry.summary
+        );
     }
     text
 }
