@@ -22,6 +22,8 @@ enum Command {
     List(commands::list::ListArgs),
     /// Time optimizer steps on large parameter buffers.
     Bench(commands::bench::BenchArgs),
+    /// Print the learning rate of each update under a schedule (and plot it).
+    Schedule(commands::schedule::ScheduleArgs),
 }
 
 /// A failure the user can act on: printed as one `error:` line, exit status 2.
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args),
         Command::List(args) => commands::list::run(args),
         Command::Bench(args) => commands::bench::run(args),
+        Command::Schedule(args) => commands::schedule::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -17,6 +17,7 @@ pub mod hyper;
 pub mod lab;
 pub mod optim;
 pub mod scalar;
+pub mod schedule;
 pub mod spec;
 pub mod surface;
 

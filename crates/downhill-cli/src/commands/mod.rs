@@ -3,3 +3,5 @@
 pub mod bench;
 pub mod list;
 pub mod run;
+pub mod schedule;
+mod schedule_plot;

@@ -5,6 +5,7 @@ use crate::CliError;
 use clap::Args;
 use downhill::lab::{self, Trajectory};
 use downhill::optim;
+use downhill::schedule;
 use downhill::surface;
 use std::io::Write;
 
@@ -36,6 +37,10 @@ pub struct RunArgs {
     /// Output format (default: a table).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Learning-rate schedule spec applied to every optimizer, from its own lr
+    /// (see `downhill schedule`).
+    #[arg(long)]
+    schedule: Option<String>,
 }
 
 /// The largest `--steps` accepted (a run keeps every point in memory).
@@ -78,14 +83,16 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         .iter()
         .map(|s| optim::build(s))
         .collect::<Result<Vec<_>, _>>()?;
+    let schedule = args.schedule.as_deref().map(schedule::build).transpose()?;
     let mut runs = Vec::with_capacity(rules.len());
     for (spec, rule) in specs.iter().zip(rules) {
+        let mut driver = schedule.clone().map(schedule::Driver::new);
         let path = lab::trajectory::<f64, _>(
             surface.landscape.as_ref(),
             start,
             rule,
             args.steps,
-            |_, _| Ok(()),
+            |_, optimizer| driver.as_mut().map_or(Ok(()), |d| d.before_step(optimizer)),
         )?;
         if let Some(d) = &path.diverged {
             eprintln!(
