@@ -24,15 +24,30 @@ enum Command {
     Train(commands::train::TrainArgs),
     /// Train with several optimizers from the same weights and shuffles; table and plot.
     Compare(commands::compare::CompareArgs),
+    /// Time optimizer steps on large parameter buffers.
+    Bench(commands::bench::BenchArgs),
+    /// Print the learning rate of each update under a schedule (and plot it).
+    Schedule(commands::schedule::ScheduleArgs),
 }
 
 /// A failure the user can act on: printed as one `error:` line, exit status 2.
+/// An empty message marks a closed stdout (`downhill list | head`): no error.
 #[derive(Debug)]
 pub struct CliError(pub String);
 
-impl<E: std::fmt::Display> From<E> for CliError {
+impl<E: std::fmt::Display + 'static> From<E> for CliError {
     fn from(e: E) -> Self {
-        CliError(e.to_string())
+        let any: &dyn std::any::Any = &e;
+        let io = any.downcast_ref::<std::io::Error>().or_else(|| {
+            match any.downcast_ref::<csv::Error>()?.kind() {
+                csv::ErrorKind::Io(io) => Some(io),
+                _ => None,
+            }
+        });
+        match io {
+            Some(io) if io.kind() == std::io::ErrorKind::BrokenPipe => CliError(String::new()),
+            _ => CliError(e.to_string()),
+        }
     }
 }
 
@@ -59,9 +74,12 @@ fn main() -> ExitCode {
         Command::List(args) => commands::list::run(args),
         Command::Train(args) => commands::train::run(args),
         Command::Compare(args) => commands::compare::run(args),
+        Command::Bench(args) => commands::bench::run(args),
+        Command::Schedule(args) => commands::schedule::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(CliError(message)) if message.is_empty() => ExitCode::SUCCESS,
         Err(CliError(message)) => {
             eprintln!("error: {message}");
             ExitCode::from(2)

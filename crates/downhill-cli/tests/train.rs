@@ -118,6 +118,66 @@ fn json_last_line_holds_the_summary() {
 }
 
 #[test]
+fn schedules_set_the_rate_per_epoch_or_per_update() {
+    let dir = temp_dir("schedule");
+    let args = [
+        "train",
+        "--dataset",
+        "iris",
+        "--model",
+        "softmax",
+        "--optimizer",
+        "sgd:lr=0.1",
+        "--epochs",
+        "3",
+    ];
+    let lrs = |extra: &[&str]| -> Vec<f64> {
+        let text = stdout(&downhill(
+            &dir,
+            &[&args[..], extra, &["--format", "json"]].concat(),
+        ));
+        text.lines()
+            .take(3)
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["lr"]
+                    .as_f64()
+                    .unwrap()
+            })
+            .collect()
+    };
+    assert_eq!(
+        lrs(&["--schedule", "step:step_size=1,gamma=0.5"]),
+        vec![0.1, 0.05, 0.025]
+    );
+    // 120 training samples, full batch: one update per epoch either way.
+    let per_step = [
+        "--schedule",
+        "exponential:gamma=0.5",
+        "--schedule-unit",
+        "step",
+        "--batch-size",
+        "full",
+    ];
+    assert_eq!(lrs(&per_step), vec![0.1, 0.05, 0.025]);
+    assert_eq!(
+        lrs(&[
+            "--schedule",
+            "exponential:gamma=0.5",
+            "--schedule-unit",
+            "step",
+            "--batch-size",
+            "60"
+        ]),
+        vec![0.05, 0.0125, 0.003125]
+    );
+    let line = error_line(&downhill(
+        &dir,
+        &[&args[..], &["--schedule", "warp"]].concat(),
+    ));
+    assert!(line.starts_with("error: unknown schedule 'warp'"), "{line}");
+}
+
+#[test]
 fn a_separate_test_set_replaces_the_split() {
     let dir = temp_dir("testset");
     std::fs::write(dir.join("tr.csv"), "a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,2\n").unwrap();

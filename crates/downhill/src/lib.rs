@@ -19,6 +19,7 @@ pub mod lab;
 pub mod model;
 pub mod optim;
 pub mod scalar;
+pub mod schedule;
 pub mod spec;
 pub mod surface;
 pub mod train;
@@ -26,3 +27,8 @@ pub mod train;
 pub use optim::{AnyRule, Optimizer};
 pub use scalar::Scalar;
 pub use spec::{ConfigError, Spec};
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

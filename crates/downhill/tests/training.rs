@@ -4,7 +4,7 @@ use downhill::data::{self, BatchSize, Scaling};
 use downhill::model::ModelSpec;
 use downhill::optim;
 use downhill::train::{
-    self, Checkpoint, Checkpointer, ConstantLr, History, Samples, TrainConfig, TrainError,
+    self, Checkpoint, Checkpointer, History, Samples, ScheduleUnit, TrainConfig, TrainError,
     TrainState,
 };
 use std::path::PathBuf;
@@ -52,13 +52,29 @@ fn config(epochs: usize, batch: usize) -> TrainConfig {
 fn resume_continues_bit_identically() {
     let s = setup("moons:n=200,noise=0.2", "mlp:hidden=[8]", Scaling::Standard);
     let run = serde_json::json!({"test": "resume"});
-    for spec in [
-        "adam:lr=0.01",
-        "nag:lr=0.05",
-        "rmsprop:lr=0.01,momentum=0.5",
-    ] {
-        let rule = || optim::build(spec).unwrap();
-        let mut straight = TrainState::<f32>::new(&s.net, rule(), 4).unwrap();
+    let cases = [
+        ("adam:lr=0.01", None),
+        ("nag:lr=0.05", Some(("cosine:t_max=20", ScheduleUnit::Step))),
+        (
+            "rmsprop:lr=0.01,momentum=0.5",
+            Some(("plateau:patience=0,factor=0.5", ScheduleUnit::Epoch)),
+        ),
+        (
+            "sgd:lr=0.1,momentum=0.9",
+            Some(("onecycle:max_lr=0.1,total_steps=60", ScheduleUnit::Step)),
+        ),
+    ];
+    for (spec, schedule) in cases {
+        let fresh = || {
+            let mut state = TrainState::<f32>::new(&s.net, optim::build(spec).unwrap(), 4).unwrap();
+            if let Some((text, unit)) = schedule {
+                state
+                    .set_schedule(downhill::schedule::build(text).unwrap(), unit)
+                    .unwrap();
+            }
+            state
+        };
+        let mut straight = fresh();
         let mut h1 = History::default();
         train::train(
             &s.net,
@@ -66,13 +82,12 @@ fn resume_continues_bit_identically() {
             Some(&s.test),
             &config(6, 16),
             &mut straight,
-            &mut ConstantLr,
             &mut [&mut h1],
         )
         .unwrap();
 
         let path = temp_dir("resume").join(format!("{}.json", spec.split(':').next().unwrap()));
-        let mut first = TrainState::<f32>::new(&s.net, rule(), 4).unwrap();
+        let mut first = fresh();
         let mut h2 = History::default();
         let mut ck = Checkpointer::new(path.clone(), 3, run.clone());
         train::train(
@@ -81,7 +96,6 @@ fn resume_continues_bit_identically() {
             Some(&s.test),
             &config(3, 16),
             &mut first,
-            &mut ConstantLr,
             &mut [&mut h2, &mut ck],
         )
         .unwrap();
@@ -96,7 +110,6 @@ fn resume_continues_bit_identically() {
             Some(&s.test),
             &config(6, 16),
             &mut resumed,
-            &mut ConstantLr,
             &mut [&mut h2],
         )
         .unwrap();
@@ -129,7 +142,6 @@ fn resume_refuses_another_runs_checkpoint() {
         None,
         &config(1, 8),
         &mut state,
-        &mut ConstantLr,
         &mut [&mut ck],
     )
     .unwrap();
@@ -157,7 +169,6 @@ fn nan_loss_stops_and_keeps_the_last_checkpoint() {
         None,
         &config(2, 32),
         &mut state,
-        &mut ConstantLr,
         &mut [&mut ck],
     )
     .unwrap();
@@ -172,7 +183,6 @@ fn nan_loss_stops_and_keeps_the_last_checkpoint() {
         None,
         &config(5, 32),
         &mut state,
-        &mut ConstantLr,
         &mut [&mut ck],
     )
     .unwrap_err();
@@ -201,16 +211,7 @@ fn early_stopping_stops_after_patience_epochs() {
     let mut state = TrainState::<f32>::new(&s.net, optim::build("sgd:lr=0").unwrap(), 0).unwrap();
     let mut cfg = config(50, 10);
     cfg.patience = Some(3);
-    let out = train::train(
-        &s.net,
-        &s.train,
-        Some(&s.test),
-        &cfg,
-        &mut state,
-        &mut ConstantLr,
-        &mut [],
-    )
-    .unwrap();
+    let out = train::train(&s.net, &s.train, Some(&s.test), &cfg, &mut state, &mut []).unwrap();
     assert_eq!((out.epochs, out.stopped_early), (4, true));
 }
 
@@ -228,7 +229,6 @@ fn digits_softmax_reaches_high_accuracy() {
         Some(&s.test),
         &config(10, 32),
         &mut state,
-        &mut ConstantLr,
         &mut [&mut history],
     )
     .unwrap();
@@ -245,29 +245,49 @@ fn linear_scaling_rule_and_lr_policy_set_the_rate() {
     assert_eq!(state.scale_lr(256, 64).unwrap(), 0.1 * 256.0 / 64.0);
     assert_eq!(state.lr(), 0.1 * 256.0 / 64.0);
 
-    /// Halves the rate every update: the seam a schedule uses.
-    struct Halving(f64);
-    impl train::LrPolicy for Halving {
-        fn at_step(&mut self, _step: u64, _epoch: usize) -> Option<f64> {
-            self.0 /= 2.0;
-            Some(self.0)
-        }
-    }
-    let mut history = History::default();
-    let mut cfg = config(2, 40);
-    cfg.batch = BatchSize::Full;
-    train::train(
-        &s.net,
-        &s.train,
-        None,
-        &cfg,
-        &mut state,
-        &mut Halving(1.0),
-        &mut [&mut history],
-    )
-    .unwrap();
+    // A schedule per epoch, per update, and plateau fed with the test loss.
+    let lrs = |schedule: &str, unit: ScheduleUnit, lr: &str, batch: BatchSize| {
+        let mut state = TrainState::<f32>::new(&s.net, optim::build(lr).unwrap(), 0).unwrap();
+        state
+            .set_schedule(downhill::schedule::build(schedule).unwrap(), unit)
+            .unwrap();
+        let mut history = History::default();
+        let mut cfg = config(4, 40);
+        cfg.batch = batch;
+        train::train(
+            &s.net,
+            &s.train,
+            Some(&s.test),
+            &cfg,
+            &mut state,
+            &mut [&mut history],
+        )
+        .unwrap();
+        history.epochs.iter().map(|e| e.lr).collect::<Vec<_>>()
+    };
+    let halving = "exponential:gamma=0.5";
     assert_eq!(
-        history.epochs.iter().map(|e| e.lr).collect::<Vec<_>>(),
-        vec![0.5, 0.25]
+        lrs(
+            halving,
+            ScheduleUnit::Epoch,
+            "sgd:lr=0.1",
+            BatchSize::Size(40)
+        ),
+        vec![0.1, 0.05, 0.025, 0.0125]
+    );
+    // 80 samples in batches of 40: two updates per epoch; the record holds the last one's lr.
+    assert_eq!(
+        lrs(
+            halving,
+            ScheduleUnit::Step,
+            "sgd:lr=0.1",
+            BatchSize::Size(40)
+        ),
+        vec![0.05, 0.0125, 0.003125, 0.00078125]
+    );
+    let plateau = "plateau:patience=0,factor=0.5,eps=0";
+    assert_eq!(
+        lrs(plateau, ScheduleUnit::Epoch, "sgd:lr=1e-6", BatchSize::Full),
+        vec![1e-6, 1e-6, 5e-7, 2.5e-7]
     );
 }

@@ -8,7 +8,7 @@ use crate::output::{number, write_table, Format};
 use crate::CliError;
 use clap::Args;
 use downhill::model::Float;
-use downhill::train::{self, ConstantLr, EpochRecord, History, Samples};
+use downhill::train::{self, EpochRecord, History, Samples};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -67,7 +67,6 @@ fn run_as<T: Float>(args: CompareArgs) -> Result<(), CliError> {
             test,
             &setup.config(),
             &mut state,
-            &mut ConstantLr,
             &mut [&mut history, &mut progress],
         );
         progress.finish();

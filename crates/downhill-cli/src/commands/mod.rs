@@ -1,9 +1,12 @@
 //! One module per subcommand.
 
+pub mod bench;
 pub mod compare;
 mod compare_plot;
 pub mod list;
 mod progress;
 pub mod run;
+pub mod schedule;
+mod schedule_plot;
 mod setup;
 pub mod train;

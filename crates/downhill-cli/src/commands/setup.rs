@@ -7,7 +7,8 @@ use downhill::data::{
 };
 use downhill::model::{Float, ModelSpec, Network};
 use downhill::optim;
-use downhill::train::{self, TrainConfig, TrainState};
+use downhill::schedule;
+use downhill::train::{self, ScheduleUnit, TrainConfig, TrainState};
 
 /// Data, model and batching settings shared by `train` and `compare`.
 #[derive(Args, Clone, Debug)]
@@ -59,6 +60,12 @@ pub struct Setup {
     /// L2 norm to M) or global-norm:M (all gradients' joint L2 norm to M, as clip_grad_norm_).
     #[arg(long)]
     pub clip: Option<train::Clip>,
+    /// Learning-rate schedule spec (see `downhill list schedules`), starting from the optimizer's lr.
+    #[arg(long)]
+    pub schedule: Option<String>,
+    /// When the schedule advances: every epoch, or every update (step).
+    #[arg(long, value_enum, default_value_t = Unit::Epoch)]
+    pub schedule_unit: Unit,
     /// Linear scaling rule: multiply the optimizer's lr by batch size / REF_BATCH.
     #[arg(long, value_name = "REF_BATCH", value_parser = clap::value_parser!(u64).range(1..))]
     pub scale_lr: Option<u64>,
@@ -84,6 +91,13 @@ pub enum DataFormat {
     Csv,
     Libsvm,
     Idx,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    Epoch,
+    Step,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -223,6 +237,13 @@ impl Setup {
         let mut state = TrainState::new(&p.net, optim::build(spec)?, self.seed)?;
         if let Some(reference) = self.scale_lr {
             state.scale_lr(self.batch_size.resolve(p.train.len()), reference as usize)?;
+        }
+        if let Some(spec) = &self.schedule {
+            let unit = match self.schedule_unit {
+                Unit::Epoch => ScheduleUnit::Epoch,
+                Unit::Step => ScheduleUnit::Step,
+            };
+            state.set_schedule(schedule::build(spec)?, unit)?;
         }
         Ok(state)
     }

@@ -11,8 +11,8 @@ use crate::CliError;
 use clap::Args;
 use downhill::model::Float;
 use downhill::train::{
-    self, Checkpoint, Checkpointer, ConstantLr, EpochRecord, History, MetricsFormat, MetricsWriter,
-    Observer, Outcome, Samples, TrainError, TrainState,
+    self, Checkpoint, Checkpointer, EpochRecord, History, MetricsFormat, MetricsWriter, Observer,
+    Outcome, Samples, TrainError, TrainState,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -51,7 +51,7 @@ fn run_identity(args: &TrainArgs) -> serde_json::Value {
         "dataset": s.dataset, "label": s.label, "labels": s.labels, "data_format": s.data_format, "task": s.task, "model": s.model,
         "optimizer": args.optimizer, "batch_size": s.batch_size.to_string(), "drop_last": s.drop_last,
         "seed": s.seed, "test_fraction": s.test_fraction, "test_dataset": s.test_dataset, "stratify": !s.no_stratify, "scale": s.scale,
-        "clip": s.clip.map(|c| c.to_string()), "scale_lr": s.scale_lr, "dtype": s.dtype,
+        "clip": s.clip.map(|c| c.to_string()), "schedule": s.schedule, "schedule_unit": s.schedule_unit, "scale_lr": s.scale_lr, "dtype": s.dtype,
     })
 }
 
@@ -111,7 +111,6 @@ fn run_as<T: Float>(args: TrainArgs) -> Result<(), CliError> {
         test,
         &setup.config(),
         &mut state,
-        &mut ConstantLr,
         &mut observers,
     );
     drop(observers);

@@ -2,7 +2,7 @@
 //! one versioned JSON document, written atomically (temporary file in the
 //! same folder, fsync, rename) so a crash never leaves a half-written file.
 
-use super::{Observer, TrainError, TrainState};
+use super::{LrSchedule, Observer, TrainError, TrainState};
 use crate::model::Float;
 use crate::optim::{Optimizer, SavedState};
 use rand::SeedableRng;
@@ -58,7 +58,7 @@ impl RngState {
 }
 
 /// Everything needed to continue a run bit for bit.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Checkpoint<T> {
     pub format: String,
@@ -77,6 +77,8 @@ pub struct Checkpoint<T> {
     pub rng: RngState,
     pub params: Vec<T>,
     pub optimizer: SavedState<T>,
+    /// The learning-rate schedule and its state, if any.
+    pub schedule: Option<LrSchedule>,
 }
 
 impl<T: Float> Checkpoint<T> {
@@ -97,6 +99,7 @@ impl<T: Float> Checkpoint<T> {
                 .optimizer
                 .save()
                 .map_err(|e| TrainError::Checkpoint(e.to_string()))?,
+            schedule: state.schedule.clone(),
         })
     }
 
@@ -152,6 +155,7 @@ impl<T: Float> Checkpoint<T> {
             seconds: self.seconds,
             best_loss: self.best_loss,
             stale_epochs: self.stale_epochs,
+            schedule: self.schedule,
         })
     }
 }

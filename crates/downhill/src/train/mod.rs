@@ -3,8 +3,9 @@
 //!
 //! The loop owns stepping; it hands a [`StepRecord`] per update and an
 //! [`EpochRecord`] per epoch to each [`Observer`] (progress bars, metric
-//! files, [`Checkpointer`]). Learning rates can be changed through an
-//! [`LrPolicy`] (the seam for schedules). Randomness comes from two ChaCha8
+//! files, [`Checkpointer`]). A learning-rate schedule ([`LrSchedule`]) can
+//! advance every update or every epoch; it is fed the monitored loss after
+//! each epoch (for `plateau`). Randomness comes from two ChaCha8
 //! streams of the seed: stream 0 draws the initial weights, stream 1 the
 //! shuffles, so runs with the same seed share both.
 
@@ -20,6 +21,7 @@ use crate::data::{BatchSize, Batcher, Dataset};
 use crate::hyper::Value;
 use crate::model::{Float, Network};
 use crate::optim::{AnyRule, Optimizer, ParamGroup, StepError};
+use crate::schedule::{linear_scaling, AnySchedule, Scheduler};
 use crate::spec::ConfigError;
 use ndarray::Array2;
 use rand::SeedableRng;
@@ -78,8 +80,25 @@ pub struct TrainConfig {
     pub patience: Option<usize>,
 }
 
+/// When a schedule moves to its next step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleUnit {
+    /// Every update (PyTorch: `scheduler.step()` after each `optimizer.step()`).
+    Step,
+    /// Once per epoch, before the epoch's first update.
+    Epoch,
+}
+
+/// A schedule driving the optimizer's learning rate (and momentum, for cyclic ones).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct LrSchedule {
+    pub scheduler: Scheduler,
+    pub unit: ScheduleUnit,
+}
+
 /// Everything that changes during training (and is saved in checkpoints).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct TrainState<T: Float> {
     pub params: Vec<T>,
     pub optimizer: Optimizer<T>,
@@ -93,6 +112,7 @@ pub struct TrainState<T: Float> {
     /// Lowest monitored loss so far, and epochs since it.
     pub best_loss: Option<f64>,
     pub stale_epochs: usize,
+    pub schedule: Option<LrSchedule>,
 }
 
 impl<T: Float> TrainState<T> {
@@ -114,14 +134,29 @@ impl<T: Float> TrainState<T> {
             seconds: 0.0,
             best_loss: None,
             stale_epochs: 0,
+            schedule: None,
         })
     }
 
-    /// The linear scaling rule (Goyal et al. 2017): lr ← lr · batch / reference.
+    /// The linear scaling rule ([`linear_scaling`]): lr ← lr · batch / reference.
     pub fn scale_lr(&mut self, batch: usize, reference: usize) -> Result<f64, ConfigError> {
-        let lr = self.lr() * batch as f64 / reference as f64;
+        let lr = linear_scaling(self.lr(), batch as u64, reference as u64)
+            .map_err(|e| ConfigError::key("scale-lr", e))?;
         self.optimizer.set_all("lr", &Value::Float(lr))?;
         Ok(lr)
+    }
+
+    /// Starts `schedule` from the optimizer's current lr (the base lr) and
+    /// sets the lr of the first update.
+    pub fn set_schedule(
+        &mut self,
+        schedule: AnySchedule,
+        unit: ScheduleUnit,
+    ) -> Result<(), ConfigError> {
+        let scheduler = Scheduler::new(schedule, self.lr())?;
+        scheduler.apply(&mut self.optimizer)?;
+        self.schedule = Some(LrSchedule { scheduler, unit });
+        Ok(())
     }
 
     /// The learning rate of group 0 (NaN if the optimizer has none).
@@ -133,22 +168,6 @@ impl<T: Float> TrainState<T> {
         }
     }
 }
-
-/// Changes the learning rate while training: the seam for schedules.
-pub trait LrPolicy {
-    /// The rate for update `step` (0-based) in epoch `epoch`, or `None` to keep it.
-    fn at_step(&mut self, _step: u64, _epoch: usize) -> Option<f64> {
-        None
-    }
-    /// After each epoch with the monitored loss (for reduce-on-plateau); `None` keeps the rate.
-    fn after_epoch(&mut self, _epoch: usize, _monitored: f64) -> Option<f64> {
-        None
-    }
-}
-
-/// Keeps the optimizer's learning rate.
-pub struct ConstantLr;
-impl LrPolicy for ConstantLr {}
 
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,7 +184,6 @@ pub fn train<T: Float>(
     test: Option<&Samples<T>>,
     config: &TrainConfig,
     state: &mut TrainState<T>,
-    policy: &mut dyn LrPolicy,
     observers: &mut [&mut dyn Observer<T>],
 ) -> Result<Outcome, TrainError> {
     let batch = config.batch.resolve(train.len()).max(1);
@@ -178,9 +196,16 @@ pub fn train<T: Float>(
         let started = Instant::now();
         batcher.shuffle(&mut state.rng);
         let (mut loss_sum, mut seen) = (0.0, 0usize);
-        for rows in batcher.batches() {
-            if let Some(lr) = policy.at_step(state.step, state.epoch) {
-                state.optimizer.set_all("lr", &Value::Float(lr))?;
+        for (index, rows) in batcher.batches().enumerate() {
+            if let Some(s) = state.schedule.as_mut() {
+                let due = match s.unit {
+                    ScheduleUnit::Step => state.step > 0,
+                    ScheduleUnit::Epoch => index == 0 && state.epoch > 0,
+                };
+                if due {
+                    s.scheduler.advance()?;
+                    s.scheduler.apply(&mut state.optimizer)?;
+                }
             }
             ws.gather(&train.x, &train.y, rows);
             let mut loss = 0.0;
@@ -245,8 +270,8 @@ pub fn train<T: Float>(
             lr: state.lr(),
             seconds: state.seconds,
         };
-        if let Some(lr) = policy.after_epoch(state.epoch, monitored) {
-            state.optimizer.set_all("lr", &Value::Float(lr))?;
+        if let Some(s) = state.schedule.as_mut() {
+            s.scheduler.observe(monitored);
         }
         for o in observers.iter_mut() {
             o.on_epoch(&record, state)?;
