@@ -129,7 +129,7 @@ impl<T: Scalar> Optimizer<T> {
             let len = g
                 .sizes
                 .iter()
-                .try_fold(offset, |a, &b| a.checked_add(b))
+                .try_fold(offset, |a: usize, &b| a.checked_add(b))
                 .map(|end| end - offset)
                 .ok_or_else(|| mismatch("the tensor sizes add up past the largest vector".into()))?;
             if let Some((name, values)) = g.buffers.iter().find(|(_, values)| values.len() != len) {
