@@ -36,6 +36,8 @@ pub struct RunArgs {
     /// Output format (default: a table).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    #[command(flatten)]
+    figures: crate::plot::args::FigureArgs,
 }
 
 /// The largest `--steps` accepted (a run keeps every point in memory).
@@ -54,6 +56,7 @@ pub fn parse_point(text: &str) -> Result<[f64; 2], CliError> {
 }
 
 pub fn run(args: RunArgs) -> Result<(), CliError> {
+    args.figures.validate()?;
     let surface = surface::resolve(&args.surface)?;
     let start = match &args.start {
         Some(text) => parse_point(text)?,
@@ -81,6 +84,11 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         }
         runs.push((spec.as_str(), path));
     }
+    let figure_runs: Vec<_> = runs
+        .iter()
+        .map(|(spec, path)| crate::plot::scene::Run { spec: spec.to_string(), path: path.clone() })
+        .collect();
+    args.figures.render(&surface, &figure_runs, args.steps)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {
