@@ -21,6 +21,8 @@ enum Command {
     Run(commands::run::RunArgs),
     /// List optimizers (keys, defaults) and surfaces (formula, domain, minima).
     List(commands::list::ListArgs),
+    /// Run a grid of optimizers × learning rates × parameters; write CSV, a panel grid and a heatmap.
+    Sweep(commands::sweep::SweepArgs),
 }
 
 /// A failure the user can act on: printed as one `error:` line, exit status 2.
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::List(args) => commands::list::run(args),
+        Command::Sweep(args) => commands::sweep::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,6 +14,7 @@ pub mod file;
 pub mod marks;
 pub mod scene;
 pub mod surface3d;
+pub mod sweep;
 
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontDesc, FontStyle, RGBColor, TextStyle};
