@@ -23,6 +23,8 @@ enum Command {
     List(commands::list::ListArgs),
     /// Run a grid of optimizers × learning rates × parameters; write CSV, a panel grid and a heatmap.
     Sweep(commands::sweep::SweepArgs),
+    /// Write the learning notes' five figures and an index.html explaining them.
+    Demo(commands::demo::DemoArgs),
 }
 
 /// A failure the user can act on: printed as one `error:` line, exit status 2.
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args),
         Command::List(args) => commands::list::run(args),
         Command::Sweep(args) => commands::sweep::run(args),
+        Command::Demo(args) => commands::demo::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

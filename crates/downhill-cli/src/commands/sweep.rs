@@ -27,7 +27,7 @@ pub struct SweepArgs {
     #[arg(long = "optimizer", short = 'o', required = true)]
     optimizers: Vec<String>,
     /// Learning rates, comma-separated (e.g. 0.001,0.01,0.1); each overrides the spec's lr.
-    #[arg(long, required = true)]
+    #[arg(long, required = true, allow_hyphen_values = true)]
     lr: String,
     /// Another swept key, KEY=V1,V2,…; applies to the optimizers that have KEY. Repeatable.
     #[arg(long = "param", value_name = "KEY=V1,V2")]
@@ -80,9 +80,8 @@ impl Point {
 
 /// Parses `0.001,0.01,0.1` into non-negative finite numbers.
 pub fn parse_lrs(text: &str) -> Result<Vec<f64>, CliError> {
-    let bad = || {
-        CliError(format!("--lr must be comma-separated non-negative numbers (e.g. 0.001,0.01,0.1), got '{text}'"))
-    };
+    let bad =
+        || CliError(format!("--lr must be comma-separated non-negative numbers (e.g. 0.001,0.01,0.1), got '{text}'"));
     text.split(',')
         .map(|part| match part.trim().parse::<f64>() {
             Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
@@ -177,7 +176,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         }
     }
     let bar = crate::plot::args::progress("runs");
-    bar.set_length(jobs.len() as u64);
+    bar.inc_length(jobs.len() as u64);
     let points = jobs
         .into_par_iter()
         .map(|(optimizer, params, lr, rule)| {
@@ -210,18 +209,13 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
 
 /// The first step within `eps` of a known minimum.
 pub fn steps_to(path: &Trajectory, minima: &[[f64; 2]], eps: f64) -> Option<usize> {
-    path.points
-        .iter()
-        .find(|p| minima.iter().any(|m| (p.x - m[0]).hypot(p.y - m[1]) <= eps))
-        .map(|p| p.step)
+    path.points.iter().find(|p| minima.iter().any(|m| (p.x - m[0]).hypot(p.y - m[1]) <= eps)).map(|p| p.step)
 }
 
 fn write_csv(args: &SweepArgs, surface: &Resolved, keys: &[String], points: &[Point]) -> Result<(), CliError> {
     let mut header = vec!["optimizer".to_string(), "lr".to_string()];
     header.extend(keys.iter().cloned());
-    header.extend(
-        ["final_step", "final_x", "final_y", "final_loss", "steps_to_eps", "diverged"].map(String::from),
-    );
+    header.extend(["final_step", "final_x", "final_y", "final_loss", "steps_to_eps", "diverged"].map(String::from));
     write_atomic(&args.csv, |file| {
         let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(file));
         writer.write_record(&header)?;

@@ -56,7 +56,7 @@ pub fn write_gif<L: Layers>(path: &Path, layers: &L, progress: &indicatif::Progr
     let mut full = canvas.clone();
     draw(&mut full, (w, h), |area| layers.paths(area, 0, last))?;
     let palette = Palette::new(&[&canvas, &frame_of(&full, last)?]);
-    progress.set_length(steps.len() as u64);
+    progress.inc_length(steps.len() as u64);
     write_atomic(path, |file| {
         let gif_error = |e: gif::EncodingError| CliError(format!("cannot write '{}': {e}", path.display()));
         let mut encoder =

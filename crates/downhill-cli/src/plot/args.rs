@@ -104,8 +104,10 @@ pub fn progress(what: &str) -> indicatif::ProgressBar {
     } else {
         indicatif::ProgressDrawTarget::hidden()
     };
-    let bar = indicatif::ProgressBar::with_draw_target(None, target);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!("{{bar:40}} {{pos}}/{{len}} {what} {{elapsed}}")) {
+    let bar = indicatif::ProgressBar::with_draw_target(Some(0), target);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template(&format!("{{bar:40}} {{pos}}/{{len}} {what} {{elapsed}}"))
+    {
         bar.set_style(style);
     }
     bar

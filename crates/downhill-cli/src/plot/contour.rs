@@ -44,7 +44,8 @@ impl<'a> Contour<'a> {
         let (nx, ny) = (w.div_ceil(cell) as usize, h.div_ceil(cell) as usize);
         let f = self.scene.landscape();
         let levels = &self.scene.levels;
-        let bands: Vec<Option<usize>> = grid(&self.scene.domain, nx, ny).map(|(x, y)| levels.band(f.value(x, y))).collect();
+        let bands: Vec<Option<usize>> =
+            grid(&self.scene.domain, nx, ny).map(|(x, y)| levels.band(f.value(x, y))).collect();
         let at = |i: usize, j: usize| bands[j * nx + i];
         let color = |i: usize, j: usize| match at(i, j) {
             None => RGBColor(200, 200, 200),

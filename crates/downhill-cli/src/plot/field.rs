@@ -12,14 +12,17 @@ use plotters::style::RGBColor;
 /// Number of filled bands.
 pub const BANDS: usize = 16;
 /// Spread (max over 10th percentile of f − f_min) above which bands are log-spaced.
-pub const LOG_RATIO: f64 = 20.0;
+pub const LOG_RATIO: f64 = 8.0;
 
 /// How values become heights/band positions.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Scale {
     Linear,
     /// log10(f − min + delta)
-    Log { min: f64, delta: f64 },
+    Log {
+        min: f64,
+        delta: f64,
+    },
 }
 
 /// The value range of a surface over a domain and the scale that shows it best.
@@ -34,10 +37,8 @@ pub struct Levels {
 impl Levels {
     /// Samples `n`×`n` points of the domain and picks the scale.
     pub fn of(landscape: &dyn Landscape, domain: &Domain, n: usize) -> Levels {
-        let mut values: Vec<f64> = grid(domain, n, n)
-            .map(|(x, y)| landscape.value(x, y))
-            .filter(|v| v.is_finite())
-            .collect();
+        let mut values: Vec<f64> =
+            grid(domain, n, n).map(|(x, y)| landscape.value(x, y)).filter(|v| v.is_finite()).collect();
         if values.is_empty() {
             return Levels { scale: Scale::Linear, lo: 0.0, hi: 1.0 };
         }
@@ -89,6 +90,9 @@ impl Levels {
     pub fn axis_label(&self) -> String {
         match self.scale {
             Scale::Linear => "f(x, y)".into(),
+            Scale::Log { min, delta } if min < 0.0 => {
+                format!("log10(f + {} + {:.2e})", short(-min), delta)
+            }
             Scale::Log { min, delta } => format!("log10(f − {} + {:.2e})", short(min), delta),
         }
     }

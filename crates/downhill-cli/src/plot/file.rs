@@ -41,7 +41,10 @@ fn extension(path: &Path) -> Option<String> {
 
 /// Writes a file through a temporary file in the same folder, renamed into
 /// place only when `fill` succeeded: no partial file on any error.
-pub fn write_atomic(path: &Path, fill: impl FnOnce(&mut std::fs::File) -> Result<(), CliError>) -> Result<(), CliError> {
+pub fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> Result<(), CliError>,
+) -> Result<(), CliError> {
     let cannot = |e: &dyn std::fmt::Display| CliError(format!("cannot write '{}': {e}", path.display()));
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),

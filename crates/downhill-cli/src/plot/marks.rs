@@ -25,13 +25,21 @@ where
 }
 
 /// A start point: a hollow ring in the run's colour.
-pub fn start<DB: DrawingBackend, CT: CoordTranslate>(area: &DrawingArea<DB, CT>, at: CT::From, color: RGBColor) -> Result<(), CliError> {
+pub fn start<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    at: CT::From,
+    color: RGBColor,
+) -> Result<(), CliError> {
     area.draw(&Circle::new(at, 6, color.stroke_width(2)))?;
     Ok(())
 }
 
 /// A current or final point: a filled dot with a black rim.
-pub fn head<DB: DrawingBackend, CT: CoordTranslate>(area: &DrawingArea<DB, CT>, at: CT::From, color: RGBColor) -> Result<(), CliError>
+pub fn head<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    at: CT::From,
+    color: RGBColor,
+) -> Result<(), CliError>
 where
     CT::From: Clone,
 {
@@ -41,7 +49,11 @@ where
 }
 
 /// Divergence: an ✕ at the last finite point.
-pub fn cross<DB: DrawingBackend, CT: CoordTranslate>(area: &DrawingArea<DB, CT>, at: CT::From, color: RGBColor) -> Result<(), CliError>
+pub fn cross<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    at: CT::From,
+    color: RGBColor,
+) -> Result<(), CliError>
 where
     CT::From: Clone,
 {
@@ -51,7 +63,11 @@ where
 }
 
 /// Where a path leaves the drawn domain: a small black-rimmed square.
-pub fn exit<DB: DrawingBackend, CT: CoordTranslate>(area: &DrawingArea<DB, CT>, at: CT::From, color: RGBColor) -> Result<(), CliError>
+pub fn exit<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    at: CT::From,
+    color: RGBColor,
+) -> Result<(), CliError>
 where
     CT::From: Clone,
 {
@@ -62,7 +78,10 @@ where
 
 /// The legend: a white box in the top-right corner of `area` with a
 /// colour swatch and a line of text per entry.
-pub fn legend<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>, entries: &[(String, RGBColor)]) -> Result<(), CliError> {
+pub fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    entries: &[(String, RGBColor)],
+) -> Result<(), CliError> {
     if entries.is_empty() {
         return Ok(());
     }

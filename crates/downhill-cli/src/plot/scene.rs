@@ -2,10 +2,10 @@
 
 use super::field::Levels;
 use crate::CliError;
-use plotters::coord::Shift;
-use plotters::prelude::{DrawingArea, DrawingBackend};
 use downhill::lab::Trajectory;
 use downhill::surface::{Domain, Landscape, Resolved};
+use plotters::coord::Shift;
+use plotters::prelude::{DrawingArea, DrawingBackend};
 
 /// One optimizer's run, labelled with its spec.
 pub struct Run {
@@ -98,9 +98,11 @@ pub fn pieces(path: &Trajectory, domain: &Domain, from: usize, to: usize) -> Vec
     out
 }
 
+type Xy = (f64, f64);
+
 /// Clips segment p→q to the domain: the visible part, whether p was outside
 /// and whether q is outside.
-fn clip(p: (f64, f64), q: (f64, f64), d: &Domain) -> Option<((f64, f64), (f64, f64), bool, bool)> {
+fn clip(p: Xy, q: Xy, d: &Domain) -> Option<(Xy, Xy, bool, bool)> {
     let (dx, dy) = (q.0 - p.0, q.1 - p.1);
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
     for (den, num) in [(-dx, p.0 - d.x[0]), (dx, d.x[1] - p.0), (-dy, p.1 - d.y[0]), (dy, d.y[1] - p.1)] {
@@ -120,44 +122,16 @@ fn clip(p: (f64, f64), q: (f64, f64), d: &Domain) -> Option<((f64, f64), (f64, f
     if t0 > t1 || !t0.is_finite() || !t1.is_finite() {
         return None;
     }
-    let at = |t: f64| if t == 0.0 { p } else if t == 1.0 { q } else { (p.0 + t * dx, p.1 + t * dy) };
+    let at = |t: f64| {
+        if t == 0.0 {
+            p
+        } else if t == 1.0 {
+            q
+        } else {
+            (p.0 + t * dx, p.1 + t * dy)
+        }
+    };
     Some((at(t0), at(t1), t0 > 0.0, t1 < 1.0))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use downhill::lab::Point;
-
-    fn path(xy: &[(f64, f64)]) -> Trajectory {
-        let points = xy.iter().enumerate().map(|(step, &(x, y))| Point { step, x, y, loss: 0.0 }).collect();
-        Trajectory { points, diverged: None }
-    }
-
-    const D: Domain = Domain { x: [-1.0, 1.0], y: [-1.0, 1.0] };
-
-    #[test]
-    fn a_path_inside_is_one_piece() {
-        let p = path(&[(0.0, 0.0), (0.5, 0.5), (0.5, -0.5)]);
-        assert_eq!(pieces(&p, &D, 0, 2), vec![Piece { points: vec![(0.0, 0.0), (0.5, 0.5), (0.5, -0.5)], exit: None }]);
-    }
-
-    #[test]
-    fn a_path_that_leaves_and_returns_is_clipped_and_marked() {
-        let p = path(&[(0.0, 0.0), (2.0, 0.0), (0.0, 0.5)]);
-        let got = pieces(&p, &D, 0, 2);
-        assert_eq!(got.len(), 2);
-        assert_eq!(got[0], Piece { points: vec![(0.0, 0.0), (1.0, 0.0)], exit: Some((1.0, 0.0)) });
-        assert_eq!(got[1].points[0], (1.0, 0.25));
-        assert_eq!(got[1].points[1], (0.0, 0.5));
-        assert_eq!(first_exit(&p, &D), Some(1));
-    }
-
-    #[test]
-    fn steps_outside_the_window_are_left_out() {
-        let p = path(&[(0.0, 0.0), (0.1, 0.0), (0.2, 0.0), (0.3, 0.0)]);
-        assert_eq!(pieces(&p, &D, 1, 2)[0].points, vec![(0.1, 0.0), (0.2, 0.0)]);
-    }
 }
 
 /// A trajectory figure drawn in layers, so that an animation can draw the
@@ -205,5 +179,41 @@ pub fn ends_in(path: &Trajectory, from: usize, to: usize) -> bool {
     match path.points.last() {
         Some(last) => path.diverged.is_some() && last.step <= to && (last.step > from || from == 0),
         None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use downhill::lab::Point;
+
+    fn path(xy: &[(f64, f64)]) -> Trajectory {
+        let points = xy.iter().enumerate().map(|(step, &(x, y))| Point { step, x, y, loss: 0.0 }).collect();
+        Trajectory { points, diverged: None }
+    }
+
+    const D: Domain = Domain { x: [-1.0, 1.0], y: [-1.0, 1.0] };
+
+    #[test]
+    fn a_path_inside_is_one_piece() {
+        let p = path(&[(0.0, 0.0), (0.5, 0.5), (0.5, -0.5)]);
+        assert_eq!(pieces(&p, &D, 0, 2), vec![Piece { points: vec![(0.0, 0.0), (0.5, 0.5), (0.5, -0.5)], exit: None }]);
+    }
+
+    #[test]
+    fn a_path_that_leaves_and_returns_is_clipped_and_marked() {
+        let p = path(&[(0.0, 0.0), (2.0, 0.0), (0.0, 0.5)]);
+        let got = pieces(&p, &D, 0, 2);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0], Piece { points: vec![(0.0, 0.0), (1.0, 0.0)], exit: Some((1.0, 0.0)) });
+        assert_eq!(got[1].points[0], (1.0, 0.25));
+        assert_eq!(got[1].points[1], (0.0, 0.5));
+        assert_eq!(first_exit(&p, &D), Some(1));
+    }
+
+    #[test]
+    fn steps_outside_the_window_are_left_out() {
+        let p = path(&[(0.0, 0.0), (0.1, 0.0), (0.2, 0.0), (0.3, 0.0)]);
+        assert_eq!(pieces(&p, &D, 1, 2)[0].points, vec![(0.1, 0.0), (0.2, 0.0)]);
     }
 }

@@ -17,6 +17,9 @@ const MESH: usize = 36;
 /// that they follow the surface.
 const SUBDIVIDE: f64 = 80.0;
 
+/// A mesh cell's corners (x, height, y).
+type Quad = [(f64, f64, f64); 4];
+
 type Chart<'b, DB> = ChartContext<'b, DB, Cartesian3d<RangedCoordf64, RangedCoordf64, RangedCoordf64>>;
 
 /// A scene drawn as a 3-D surface.
@@ -96,10 +99,11 @@ impl Layers for Surface3d<'_> {
         let l = &self.scene.levels;
         let xs: Vec<f64> = (0..=MESH).map(|i| d.x[0] + i as f64 / MESH as f64 * (d.x[1] - d.x[0])).collect();
         let ys: Vec<f64> = (0..=MESH).map(|j| d.y[0] + j as f64 / MESH as f64 * (d.y[1] - d.y[0])).collect();
-        let h: Vec<f64> = ys.iter().flat_map(|&y| xs.iter().map(move |&x| (x, y))).map(|(x, y)| self.lift(x, y).1).collect();
+        let h: Vec<f64> =
+            ys.iter().flat_map(|&y| xs.iter().map(move |&x| (x, y))).map(|(x, y)| self.lift(x, y).1).collect();
         let at = |i: usize, j: usize| (xs[i], h[j * (MESH + 1) + i], ys[j]);
         let coord = chart.as_coord_spec();
-        let mut quads: Vec<(i32, [(f64, f64, f64); 4])> = Vec::with_capacity(MESH * MESH);
+        let mut quads: Vec<(i32, Quad)> = Vec::with_capacity(MESH * MESH);
         for j in 0..MESH {
             for i in 0..MESH {
                 let q = [at(i, j), at(i + 1, j), at(i + 1, j + 1), at(i, j + 1)];

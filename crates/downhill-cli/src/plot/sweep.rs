@@ -23,6 +23,9 @@ fn distinct(labels: impl Iterator<Item = String>) -> Vec<String> {
     out
 }
 
+/// Reads one coordinate of a recorded point.
+type Coordinate = fn(&downhill::lab::Point) -> f64;
+
 /// Rows = learning rates; columns = x(t), y(t), f(t); one line per variant.
 pub struct PanelGrid<'a> {
     pub title: &'a str,
@@ -40,8 +43,7 @@ impl Figure for PanelGrid<'_> {
         let body = area.titled(self.title, (super::FAMILY, 20))?;
         let variants = distinct(self.points.iter().map(|p| p.variant(self.keys)));
         let panels = body.split_evenly((self.lrs.len(), 3));
-        let columns: [(&str, fn(&downhill::lab::Point) -> f64); 3] =
-            [("x(t)", |p| p.x), ("y(t)", |p| p.y), ("f(t)", |p| p.loss)];
+        let columns: [(&str, Coordinate); 3] = [("x(t)", |p| p.x), ("y(t)", |p| p.y), ("f(t)", |p| p.loss)];
         for (r, &lr) in self.lrs.iter().enumerate() {
             for (c, (name, value)) in columns.iter().enumerate() {
                 let lines: Vec<Line> = self
@@ -118,8 +120,13 @@ impl Figure for Heatmap<'_> {
         let font = TextStyle::from((super::FAMILY, 14).into_font());
         let center = super::centered((super::FAMILY, 14).into_font());
         let (w, _) = area.dim_in_pixel();
-        area.draw(&Text::new(self.title.to_string(), (w as i32 / 2, 18), super::centered((super::FAMILY, 18).into_font())))?;
-        let what = if log { "final loss, colour on a log scale (darker = lower)" } else { "final loss (darker = lower)" };
+        area.draw(&Text::new(
+            self.title.to_string(),
+            (w as i32 / 2, 18),
+            super::centered((super::FAMILY, 18).into_font()),
+        ))?;
+        let what =
+            if log { "final loss, colour on a log scale (darker = lower)" } else { "final loss (darker = lower)" };
         area.draw(&Text::new(what.to_string(), (w as i32 / 2, 44), center.clone()))?;
         let x0 = self.label_width();
         for (c, &lr) in self.lrs.iter().enumerate() {
@@ -130,7 +137,9 @@ impl Figure for Heatmap<'_> {
             let y = TOP + CELL.1 * r as i32;
             area.draw(&Text::new(row.clone(), (10, y + CELL.1 / 2 - 8), font.clone()))?;
             for (c, &lr) in self.lrs.iter().enumerate() {
-                let Some(cell) = self.cells.iter().find(|k| &k.row == row && k.lr == lr) else { continue };
+                let Some(cell) = self.cells.iter().find(|k| &k.row == row && k.lr == lr) else {
+                    continue;
+                };
                 let (cx, cy) = (x0 + CELL.0 * c as i32, y);
                 let rect = [(cx + 1, cy + 1), (cx + CELL.0 - 1, cy + CELL.1 - 1)];
                 let mid = (cx + CELL.0 / 2, cy + CELL.1 / 2);
