@@ -165,42 +165,44 @@ const FIGURES: [(&str, &str, &str); 6] = [
     (
         "saddle-3d.png",
         "The saddle in 3-D",
-        "The same runs as the animation, drawn on the surface. AdaGrad's per-coordinate step η/√Σg² stays \
-         large in y (where gradients start tiny) and it turns away from the saddle first among the \
-         non-momentum methods; it is the only one still in the frame after 500 steps because its steps keep \
-         shrinking.",
+        "The same runs as the animation, drawn on the surface. RMSProp, Adam and the notes' AdaDelta divide \
+         each coordinate's step by a running RMS of its gradients, so the tiny y-gradient still gets a \
+         full-sized step and they turn downhill within a few dozen steps, as fast as the momentum methods. \
+         AdaGrad divides by the root of the whole sum of squared gradients, so its steps keep shrinking: \
+         after 500 steps it is the only run still in the frame.",
     ),
     (
         "saddle-grid.png",
         "x(t), y(t) and f(t) for lr 0.001, 0.01 and 0.1",
         "The notes' grid: 500 iterations, momentum 0.95 for Momentum and NAG, decay 0.9 for RMSProp and \
          AdaDelta. Classical momentum's effective step is η/(1 − μ) = 20η here, which is why Momentum and NAG \
-         blow up first and by hundreds of orders of magnitude at lr 0.1. The notes' AdaDelta <b>ignores the \
-         learning rate</b>: its three rows are identical. (PyTorch's Adadelta multiplies the update by lr, \
-         default 1.0 — the notes' version is lr = 1.)",
+         run away first and furthest (y ≈ 10¹⁰⁵ after 500 steps at lr 0.1, against 10³⁶ for plain GD). The \
+         notes' AdaDelta <b>ignores the learning rate</b>: its three rows are identical. (PyTorch's Adadelta \
+         multiplies the update by lr, default 1.0 — the notes' version is lr = 1.)",
     ),
     (
         "quartic-momentum-nag.png",
         "Momentum vs NAG on the quartic, μ = 0.95",
         "x⁴ + 2x³ + y² − 1 from (1, −0.5), lr 0.01, 200 steps, on filled contours. The surface has a flat \
          inflection (a plateau) at the origin and its minimum at (−1.5, 0) (star). Both heavy-ball methods \
-         carry enough speed across the plateau; NAG evaluates the gradient at the look-ahead point θ + μv, \
-         so it brakes earlier and overshoots the minimum less.",
+         carry enough speed across the plateau; NAG evaluates the gradient at the look-ahead point θ + μv, so \
+         it brakes earlier and overshoots the minimum less.",
     ),
     (
         "quartic-3d.png",
         "The quartic in 3-D, all seven",
         "Only the momentum methods (Momentum and NAG) cross the plateau and reach the minimum at (−1.5, 0). \
-         GD, AdaGrad, RMSProp, AdaDelta and Adam stop on the plateau near x = 0: the gradient there is \
-         close to zero, and without accumulated velocity nothing pushes them across.",
+         The others slow to a crawl as they near the flat inflection at the origin, where the gradient \
+         vanishes: GD and RMSProp stop there, Adam just short of it, and AdaGrad and AdaDelta are still \
+         creeping towards it after 200 steps. Without accumulated velocity nothing carries them across.",
     ),
     (
         "anisotropic.png",
         "The classic four panels on x²/20 + y²",
         "From (−7, 2), 30 steps: SGD lr 0.95, Momentum lr 0.1 (μ 0.9), AdaGrad lr 1.5, Adam lr 0.3. SGD \
-         zig-zags across the steep y direction while crawling along the shallow x direction; momentum \
-         averages the zig-zag out; AdaGrad rescales each coordinate and heads almost straight for the \
-         minimum; Adam combines both.",
+         zig-zags across the steep y direction while crawling along the shallow x direction; momentum rolls \
+         like a ball, overshooting in y but building up speed along x; AdaGrad rescales each coordinate and \
+         heads almost straight for the minimum; Adam combines both.",
     ),
 ];
 
