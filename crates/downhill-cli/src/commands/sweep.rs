@@ -236,3 +236,31 @@ fn write_csv(args: &SweepArgs, surface: &Resolved, keys: &[String], points: &[Po
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learning_rate_lists() {
+        assert_eq!(parse_lrs("0.001, 0.01,0.1").unwrap(), vec![0.001, 0.01, 0.1]);
+        for bad in ["", "0.1,", "x", "-1", "inf", "0.1;0.2"] {
+            assert!(parse_lrs(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn overrides_replace_the_spec_keys() {
+        let spec = Spec::parse("momentum:lr=0.5,momentum=0.1,dampening=0").unwrap();
+        let text = with_overrides(&spec, &[("lr", "0.01".into()), ("momentum", "0.9".into())]);
+        assert_eq!(text, "momentum:dampening=0,lr=0.01,momentum=0.9");
+    }
+
+    #[test]
+    fn parameters_multiply_only_the_optimizers_that_have_them() {
+        let params = [Param { key: "momentum".into(), values: vec!["0.5".into(), "0.9".into()] }];
+        assert_eq!(combinations(&Spec::parse("nag").unwrap(), &params).len(), 2);
+        assert_eq!(combinations(&Spec::parse("gd").unwrap(), &params), vec![vec![None]]);
+        assert_eq!(combinations(&Spec::parse("adam").unwrap(), &params), vec![vec![None]]);
+    }
+}

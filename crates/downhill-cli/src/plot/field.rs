@@ -58,8 +58,11 @@ impl Levels {
         }
     }
 
-    /// The scaled value (height in 3-D, band position in 2-D).
+    /// The scaled value (height in 3-D, band position in 2-D); NaN stays NaN.
     pub fn scaled(&self, f: f64) -> f64 {
+        if f.is_nan() {
+            return f;
+        }
         match self.scale {
             Scale::Linear => f,
             Scale::Log { min, delta } => (f - min + delta).max(delta * 1e-3).log10(),
@@ -129,4 +132,40 @@ pub fn grid(domain: &Domain, nx: usize, ny: usize) -> impl Iterator<Item = (f64,
         let y = domain.y[1] - (j as f64 + 0.5) / ny as f64 * (domain.y[1] - domain.y[0]);
         (0..nx).map(move |i| (domain.x[0] + (i as f64 + 0.5) / nx as f64 * (domain.x[1] - domain.x[0]), y))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use downhill::surface::resolve;
+
+    fn levels(name: &str) -> Levels {
+        let s = resolve(name).unwrap();
+        Levels::of(s.landscape.as_ref(), &s.domain, 60)
+    }
+
+    #[test]
+    fn wide_ranges_get_log_bands_and_narrow_ones_linear() {
+        assert!(matches!(levels("rosenbrock").scale, Scale::Log { .. }));
+        assert!(matches!(levels("beale").scale, Scale::Log { .. }));
+        assert_eq!(levels("saddle").scale, Scale::Linear);
+    }
+
+    #[test]
+    fn log_bands_handle_negative_values() {
+        let l = levels("quartic");
+        let Scale::Log { min, .. } = l.scale else { panic!("quartic spans a wide range") };
+        assert!(min < 0.0);
+        assert_eq!(l.band(-2.6875), Some(0));
+        assert_eq!(l.band(1e9), Some(BANDS - 1));
+        assert_eq!(l.band(f64::NAN), None);
+        assert!(l.axis_label().starts_with("log10(f + "));
+    }
+
+    #[test]
+    fn bands_grow_with_the_value() {
+        let l = levels("sphere");
+        let bands: Vec<usize> = [0.0, 0.5, 2.0, 8.0, 30.0].iter().map(|&v| l.band(v).unwrap()).collect();
+        assert!(bands.windows(2).all(|w| w[0] <= w[1]) && bands[0] < bands[4], "{bands:?}");
+    }
 }
