@@ -2,7 +2,7 @@
 
 use super::field::{band_color, grid, line_color};
 use super::marks;
-use super::scene::{ends_in, pieces, point_at, Layers, Scene};
+use super::scene::{cross_at, ends_in, pieces, point_at, Layers, Scene};
 use crate::CliError;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -125,15 +125,14 @@ impl Layers for Contour<'_> {
         for (i, run) in self.scene.runs.iter().enumerate() {
             let color = super::color(i);
             for piece in pieces(&run.path, &self.scene.domain, from, to) {
-                plot.draw(&PathElement::new(piece.points.clone(), color.stroke_width(2)))?;
+                marks::path(plot, &piece.points, color, 2)?;
                 if let Some(e) = piece.exit {
                     marks::exit(plot, e, color)?;
                 }
             }
             if ends_in(&run.path, from, to) {
-                let last = run.path.points.last().expect("ends_in needs a point");
-                if self.scene.domain.contains(last.x, last.y) {
-                    marks::cross(plot, (last.x, last.y), color)?;
+                if let Some((x, y)) = cross_at(&run.path, &self.scene.domain) {
+                    marks::cross(plot, (x, y), color)?;
                 }
             }
         }

@@ -119,3 +119,42 @@ pub fn counter<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift
     area.draw(&Text::new(text.to_string(), (x + 6, y + 4), font))?;
     Ok(())
 }
+
+/// A path `stroke` pixels wide. Consecutive points on the same pixel are
+/// merged, and the line is split where it turns back by more than 150°:
+/// plotters joins wide lines with miters, which spike at such turns.
+pub fn path<DB: DrawingBackend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    points: &[CT::From],
+    color: RGBColor,
+    stroke: u32,
+) -> Result<(), CliError>
+where
+    CT::From: Clone,
+{
+    let mut chunk: Vec<CT::From> = Vec::new();
+    let mut px: Vec<(i32, i32)> = Vec::new();
+    for p in points {
+        let q = area.map_coordinate(p);
+        if px.last() == Some(&q) {
+            continue;
+        }
+        if let [.., a, b] = px[..] {
+            let (u, v) = ((b.0 - a.0, b.1 - a.1), (q.0 - b.0, q.1 - b.1));
+            let dot = (u.0 * v.0 + u.1 * v.1) as f64;
+            let norms = ((u.0 * u.0 + u.1 * u.1) as f64).sqrt() * ((v.0 * v.0 + v.1 * v.1) as f64).sqrt();
+            if dot < -0.866 * norms {
+                let last = chunk.last().cloned().expect("a chunk holds the points of px");
+                area.draw(&PathElement::new(std::mem::take(&mut chunk), color.stroke_width(stroke)))?;
+                chunk.push(last);
+                px = vec![b];
+            }
+        }
+        chunk.push(p.clone());
+        px.push(q);
+    }
+    if chunk.len() > 1 {
+        area.draw(&PathElement::new(chunk, color.stroke_width(stroke)))?;
+    }
+    Ok(())
+}

@@ -174,6 +174,16 @@ pub fn point_at(path: &Trajectory, at: usize) -> Option<(f64, f64)> {
     path.points.get(i.checked_sub(1)?).map(|p| (p.x, p.y))
 }
 
+/// Where a diverged run's ✕ goes: its last finite point, or where it last
+/// left the domain if that point is outside (`None` if it never was inside).
+pub fn cross_at(path: &Trajectory, domain: &Domain) -> Option<(f64, f64)> {
+    let last = path.points.last()?;
+    if domain.contains(last.x, last.y) {
+        return Some((last.x, last.y));
+    }
+    pieces(path, domain, 0, last.step).last().and_then(|p| p.exit)
+}
+
 /// Whether the run's divergence ✕ belongs to the window `from..=to`.
 pub fn ends_in(path: &Trajectory, from: usize, to: usize) -> bool {
     match path.points.last() {

@@ -3,7 +3,7 @@
 
 use super::field::{band_color, line_color, BANDS};
 use super::marks;
-use super::scene::{ends_in, pieces, point_at, Layers, Scene};
+use super::scene::{cross_at, ends_in, pieces, point_at, Layers, Scene};
 use crate::CliError;
 use plotters::coord::ranged3d::Cartesian3d;
 use plotters::coord::types::RangedCoordf64;
@@ -144,15 +144,14 @@ impl Layers for Surface3d<'_> {
         for (i, run) in self.scene.runs.iter().enumerate() {
             let color = super::color(i);
             for piece in pieces(&run.path, &self.scene.domain, from, to) {
-                plot.draw(&PathElement::new(self.lifted(&piece.points), color.stroke_width(2)))?;
+                marks::path(plot, &self.lifted(&piece.points), color, 2)?;
                 if let Some((x, y)) = piece.exit {
                     marks::exit(plot, self.lift(x, y), color)?;
                 }
             }
             if ends_in(&run.path, from, to) {
-                let last = run.path.points.last().expect("ends_in needs a point");
-                if self.scene.domain.contains(last.x, last.y) {
-                    marks::cross(plot, self.lift(last.x, last.y), color)?;
+                if let Some((x, y)) = cross_at(&run.path, &self.scene.domain) {
+                    marks::cross(plot, self.lift(x, y), color)?;
                 }
             }
         }
