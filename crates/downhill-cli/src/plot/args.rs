@@ -12,9 +12,8 @@ use downhill::surface::Resolved;
 use std::path::{Path, PathBuf};
 
 /// 2-D contours or a 3-D surface.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum View {
-    #[default]
     #[value(name = "2d")]
     TwoD,
     #[value(name = "3d")]
@@ -28,7 +27,7 @@ pub const FRAME: (u32, u32) = (720, 580);
 /// Size of a curves figure in pixels.
 pub const CURVES: (u32, u32) = (1100, 820);
 
-#[derive(Args, Default)]
+#[derive(Args)]
 pub struct FigureArgs {
     /// Draw the paths on the surface into FILE (.png or .svg).
     #[arg(long, value_name = "FILE")]
