@@ -53,6 +53,7 @@ torch.set_num_threads(1)
 STEPS = 250
 REL_FLOOR = 1e-3
 SENSITIVITY_LIMIT = 1e-11
+MAX_COORD = 1e3  # a run that goes further is treated as diverging
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "tests" / "golden" / "optim"
 COMMAND = "python3 scripts/golden_optim.py"
@@ -88,66 +89,76 @@ STARTS = {
 
 # Learning rates per surface and optimizer class (as spec text, written as is):
 #   sgd   plain gradient steps (gd, sgd without momentum, asgd)
-#   mom   heavy-ball / Nesterov steps with momentum 0.8-0.9
+#   mom   heavy-ball / Nesterov steps with momentum 0.5-0.9
+#   max   gradient ascent (maximize=true) of sgd: growth per step at most ~2%
 #   ada   Adam family, Adamax
+#   rad   RAdam: as `ada`, except on rosenbrock, where RAdam's first
+#         (unrectified, rho_t <= 5) steps are lr * m_hat with |grad| ~ 200
 #   agd   Adagrad
 #   rms   RMSprop without momentum
 #   rmsm  RMSprop with momentum
 #   rp    Rprop's initial step size
 LRS = {
-    "rosenbrock": dict(sgd="0.0005", mom="0.0001", ada="0.02", agd="0.5", rms="0.005", rmsm="0.001", rp="0.001"),
-    "booth": dict(sgd="0.01", mom="0.005", ada="0.1", agd="1", rms="0.02", rmsm="0.005", rp="0.1"),
-    "himmelblau": dict(sgd="0.005", mom="0.002", ada="0.05", agd="0.5", rms="0.01", rmsm="0.002", rp="0.05"),
-    "anisotropic": dict(sgd="0.1", mom="0.02", ada="0.1", agd="1", rms="0.05", rmsm="0.01", rp="0.1"),
-    "quartic": dict(sgd="0.01", mom="0.005", ada="0.05", agd="0.5", rms="0.01", rmsm="0.002", rp="0.05"),
-    "beale": dict(sgd="0.003", mom="0.001", ada="0.02", agd="0.2", rms="0.005", rmsm="0.001", rp="0.01"),
+    "rosenbrock": dict(sgd="0.0005", mom="0.0001", max=None, ada="0.02", rad="0.0005", agd="0.5", rms="0.005", rmsm="0.001", rp="0.001"),
+    "booth": dict(sgd="0.01", mom="0.005", max="0.001", ada="0.1", rad="0.1", agd="1", rms="0.02", rmsm="0.005", rp="0.1"),
+    "himmelblau": dict(sgd="0.005", mom="0.002", max="0.005", ada="0.05", rad="0.05", agd="0.5", rms="0.01", rmsm="0.002", rp="0.05"),
+    "anisotropic": dict(sgd="0.1", mom="0.02", max="0.01", ada="0.1", rad="0.1", agd="1", rms="0.05", rmsm="0.01", rp="0.1"),
+    "quartic": dict(sgd="0.01", mom="0.005", max=None, ada="0.05", rad="0.05", agd="0.5", rms="0.01", rmsm="0.002", rp="0.05"),
+    "beale": dict(sgd="0.003", mom="0.001", max=None, ada="0.02", rad="0.02", agd="0.2", rms="0.005", rmsm="0.001", rp="0.01"),
 }
 
-# Surface groups: every case runs on three surfaces.
+# Surface groups: every case runs on three surfaces.  Combinations whose
+# trajectories are chaotic (adaptive steps at the edge of stability in a
+# narrow valley, e.g. Adadelta or centered RMSprop with alpha 0.9 on
+# rosenbrock/beale, Adam with beta1 0.5, beta2 0.9 near any minimum) fail the
+# sensitivity check and are avoided by the choice of group.
 A = ("rosenbrock", "booth", "quartic")
 B = ("himmelblau", "anisotropic", "beale")
 C = ("rosenbrock", "himmelblau", "anisotropic")
 D = ("booth", "quartic", "beale")
-M = ("anisotropic", "booth", "himmelblau")  # maximize=true cases (bounded or bounded-rate ascent)
-DEFAULT_LR_OK = ("booth", "himmelblau", "beale")  # torch's default lr 1e-3 / 1e-2 is stable here
+E = ("rosenbrock", "himmelblau", "beale")
+F = ("booth", "anisotropic", "quartic")
+G = ("booth", "himmelblau", "quartic")
+H = ("rosenbrock", "anisotropic", "beale")
+# maximize=true: on the quadratics ascent grows at a bounded exponential rate;
+# from himmelblau's start it climbs to the local maximum.
+M = ("anisotropic", "booth", "himmelblau")
+DEFAULT_LR_OK = ("booth", "himmelblau", "beale")  # SGD's default lr 1e-3 is stable here
 
 # (spec template, lr class or None, surfaces).  `{lr}` is replaced by LRS[surface][class].
 TEMPLATES = [
     # learning-notes presets
     ("gd:lr={lr}", "sgd", A),
-    ("gd:lr={lr},weight_decay=0.1", "sgd", B),
     ("momentum:lr={lr}", "mom", B),
-    ("momentum:lr={lr},momentum=0.5", "mom", A),
     ("nag:lr={lr}", "mom", A),
     ("nag:lr={lr},momentum=0.5", "mom", B),
     # torch.optim.SGD
     ("sgd", None, DEFAULT_LR_OK),
-    ("sgd:lr={lr}", "sgd", C),
     ("sgd:lr={lr},momentum=0.9,nesterov=true", "mom", D),
     ("sgd:lr={lr},momentum=0.9,dampening=0.5", "mom", B),
     ("sgd:lr={lr},momentum=0.8,weight_decay=0.05", "mom", A),
-    ("sgd:lr={lr},maximize=true", "sgd", M),
+    ("sgd:lr={lr},maximize=true", "max", M),
     # Adagrad
-    ("adagrad", None, C),
+    ("adagrad", None, D),
     ("adagrad:lr={lr},lr_decay=0.01", "agd", A),
-    ("adagrad:lr={lr},initial_accumulator_value=0.5,weight_decay=0.1,eps=1e-6", "agd", B),
+    ("adagrad:lr={lr},initial_accumulator_value=0.5,weight_decay=0.1,eps=1e-6", "agd", C),
     # RMSprop
     ("rmsprop:lr={lr}", "rms", D),
     ("rmsprop:lr={lr},centered=true", "rms", A),
     ("rmsprop:lr={lr},momentum=0.9", "rmsm", B),
-    ("rmsprop:lr={lr},alpha=0.9,eps=1e-6,weight_decay=0.01,momentum=0.5,centered=true", "rmsm", C),
-    # Adadelta
-    ("adadelta", None, A),
-    ("adadelta:lr=0.5,rho=0.95,eps=1e-4", None, B),
-    ("adadelta:lr=2,weight_decay=0.1", None, C),
+    ("rmsprop:lr={lr},alpha=0.9,eps=1e-6,weight_decay=0.01", "rms", G),
+    ("rmsprop:lr={lr},alpha=0.95,centered=true,momentum=0.5,weight_decay=0.01", "rmsm", H),
+    # Adadelta (its lr is a plain multiplier; default 1)
+    ("adadelta", None, M),
+    ("adadelta:lr=0.3,rho=0.95,eps=1e-4", None, F),
+    ("adadelta:lr=0.5,weight_decay=0.1", None, E),
     # Adam
     ("adam", None, D),
-    ("adam:lr={lr}", "ada", B),
     ("adam:lr={lr},amsgrad=true", "ada", A),
     ("adam:lr={lr},weight_decay=0.1", "ada", C),
-    ("adam:lr={lr},beta1=0.5,beta2=0.9,eps=1e-6,weight_decay=0.1,decoupled_weight_decay=true", "ada", D),
+    ("adam:lr={lr},beta1=0.8,beta2=0.99,eps=1e-6,weight_decay=0.1,decoupled_weight_decay=true", "ada", D),
     ("adam:lr={lr},maximize=true", "ada", M),
-    # AdamW
+    # AdamW (default weight_decay 0.01)
     ("adamw:lr={lr}", "ada", A),
     ("adamw:lr={lr},weight_decay=0.1,amsgrad=true", "ada", B),
     # NAdam
@@ -156,18 +167,18 @@ TEMPLATES = [
     ("nadam:lr={lr},weight_decay=0.1", "ada", A),
     ("nadam:lr={lr},weight_decay=0.1,decoupled_weight_decay=true", "ada", B),
     # RAdam
-    ("radam:lr={lr}", "ada", A),
-    ("radam:lr={lr},weight_decay=0.1", "ada", B),
-    ("radam:lr={lr},beta1=0.8,beta2=0.99,weight_decay=0.1,decoupled_weight_decay=true", "ada", C),
+    ("radam:lr={lr}", "rad", A),
+    ("radam:lr={lr},weight_decay=0.1", "rad", B),
+    ("radam:lr={lr},beta1=0.8,beta2=0.99,weight_decay=0.1,decoupled_weight_decay=true", "rad", M),
     # Adamax
     ("adamax", None, C),
     ("adamax:lr={lr},weight_decay=0.1", "ada", A),
     ("adamax:lr={lr},beta1=0.8,beta2=0.99,eps=1e-6", "ada", B),
     # Rprop
-    ("rprop", None, B),
+    ("rprop", None, D),
     ("rprop:lr={lr},eta_minus=0.3,eta_plus=1.5", "rp", A),
-    ("rprop:lr={lr},step_min=1e-4,step_max=0.5", "rp", D),
-    # ASGD
+    ("rprop:lr={lr},step_min=1e-4,step_max=0.5", "rp", E),
+    # ASGD (default t0 1e6: averaging never starts; t0=10 exercises it)
     ("asgd:lr={lr}", "sgd", C),
     ("asgd:lr={lr},lambd=0.01,alpha=0.5,t0=10", "sgd", A),
     ("asgd:lr={lr},weight_decay=0.1,t0=10", "sgd", B),
@@ -324,7 +335,11 @@ def cases():
     out = {s: [] for s in SURFACES}
     for template, lr_class, surfaces in TEMPLATES:
         for s in surfaces:
-            spec = template.format(lr=LRS[s][lr_class]) if lr_class else template
+            if lr_class:
+                assert LRS[s][lr_class], f"no {lr_class} lr for {s}"
+                spec = template.format(lr=LRS[s][lr_class])
+            else:
+                spec = template
             assert spec not in out[s], f"duplicate {spec} on {s}"
             out[s].append(spec)
     return out
@@ -352,6 +367,8 @@ def main():
             finite = all(math.isfinite(v) for row in rows for v in row)
             if not finite:
                 problems.append(f"{surface} {spec}: not finite")
+            elif max(max(abs(r[0]), abs(r[1])) for r in rows) > MAX_COORD:
+                problems.append(f"{surface} {spec}: leaves |x|, |y| <= {MAX_COORD:g}")
             # a fixed seed per case keeps the check deterministic
             sens = deviation(run(surface, spec, noise=random.Random(f"{surface}|{spec}")), rows)
             if not sens < SENSITIVITY_LIMIT:

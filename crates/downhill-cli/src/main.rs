@@ -21,6 +21,10 @@ enum Command {
     Run(commands::run::RunArgs),
     /// List optimizers (keys, defaults) and surfaces (formula, domain, minima).
     List(commands::list::ListArgs),
+    /// Time optimizer steps on large parameter buffers.
+    Bench(commands::bench::BenchArgs),
+    /// Print the learning rate of each update under a schedule (and plot it).
+    Schedule(commands::schedule::ScheduleArgs),
     /// Run a grid of optimizers × learning rates × parameters; write CSV, a panel grid and a heatmap.
     Sweep(commands::sweep::SweepArgs),
     /// Write the learning notes' five figures and an index.html explaining them.
@@ -28,12 +32,23 @@ enum Command {
 }
 
 /// A failure the user can act on: printed as one `error:` line, exit status 2.
+/// An empty message marks a closed stdout (`downhill list | head`): no error.
 #[derive(Debug)]
 pub struct CliError(pub String);
 
-impl<E: std::fmt::Display> From<E> for CliError {
+impl<E: std::fmt::Display + 'static> From<E> for CliError {
     fn from(e: E) -> Self {
-        CliError(e.to_string())
+        let any: &dyn std::any::Any = &e;
+        let io = any.downcast_ref::<std::io::Error>().or_else(|| {
+            match any.downcast_ref::<csv::Error>()?.kind() {
+                csv::ErrorKind::Io(io) => Some(io),
+                _ => None,
+            }
+        });
+        match io {
+            Some(io) if io.kind() == std::io::ErrorKind::BrokenPipe => CliError(String::new()),
+            _ => CliError(e.to_string()),
+        }
     }
 }
 
@@ -47,7 +62,10 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("error: invalid arguments");
+            let first = rendered
+                .lines()
+                .next()
+                .unwrap_or("error: invalid arguments");
             eprintln!("{}", first.trim_end());
             return ExitCode::from(2);
         }
@@ -55,11 +73,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::List(args) => commands::list::run(args),
+        Command::Bench(args) => commands::bench::run(args),
+        Command::Schedule(args) => commands::schedule::run(args),
         Command::Sweep(args) => commands::sweep::run(args),
         Command::Demo(args) => commands::demo::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(CliError(message)) if message.is_empty() => ExitCode::SUCCESS,
         Err(CliError(message)) => {
             eprintln!("error: {message}");
             ExitCode::from(2)

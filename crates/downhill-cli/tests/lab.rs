@@ -8,12 +8,19 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn downhill(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_downhill")).args(args).output().expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_downhill"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
 
 fn ok(args: &[&str]) -> Output {
     let out = downhill(args);
-    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -22,12 +29,16 @@ fn fails(args: &[&str], needle: &str) {
     let out = downhill(args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert!(stderr.starts_with("error:") && stderr.contains(needle), "{args:?}: {stderr}");
+    assert!(
+        stderr.starts_with("error:") && stderr.contains(needle),
+        "{args:?}: {stderr}"
+    );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
 fn png_size(path: &Path) -> (u32, u32) {
-    let img = image::open(path).unwrap_or_else(|e| panic!("{} does not decode: {e}", path.display()));
+    let img =
+        image::open(path).unwrap_or_else(|e| panic!("{} does not decode: {e}", path.display()));
     (img.width(), img.height())
 }
 
@@ -36,7 +47,10 @@ fn gif_frames(path: &Path) -> (usize, (u32, u32)) {
     use image::AnimationDecoder;
     let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
     let decoder = image::codecs::gif::GifDecoder::new(file).expect("a GIF");
-    let frames = decoder.into_frames().collect_frames().expect("every frame decodes");
+    let frames = decoder
+        .into_frames()
+        .collect_frames()
+        .expect("every frame decodes");
     let (w, h) = frames[0].buffer().dimensions();
     assert!(frames.iter().all(|f| f.buffer().dimensions() == (w, h)));
     (frames.len(), (w, h))
@@ -44,8 +58,10 @@ fn gif_frames(path: &Path) -> (usize, (u32, u32)) {
 
 /// The only entries of a folder (no temporary files left behind).
 fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     names.sort();
     names
 }
@@ -54,15 +70,48 @@ fn entries(dir: &Path) -> Vec<String> {
 fn run_writes_contours_3d_curves_and_svg() {
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
-    let base = ["run", "--surface", "rosenbrock", "-o", "adam:lr=0.05", "-o", "gd:lr=0.01", "--steps", "60"];
+    let base = [
+        "run",
+        "--surface",
+        "rosenbrock",
+        "-o",
+        "adam:lr=0.05",
+        "-o",
+        "gd:lr=0.01",
+        "--steps",
+        "60",
+    ];
     let plain = ok(&[&base[..], &["--format", "csv"]].concat());
     let with_figures = ok(&[
         &base[..],
-        &["--format", "csv", "--plot", &p("r.png"), "--curves", &p("c.svg"), "--animate", &p("a.gif")],
+        &[
+            "--format",
+            "csv",
+            "--plot",
+            &p("r.png"),
+            "--curves",
+            &p("c.svg"),
+            "--animate",
+            &p("a.gif"),
+        ],
     ]
     .concat());
-    assert_eq!(plain.stdout, with_figures.stdout, "figures must not change stdout");
-    ok(&[&base[..], &["--plot", &p("r3.png"), "--view", "3d", "--curves", &p("c.png")]].concat());
+    assert_eq!(
+        plain.stdout, with_figures.stdout,
+        "figures must not change stdout"
+    );
+    ok(&[
+        &base[..],
+        &[
+            "--plot",
+            &p("r3.png"),
+            "--view",
+            "3d",
+            "--curves",
+            &p("c.png"),
+        ],
+    ]
+    .concat());
     ok(&[&base[..], &["--plot", &p("r.svg")]].concat());
     assert_eq!(png_size(&dir.path().join("r.png")), (900, 720));
     assert_eq!(png_size(&dir.path().join("r3.png")), (900, 720));
@@ -70,10 +119,18 @@ fn run_writes_contours_3d_curves_and_svg() {
     assert_eq!(gif_frames(&dir.path().join("a.gif")), (61, (720, 580)));
     for svg in ["r.svg", "c.svg"] {
         let text = std::fs::read_to_string(dir.path().join(svg)).unwrap();
-        assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"), "{svg}");
+        assert!(
+            text.starts_with("<svg") && text.trim_end().ends_with("</svg>"),
+            "{svg}"
+        );
     }
-    assert!(std::fs::read_to_string(dir.path().join("r.svg")).unwrap().contains("width=\"900\""));
-    assert_eq!(entries(dir.path()), ["a.gif", "c.png", "c.svg", "r.png", "r.svg", "r3.png"]);
+    assert!(std::fs::read_to_string(dir.path().join("r.svg"))
+        .unwrap()
+        .contains("width=\"900\""));
+    assert_eq!(
+        entries(dir.path()),
+        ["a.gif", "c.png", "c.svg", "r.png", "r.svg", "r3.png"]
+    );
 }
 
 #[test]
@@ -137,10 +194,24 @@ fn sweep_rows_match_direct_runs() {
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     assert_eq!(
         header,
-        ["optimizer", "lr", "momentum", "final_step", "final_x", "final_y", "final_loss", "steps_to_eps", "diverged"]
+        [
+            "optimizer",
+            "lr",
+            "momentum",
+            "final_step",
+            "final_x",
+            "final_y",
+            "final_loss",
+            "steps_to_eps",
+            "diverged"
+        ]
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 2 * 3 + 3, "momentum × 2 values × 3 lrs, adam × 3 lrs");
+    assert_eq!(
+        rows.len(),
+        2 * 3 + 3,
+        "momentum × 2 values × 3 lrs, adam × 3 lrs"
+    );
     let quartic = surface::resolve("quartic").unwrap();
     let mut reached = 0;
     for row in &rows {
@@ -150,21 +221,56 @@ fn sweep_rows_match_direct_runs() {
             other => panic!("unexpected row {other:?}"),
         };
         let rule = optim::build(&spec).unwrap();
-        let path =
-            lab::trajectory::<f64, _>(quartic.landscape.as_ref(), [1.0, -0.5], rule, 150, |_, _| Ok(())).unwrap();
+        let path = lab::trajectory::<f64, _>(
+            quartic.landscape.as_ref(),
+            [1.0, -0.5],
+            rule,
+            150,
+            |_, _| Ok(()),
+        )
+        .unwrap();
         let last = path.points.last().unwrap();
         assert_eq!(row[3].parse::<usize>().unwrap(), last.step, "{spec}");
-        assert_eq!(row[4].parse::<f64>().unwrap().to_bits(), last.x.to_bits(), "{spec}");
-        assert_eq!(row[5].parse::<f64>().unwrap().to_bits(), last.y.to_bits(), "{spec}");
-        assert_eq!(row[6].parse::<f64>().unwrap().to_bits(), last.loss.to_bits(), "{spec}");
-        let first = path.points.iter().find(|p| (p.x + 1.5).hypot(p.y) <= 1e-3).map(|p| p.step.to_string());
+        assert_eq!(
+            row[4].parse::<f64>().unwrap().to_bits(),
+            last.x.to_bits(),
+            "{spec}"
+        );
+        assert_eq!(
+            row[5].parse::<f64>().unwrap().to_bits(),
+            last.y.to_bits(),
+            "{spec}"
+        );
+        assert_eq!(
+            row[6].parse::<f64>().unwrap().to_bits(),
+            last.loss.to_bits(),
+            "{spec}"
+        );
+        let first = path
+            .points
+            .iter()
+            .find(|p| (p.x + 1.5).hypot(p.y) <= 1e-3)
+            .map(|p| p.step.to_string());
         assert_eq!(&row[7], first.unwrap_or_default().as_str(), "{spec}");
         reached += usize::from(!row[7].is_empty());
-        assert_eq!(&row[8], if path.diverged.is_some() { "true" } else { "false" });
+        assert_eq!(
+            &row[8],
+            if path.diverged.is_some() {
+                "true"
+            } else {
+                "false"
+            }
+        );
     }
-    assert!(reached > 0 && reached < rows.len(), "the ε column should be neither all empty nor all full");
+    assert!(
+        reached > 0 && reached < rows.len(),
+        "the ε column should be neither all empty nor all full"
+    );
     assert_eq!(png_size(&grid), (1320, 60 + 300 * 3));
-    assert!(std::fs::read_to_string(&heat).unwrap().contains("diverged") || rows.iter().all(|r| &r[8] == "false"));
+    assert!(
+        std::fs::read_to_string(&heat).unwrap().contains("diverged")
+            || rows.iter().all(|r| &r[8] == "false")
+    );
 }
 
 #[test]
@@ -189,7 +295,10 @@ fn sweep_marks_divergence_and_leaves_eps_empty_without_minima() {
     ]);
     let text = std::fs::read_to_string(&csv_path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert!(lines[1].ends_with(",false") && lines[2].ends_with(",true"), "{text}");
+    assert!(
+        lines[1].ends_with(",false") && lines[2].ends_with(",true"),
+        "{text}"
+    );
     png_size(&heat);
     ok(&[
         "sweep",
@@ -205,7 +314,10 @@ fn sweep_marks_divergence_and_leaves_eps_empty_without_minima() {
         csv_path.to_str().unwrap(),
     ]);
     let text = std::fs::read_to_string(&csv_path).unwrap();
-    assert!(text.lines().nth(1).unwrap().ends_with(",,false"), "no minima: empty steps_to_eps\n{text}");
+    assert!(
+        text.lines().nth(1).unwrap().ends_with(",,false"),
+        "no minima: empty steps_to_eps\n{text}"
+    );
 }
 
 #[test]
@@ -218,12 +330,39 @@ fn bad_arguments_fail_cleanly_without_files() {
     fails(&["run", "--plot", &p("missing/x.png")], "cannot write");
     fails(&["run", "--view", "4d", "--plot", &p("x.png")], "4d");
     let sweep = ["sweep", "-o", "gd", "--steps", "5", "--csv"];
-    fails(&[&sweep[..], &[&p("s.csv"), "--lr", "0.1,abc"]].concat(), "--lr");
+    fails(
+        &[&sweep[..], &[&p("s.csv"), "--lr", "0.1,abc"]].concat(),
+        "--lr",
+    );
     fails(&[&sweep[..], &[&p("s.csv"), "--lr", "-1"]].concat(), "--lr");
-    fails(&[&sweep[..], &[&p("s.csv"), "--lr", "0.1", "--param", "momentum=0.5"]].concat(), "momentum");
-    fails(&[&sweep[..], &[&p("s.csv"), "--lr", "0.1", "--param", "nonsense"]].concat(), "--param");
-    fails(&[&sweep[..], &[&p("s.csv"), "--lr", "0.1", "--plot", &p("h.bmp")]].concat(), "--plot");
-    fails(&[&sweep[..], &[&p("no/s.csv"), "--lr", "0.1"]].concat(), "cannot write");
+    fails(
+        &[
+            &sweep[..],
+            &[&p("s.csv"), "--lr", "0.1", "--param", "momentum=0.5"],
+        ]
+        .concat(),
+        "momentum",
+    );
+    fails(
+        &[
+            &sweep[..],
+            &[&p("s.csv"), "--lr", "0.1", "--param", "nonsense"],
+        ]
+        .concat(),
+        "--param",
+    );
+    fails(
+        &[
+            &sweep[..],
+            &[&p("s.csv"), "--lr", "0.1", "--plot", &p("h.bmp")],
+        ]
+        .concat(),
+        "--plot",
+    );
+    fails(
+        &[&sweep[..], &[&p("no/s.csv"), "--lr", "0.1"]].concat(),
+        "cannot write",
+    );
     std::fs::write(dir.path().join("file"), "").unwrap();
     fails(&["demo", "--out", &p("file")], "cannot create");
     assert_eq!(entries(dir.path()), ["file"]);
@@ -256,7 +395,14 @@ fn demo_writes_the_seed_figures_and_an_index() {
     assert!(std::fs::metadata(out.join("saddle.gif")).unwrap().len() < 5_000_000);
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     for name in entries(&out).iter().filter(|n| n.as_str() != "index.html") {
-        assert!(html.contains(&format!("src=\"{name}\"")), "index.html misses {name}");
+        assert!(
+            html.contains(&format!("src=\"{name}\"")),
+            "index.html misses {name}"
+        );
     }
-    assert!(html.contains("no minimum") && html.contains("ignores the learning rate") && html.contains("η/(1 − μ)"));
+    assert!(
+        html.contains("no minimum")
+            && html.contains("ignores the learning rate")
+            && html.contains("η/(1 − μ)")
+    );
 }

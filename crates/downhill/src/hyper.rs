@@ -93,7 +93,9 @@ impl HyperValue for u64 {
     fn from_value(value: &Value) -> Option<Self> {
         match value {
             Value::Int(i) => Some(*i),
-            Value::Float(x) if x.fract() == 0.0 && *x >= 0.0 && *x < 2f64.powi(63) => Some(*x as u64),
+            Value::Float(x) if x.fract() == 0.0 && *x >= 0.0 && *x < 2f64.powi(63) => {
+                Some(*x as u64)
+            }
             _ => None,
         }
     }
@@ -123,7 +125,10 @@ impl HyperValue for Vec<u64> {
         if inner.trim().is_empty() {
             return Some(Vec::new());
         }
-        inner.split(',').map(|item| item.trim().parse().ok()).collect()
+        inner
+            .split(',')
+            .map(|item| item.trim().parse().ok())
+            .collect()
     }
     fn to_value(&self) -> Value {
         Value::List(self.clone())
@@ -142,28 +147,66 @@ pub enum Check {
     /// Any value of the key's type (booleans).
     Any,
     /// A finite number in an interval; `true` marks an open end.
-    Range { lo: f64, lo_open: bool, hi: f64, hi_open: bool },
+    Range {
+        lo: f64,
+        lo_open: bool,
+        hi: f64,
+        hi_open: bool,
+    },
     /// One of the listed words.
     OneOf(&'static [&'static str]),
 }
 
 impl Check {
     /// `[0, inf)`.
-    pub const NON_NEGATIVE: Check = Check::Range { lo: 0.0, lo_open: false, hi: f64::INFINITY, hi_open: true };
+    pub const NON_NEGATIVE: Check = Check::Range {
+        lo: 0.0,
+        lo_open: false,
+        hi: f64::INFINITY,
+        hi_open: true,
+    };
     /// `(0, inf)`.
-    pub const POSITIVE: Check = Check::Range { lo: 0.0, lo_open: true, hi: f64::INFINITY, hi_open: true };
+    pub const POSITIVE: Check = Check::Range {
+        lo: 0.0,
+        lo_open: true,
+        hi: f64::INFINITY,
+        hi_open: true,
+    };
     /// `[0, 1)`, the range of PyTorch's betas.
-    pub const UNIT_HALF_OPEN: Check = Check::Range { lo: 0.0, lo_open: false, hi: 1.0, hi_open: true };
+    pub const UNIT_HALF_OPEN: Check = Check::Range {
+        lo: 0.0,
+        lo_open: false,
+        hi: 1.0,
+        hi_open: true,
+    };
     /// `[0, 1]`.
-    pub const UNIT: Check = Check::Range { lo: 0.0, lo_open: false, hi: 1.0, hi_open: false };
+    pub const UNIT: Check = Check::Range {
+        lo: 0.0,
+        lo_open: false,
+        hi: 1.0,
+        hi_open: false,
+    };
     /// Any finite number.
-    pub const FINITE: Check = Check::Range { lo: f64::NEG_INFINITY, lo_open: true, hi: f64::INFINITY, hi_open: true };
+    pub const FINITE: Check = Check::Range {
+        lo: f64::NEG_INFINITY,
+        lo_open: true,
+        hi: f64::INFINITY,
+        hi_open: true,
+    };
 
     /// Whether `value` is allowed. Numbers must also be finite.
     pub fn admits(&self, value: &Value) -> bool {
         match (self, value) {
             (Check::Any, _) => true,
-            (Check::Range { lo, lo_open, hi, hi_open }, v) => {
+            (
+                Check::Range {
+                    lo,
+                    lo_open,
+                    hi,
+                    hi_open,
+                },
+                v,
+            ) => {
                 let x = match v {
                     Value::Float(x) => *x,
                     Value::Int(i) => *i as f64,
@@ -185,11 +228,20 @@ impl Check {
 impl fmt::Display for Check {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Check::Any => write!(f, "any"),
-            Check::Range { lo, lo_open, hi, hi_open } => {
+            Check::Any => write!(f, "true or false"),
+            Check::Range {
+                lo,
+                lo_open,
+                hi,
+                hi_open,
+            } => {
                 let bound = |x: f64| {
                     if x.is_infinite() {
-                        if x > 0.0 { "inf".to_string() } else { "-inf".to_string() }
+                        if x > 0.0 {
+                            "inf".to_string()
+                        } else {
+                            "-inf".to_string()
+                        }
                     } else {
                         format!("{x}")
                     }
@@ -222,13 +274,29 @@ pub struct KeyInfo {
 #[derive(Clone, Debug, PartialEq, Error)]
 pub enum KeyError {
     #[error("unknown key '{key}'; valid keys: {valid}{hint}")]
-    Unknown { key: String, valid: String, hint: String },
+    Unknown {
+        key: String,
+        valid: String,
+        hint: String,
+    },
     #[error("{key} must be {expected}, got '{raw}'")]
-    NotOfType { key: String, raw: String, expected: &'static str },
+    NotOfType {
+        key: String,
+        raw: String,
+        expected: &'static str,
+    },
     #[error("{key} must be in {range}, got {value}")]
-    OutOfRange { key: String, value: String, range: String },
+    OutOfRange {
+        key: String,
+        value: String,
+        range: String,
+    },
     #[error("{key} must be {range}, got '{value}'")]
-    NotAChoice { key: String, value: String, range: String },
+    NotAChoice {
+        key: String,
+        value: String,
+        range: String,
+    },
     #[error("{0}")]
     Constraint(String),
     #[error("key '{key}' is given twice")]
@@ -241,8 +309,16 @@ impl KeyError {
     /// The error for a value outside its key's range.
     pub fn out_of_range(key: &str, value: &Value, check: &Check) -> Self {
         match check {
-            Check::OneOf(_) => KeyError::NotAChoice { key: key.into(), value: value.to_string(), range: check.to_string() },
-            _ => KeyError::OutOfRange { key: key.into(), value: value.to_string(), range: check.to_string() },
+            Check::OneOf(_) => KeyError::NotAChoice {
+                key: key.into(),
+                value: value.to_string(),
+                range: check.to_string(),
+            },
+            _ => KeyError::OutOfRange {
+                key: key.into(),
+                value: value.to_string(),
+                range: check.to_string(),
+            },
         }
     }
 
@@ -254,7 +330,11 @@ impl KeyError {
             "step_sizes" => "; tuples are split: use step_min and step_max",
             _ => "",
         };
-        KeyError::Unknown { key: key.into(), valid: valid.join(", "), hint: hint.into() }
+        KeyError::Unknown {
+            key: key.into(),
+            valid: valid.join(", "),
+            hint: hint.into(),
+        }
     }
 }
 

@@ -53,10 +53,21 @@ where
     let mut params = [T::of(start[0]), T::of(start[1])];
     let mut grads = [T::zero(); 2];
     let mut points = Vec::with_capacity(steps + 1);
-    let first = Point { step: 0, x: start[0], y: start[1], loss: landscape.value(start[0], start[1]) };
+    let first = Point {
+        step: 0,
+        x: start[0],
+        y: start[1],
+        loss: landscape.value(start[0], start[1]),
+    };
     if !(first.x.is_finite() && first.y.is_finite() && first.loss.is_finite()) {
-        let reason = format!("the start ({}, {}) has loss {}", first.x, first.y, first.loss);
-        return Ok(Trajectory { points: Vec::new(), diverged: Some(Divergence { step: 0, reason }) });
+        let reason = format!(
+            "the start ({}, {}) has loss {}",
+            first.x, first.y, first.loss
+        );
+        return Ok(Trajectory {
+            points: Vec::new(),
+            diverged: Some(Divergence { step: 0, reason }),
+        });
     }
     points.push(first);
     for k in 1..=steps {
@@ -69,13 +80,20 @@ where
             T::of(landscape.value(x, y))
         });
         let reason = match result {
-            Err(StepError::NonFiniteGradient { value, .. }) => Some(format!("the gradient is {value}")),
+            Err(StepError::NonFiniteGradient { value, .. }) => {
+                Some(format!("the gradient is {value}"))
+            }
             Err(other) => unreachable!("a 2-element optimizer refused a 2-element step: {other}"),
             Ok(_) => {
                 let (x, y) = (params[0].widen(), params[1].widen());
                 let loss = landscape.value(x, y);
                 if x.is_finite() && y.is_finite() && loss.is_finite() {
-                    points.push(Point { step: k, x, y, loss });
+                    points.push(Point {
+                        step: k,
+                        x,
+                        y,
+                        loss,
+                    });
                     None
                 } else {
                     Some(format!("the point ({x}, {y}) has loss {loss}"))
@@ -83,8 +101,14 @@ where
             }
         };
         if let Some(reason) = reason {
-            return Ok(Trajectory { points, diverged: Some(Divergence { step: k, reason }) });
+            return Ok(Trajectory {
+                points,
+                diverged: Some(Divergence { step: k, reason }),
+            });
         }
     }
-    Ok(Trajectory { points, diverged: None })
+    Ok(Trajectory {
+        points,
+        diverged: None,
+    })
 }

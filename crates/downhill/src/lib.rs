@@ -17,9 +17,15 @@ pub mod hyper;
 pub mod lab;
 pub mod optim;
 pub mod scalar;
+pub mod schedule;
 pub mod spec;
 pub mod surface;
 
 pub use optim::{AnyRule, Optimizer};
 pub use scalar::Scalar;
 pub use spec::{ConfigError, Spec};
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -8,15 +8,7 @@ use std::fmt::{Debug, Display};
 /// Hyperparameters are kept in `f64` and converted with [`Scalar::of`] where an
 /// update uses them, as PyTorch converts Python floats to the tensor's dtype.
 pub trait Scalar:
-    num_traits::Float
-    + Debug
-    + Display
-    + Default
-    + Send
-    + Sync
-    + Serialize
-    + DeserializeOwned
-    + 'static
+    num_traits::Float + Debug + Display + Default + Send + Sync + Serialize + DeserializeOwned + 'static
 {
     /// The dtype's name as saved in state files: `"f32"` or `"f64"`.
     const DTYPE: &'static str;

@@ -19,7 +19,11 @@ pub enum ConfigError {
     #[error("invalid spec '{spec}': {message}")]
     Syntax { spec: String, message: String },
     #[error("unknown {kind} '{name}'; valid: {valid}")]
-    UnknownName { kind: &'static str, name: String, valid: String },
+    UnknownName {
+        kind: &'static str,
+        name: String,
+        valid: String,
+    },
     #[error("{owner}: {error}")]
     Key { owner: String, error: KeyError },
 }
@@ -27,7 +31,10 @@ pub enum ConfigError {
 impl ConfigError {
     /// Wraps a key error with the name of the optimizer or schedule it belongs to.
     pub fn key(owner: &str, error: KeyError) -> Self {
-        ConfigError::Key { owner: owner.to_string(), error }
+        ConfigError::Key {
+            owner: owner.to_string(),
+            error,
+        }
     }
 }
 
@@ -62,16 +69,24 @@ pub fn split_top_level(text: &str, separator: char) -> Result<Vec<&str>, String>
 impl Spec {
     /// Parses `NAME[:key=value,…]`.
     pub fn parse(text: &str) -> Result<Spec, ConfigError> {
-        let syntax = |message: String| ConfigError::Syntax { spec: text.to_string(), message };
+        let syntax = |message: String| ConfigError::Syntax {
+            spec: text.to_string(),
+            message,
+        };
         let trimmed = text.trim();
         let (name, rest) = match trimmed.split_once(':') {
             Some((name, rest)) => (name.trim(), Some(rest)),
             None => (trimmed, None),
         };
         if name.is_empty() {
-            return Err(syntax("the name is missing (expected NAME[:key=value,…])".into()));
+            return Err(syntax(
+                "the name is missing (expected NAME[:key=value,…])".into(),
+            ));
         }
-        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             return Err(syntax(format!(
                 "name '{name}' may hold only letters, digits, '-' and '_'"
             )));
@@ -93,17 +108,27 @@ impl Spec {
                     return Err(syntax(format!("key '{key}' has no value")));
                 }
                 if args.iter().any(|(k, _)| k == key) {
-                    return Err(ConfigError::key(name, KeyError::Duplicate { key: key.into() }));
+                    return Err(ConfigError::key(
+                        name,
+                        KeyError::Duplicate { key: key.into() },
+                    ));
                 }
                 args.push((key.to_string(), value.to_string()));
             }
         }
-        Ok(Spec { name: name.to_string(), args })
+        Ok(Spec {
+            name: name.to_string(),
+            args,
+        })
     }
 
     /// Applies the arguments to a hyperparameter struct, then checks its ranges.
     /// `allowed` restricts the keys (for presets such as `gd`); `None` allows all.
-    pub fn apply(&self, target: &mut dyn Hyper, allowed: Option<&[&str]>) -> Result<(), ConfigError> {
+    pub fn apply(
+        &self,
+        target: &mut dyn Hyper,
+        allowed: Option<&[&str]>,
+    ) -> Result<(), ConfigError> {
         let owner = self.name.as_str();
         for (key, raw) in &self.args {
             if let Some(allowed) = allowed {
@@ -111,8 +136,12 @@ impl Spec {
                     return Err(ConfigError::key(owner, KeyError::unknown(key, allowed)));
                 }
             }
-            target.set_text(key, raw).map_err(|e| ConfigError::key(owner, e))?;
+            target
+                .set_text(key, raw)
+                .map_err(|e| ConfigError::key(owner, e))?;
         }
-        target.check_ranges().map_err(|e| ConfigError::key(owner, e))
+        target
+            .check_ranges()
+            .map_err(|e| ConfigError::key(owner, e))
     }
 }

@@ -16,7 +16,7 @@ use downhill::lab;
 use downhill::optim;
 use downhill::surface::{self, Resolved};
 use plotters::coord::Shift;
-use plotters::prelude::{DrawingArea, DrawingBackend};
+use plotters::prelude::DrawingArea;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -32,10 +32,25 @@ pub struct DemoArgs {
 
 /// The seven seed optimizers with the notes' AdaDelta.
 fn seven() -> Vec<String> {
-    SEED_OPTIMIZERS.iter().map(|s| if s.starts_with("adadelta") { NOTES_ADADELTA } else { s }.to_string()).collect()
+    SEED_OPTIMIZERS
+        .iter()
+        .map(|s| {
+            if s.starts_with("adadelta") {
+                NOTES_ADADELTA
+            } else {
+                s
+            }
+            .to_string()
+        })
+        .collect()
 }
 
-fn runs(surface: &Resolved, start: [f64; 2], specs: &[String], steps: usize) -> Result<Vec<Run>, CliError> {
+fn runs(
+    surface: &Resolved,
+    start: [f64; 2],
+    specs: &[String],
+    steps: usize,
+) -> Result<Vec<Run>, CliError> {
     specs
         .iter()
         .map(|spec| {
@@ -46,7 +61,10 @@ fn runs(surface: &Resolved, start: [f64; 2], specs: &[String], steps: usize) -> 
                 steps,
                 |_, _| Ok(()),
             )?;
-            Ok(Run { spec: spec.clone(), path })
+            Ok(Run {
+                spec: spec.clone(),
+                path,
+            })
         })
         .collect()
 }
@@ -62,7 +80,11 @@ impl<L: Layers> Figure for Panels<L> {
     fn size(&self) -> (u32, u32) {
         self.size
     }
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, fine: bool) -> Result<(), CliError> {
+    fn draw<DB: crate::plot::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        fine: bool,
+    ) -> Result<(), CliError> {
         let rows = self.panels.len().div_ceil(self.cols);
         for (layers, sub) in self.panels.iter().zip(area.split_evenly((rows, self.cols))) {
             StillOf(layers).draw(&sub, fine)?;
@@ -73,7 +95,8 @@ impl<L: Layers> Figure for Panels<L> {
 
 pub fn run(args: DemoArgs) -> Result<(), CliError> {
     let out = &args.out;
-    std::fs::create_dir_all(out).map_err(|e| CliError(format!("cannot create '{}': {e}", out.display())))?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| CliError(format!("cannot create '{}': {e}", out.display())))?;
     let bar = progress("demo");
     bar.inc_length(5);
 
@@ -81,19 +104,45 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
     let saddle = surface::resolve("saddle")?;
     let start = [0.5, 1e-3];
     let saddle_runs = runs(&saddle, start, &seven(), 500)?;
-    let scene = Scene::new(&saddle, &saddle_runs, "saddle x² − y², seven optimizers, lr 0.01".into());
-    write_figure(&out.join("saddle-3d.png"), Still::Png, &StillOf(&Surface3d::new(&scene, FIGURE)))?;
+    let scene = Scene::new(
+        &saddle,
+        &saddle_runs,
+        "saddle x² − y², seven optimizers, lr 0.01".into(),
+    );
+    write_figure(
+        &out.join("saddle-3d.png"),
+        Still::Png,
+        &StillOf(&Surface3d::new(&scene, FIGURE)),
+    )?;
     bar.inc(1);
-    write_gif(&out.join("saddle.gif"), &Surface3d::new(&scene, FRAME), &bar)?;
+    write_gif(
+        &out.join("saddle.gif"),
+        &Surface3d::new(&scene, FRAME),
+        &bar,
+    )?;
 
     // 2. The saddle over three learning rates, 500 iterations.
     let lrs = [0.001, 0.01, 0.1];
     let mut points = Vec::new();
-    for spec in ["gd", "momentum:momentum=0.95", "nag:momentum=0.95", "adagrad", "rmsprop:alpha=0.9"] {
+    for spec in [
+        "gd",
+        "momentum:momentum=0.95",
+        "nag:momentum=0.95",
+        "adagrad",
+        "rmsprop:alpha=0.9",
+    ] {
         for &lr in &lrs {
-            let full = format!("{spec}{}lr={lr}", if spec.contains(':') { "," } else { ":" });
+            let full = format!(
+                "{spec}{}lr={lr}",
+                if spec.contains(':') { "," } else { ":" }
+            );
             let run = runs(&saddle, start, &[full], 500)?.remove(0);
-            points.push(Point { optimizer: spec.to_string(), params: Vec::new(), lr, path: run.path });
+            points.push(Point {
+                optimizer: spec.to_string(),
+                params: Vec::new(),
+                lr,
+                path: run.path,
+            });
         }
     }
     for &lr in &lrs {
@@ -105,40 +154,85 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
             path: run.path,
         });
         let adam = runs(&saddle, start, &[format!("adam:lr={lr}")], 500)?.remove(0);
-        points.push(Point { optimizer: "adam".into(), params: Vec::new(), lr, path: adam.path });
+        points.push(Point {
+            optimizer: "adam".into(),
+            params: Vec::new(),
+            lr,
+            path: adam.path,
+        });
     }
     let title = "saddle x² − y² from (0.5, 0.001), 500 iterations";
     write_figure(
         &out.join("saddle-grid.png"),
         Still::Png,
-        &PanelGrid { title, keys: &[], points: &points, lrs: &lrs },
+        &PanelGrid {
+            title,
+            keys: &[],
+            points: &points,
+            lrs: &lrs,
+        },
     )?;
     bar.inc(1);
 
     // 3. Quartic, Momentum vs NAG with μ = 0.95 on filled contours.
     let quartic = surface::resolve("quartic")?;
     let qstart = [1.0, -0.5];
-    let pair = ["momentum:lr=0.01,momentum=0.95".to_string(), "nag:lr=0.01,momentum=0.95".to_string()];
+    let pair = [
+        "momentum:lr=0.01,momentum=0.95".to_string(),
+        "nag:lr=0.01,momentum=0.95".to_string(),
+    ];
     let pair_runs = runs(&quartic, qstart, &pair, 200)?;
-    let scene = Scene::new(&quartic, &pair_runs, "quartic x⁴ + 2x³ + y² − 1: Momentum vs NAG, μ = 0.95".into());
-    write_figure(&out.join("quartic-momentum-nag.png"), Still::Png, &StillOf(&Contour::new(&scene, FIGURE)))?;
+    let scene = Scene::new(
+        &quartic,
+        &pair_runs,
+        "quartic x⁴ + 2x³ + y² − 1: Momentum vs NAG, μ = 0.95".into(),
+    );
+    write_figure(
+        &out.join("quartic-momentum-nag.png"),
+        Still::Png,
+        &StillOf(&Contour::new(&scene, FIGURE)),
+    )?;
     bar.inc(1);
 
     // 4. Quartic in 3-D, all seven.
     let seven_runs = runs(&quartic, qstart, &seven(), 200)?;
-    let scene = Scene::new(&quartic, &seven_runs, "quartic x⁴ + 2x³ + y² − 1, seven optimizers, 200 steps".into());
-    write_figure(&out.join("quartic-3d.png"), Still::Png, &StillOf(&Surface3d::new(&scene, FIGURE)))?;
+    let scene = Scene::new(
+        &quartic,
+        &seven_runs,
+        "quartic x⁴ + 2x³ + y² − 1, seven optimizers, 200 steps".into(),
+    );
+    write_figure(
+        &out.join("quartic-3d.png"),
+        Still::Png,
+        &StillOf(&Surface3d::new(&scene, FIGURE)),
+    )?;
     bar.inc(1);
 
     // 5. Anisotropic x²/20 + y² from (−7, 2): the classic four panels.
     let aniso = surface::resolve("anisotropic")?;
-    let four = ["gd:lr=0.95", "momentum:lr=0.1", "adagrad:lr=1.5", "adam:lr=0.3"];
-    let four_runs: Vec<Vec<Run>> =
-        four.iter().map(|s| runs(&aniso, [-7.0, 2.0], &[s.to_string()], 30)).collect::<Result<_, _>>()?;
-    let scenes: Vec<Scene> =
-        four_runs.iter().zip(four).map(|(r, s)| Scene::new(&aniso, r, format!("{s}, 30 steps"))).collect();
+    let four = [
+        "gd:lr=0.95",
+        "momentum:lr=0.1",
+        "adagrad:lr=1.5",
+        "adam:lr=0.3",
+    ];
+    let four_runs: Vec<Vec<Run>> = four
+        .iter()
+        .map(|s| runs(&aniso, [-7.0, 2.0], &[s.to_string()], 30))
+        .collect::<Result<_, _>>()?;
+    let scenes: Vec<Scene> = four_runs
+        .iter()
+        .zip(four)
+        .map(|(r, s)| Scene::new(&aniso, r, format!("{s}, 30 steps")))
+        .collect();
     let panels = Panels {
-        panels: scenes.iter().map(|s| Contour { font_size: 15, ..Contour::new(s, (600, 400)) }).collect(),
+        panels: scenes
+            .iter()
+            .map(|s| Contour {
+                font_size: 15,
+                ..Contour::new(s, (600, 400))
+            })
+            .collect(),
         cols: 2,
         size: (1200, 800),
     };
@@ -147,7 +241,10 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
 
     write_index(&out.join("index.html"))?;
     bar.finish_and_clear();
-    eprintln!("wrote {} (5 figures and an animation)", out.join("index.html").display());
+    eprintln!(
+        "wrote {} (5 figures and an animation)",
+        out.join("index.html").display()
+    );
     Ok(())
 }
 
@@ -222,6 +319,7 @@ fn write_index(path: &Path) -> Result<(), CliError> {
     }
     html.push_str("</body>\n</html>\n");
     write_atomic(path, |file| {
-        file.write_all(html.as_bytes()).map_err(|e| CliError(format!("cannot write '{}': {e}", path.display())))
+        file.write_all(html.as_bytes())
+            .map_err(|e| CliError(format!("cannot write '{}': {e}", path.display())))
     })
 }

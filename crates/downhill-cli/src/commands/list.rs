@@ -27,7 +27,14 @@ pub fn run(args: ListArgs) -> Result<(), CliError> {
         for entry in OPTIMIZERS {
             writeln!(out, "\n  {:<9} {}", entry.name, entry.summary)?;
             for key in entry.keys() {
-                writeln!(out, "    {:<26} = {:<8} {} — {}", key.name, key.value.to_string(), key.check, key.doc)?;
+                writeln!(
+                    out,
+                    "    {:<26} = {:<8} {} — {}",
+                    key.name,
+                    key.value.to_string(),
+                    key.check,
+                    key.doc
+                )?;
             }
         }
     }
@@ -38,8 +45,11 @@ pub fn run(args: ListArgs) -> Result<(), CliError> {
         writeln!(out, "Surfaces (--surface NAME):")?;
         for surface in Surface::ALL {
             let info = surface.info();
-            let minima: Vec<String> =
-                info.minima.iter().map(|m| format!("({}, {})", number(m[0]), number(m[1]))).collect();
+            let minima: Vec<String> = info
+                .minima
+                .iter()
+                .map(|m| format!("({}, {})", number(m[0]), number(m[1])))
+                .collect();
             writeln!(out, "\n  {:<17} f = {}", info.name, info.formula)?;
             writeln!(
                 out,
@@ -52,7 +62,12 @@ pub fn run(args: ListArgs) -> Result<(), CliError> {
                 number(info.start[1])
             )?;
             match info.minimum {
-                Some(f) => writeln!(out, "    global minima {} with f = {}", minima.join(", "), number(f))?,
+                Some(f) => writeln!(
+                    out,
+                    "    global minima {} with f = {}",
+                    minima.join(", "),
+                    number(f)
+                )?,
                 None => writeln!(out, "    no minimum (unbounded below)")?,
             }
         }

@@ -5,6 +5,7 @@ use crate::CliError;
 use clap::Args;
 use downhill::lab::{self, Trajectory};
 use downhill::optim;
+use downhill::schedule;
 use downhill::surface;
 use std::io::Write;
 
@@ -21,7 +22,7 @@ pub const SEED_OPTIMIZERS: [&str; 7] = [
 
 #[derive(Args)]
 pub struct RunArgs {
-    /// Surface name (see `downhill list surfaces`).
+    /// Surface name (see `downhill list surfaces`) or a formula in x and y, e.g. "x^4 + 2*x^3 + y^2 - 1".
     #[arg(long, default_value = "quartic")]
     surface: String,
     /// Start point X,Y (default: the surface's own start).
@@ -36,6 +37,10 @@ pub struct RunArgs {
     /// Output format (default: a table).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Learning-rate schedule spec applied to every optimizer, from its own lr
+    /// (see `downhill schedule`).
+    #[arg(long)]
+    schedule: Option<String>,
     #[command(flatten)]
     figures: crate::plot::args::FigureArgs,
 }
@@ -45,7 +50,11 @@ pub const MAX_STEPS: usize = 10_000_000;
 
 /// Parses `X,Y` into two finite numbers.
 pub fn parse_point(text: &str) -> Result<[f64; 2], CliError> {
-    let bad = || CliError(format!("--start must be two finite numbers X,Y, got '{text}'"));
+    let bad = || {
+        CliError(format!(
+            "--start must be two finite numbers X,Y, got '{text}'"
+        ))
+    };
     let (x, y) = text.split_once(',').ok_or_else(bad)?;
     let x: f64 = x.trim().parse().map_err(|_| bad())?;
     let y: f64 = y.trim().parse().map_err(|_| bad())?;
@@ -63,17 +72,31 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         None => surface.start,
     };
     if args.steps > MAX_STEPS {
-        return Err(CliError(format!("--steps must be at most {MAX_STEPS}, got {}", args.steps)));
+        return Err(CliError(format!(
+            "--steps must be at most {MAX_STEPS}, got {}",
+            args.steps
+        )));
     }
     let specs: Vec<String> = if args.optimizers.is_empty() {
         SEED_OPTIMIZERS.iter().map(|s| s.to_string()).collect()
     } else {
         args.optimizers.clone()
     };
-    let rules = specs.iter().map(|s| optim::build(s)).collect::<Result<Vec<_>, _>>()?;
+    let rules = specs
+        .iter()
+        .map(|s| optim::build(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let schedule = args.schedule.as_deref().map(schedule::build).transpose()?;
     let mut runs = Vec::with_capacity(rules.len());
     for (spec, rule) in specs.iter().zip(rules) {
-        let path = lab::trajectory::<f64, _>(surface.landscape.as_ref(), start, rule, args.steps, |_, _| Ok(()))?;
+        let mut driver = schedule.clone().map(schedule::Driver::new);
+        let path = lab::trajectory::<f64, _>(
+            surface.landscape.as_ref(),
+            start,
+            rule,
+            args.steps,
+            |_, optimizer| driver.as_mut().map_or(Ok(()), |d| d.before_step(optimizer)),
+        )?;
         if let Some(d) = &path.diverged {
             eprintln!(
                 "warning: {spec} diverged at step {} ({}); its output stops at step {}",
@@ -86,7 +109,10 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     }
     let figure_runs: Vec<_> = runs
         .iter()
-        .map(|(spec, path)| crate::plot::scene::Run { spec: spec.to_string(), path: path.clone() })
+        .map(|(spec, path)| crate::plot::scene::Run {
+            spec: spec.to_string(),
+            path: path.clone(),
+        })
         .collect();
     args.figures.render(&surface, &figure_runs, args.steps)?;
     let stdout = std::io::stdout();
@@ -111,7 +137,13 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
                 .iter()
                 .flat_map(|(spec, path)| {
                     path.points.iter().map(move |p| {
-                        vec![spec.to_string(), p.step.to_string(), number(p.x), number(p.y), number(p.loss)]
+                        vec![
+                            spec.to_string(),
+                            p.step.to_string(),
+                            number(p.x),
+                            number(p.y),
+                            number(p.loss),
+                        ]
                     })
                 })
                 .collect();
@@ -127,7 +159,13 @@ fn write_csv(out: &mut impl Write, runs: &[(&str, Trajectory)]) -> Result<(), Cl
     writer.write_record(["optimizer", "step", "x", "y", "loss"])?;
     for (spec, path) in runs {
         for p in &path.points {
-            writer.write_record([spec.to_string(), p.step.to_string(), number(p.x), number(p.y), number(p.loss)])?;
+            writer.write_record([
+                spec.to_string(),
+                p.step.to_string(),
+                number(p.x),
+                number(p.y),
+                number(p.loss),
+            ])?;
         }
     }
     writer.flush()?;

@@ -80,8 +80,11 @@ impl Point {
 
 /// Parses `0.001,0.01,0.1` into non-negative finite numbers.
 pub fn parse_lrs(text: &str) -> Result<Vec<f64>, CliError> {
-    let bad =
-        || CliError(format!("--lr must be comma-separated non-negative numbers (e.g. 0.001,0.01,0.1), got '{text}'"));
+    let bad = || {
+        CliError(format!(
+            "--lr must be comma-separated non-negative numbers (e.g. 0.001,0.01,0.1), got '{text}'"
+        ))
+    };
     text.split(',')
         .map(|part| match part.trim().parse::<f64>() {
             Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
@@ -91,28 +94,42 @@ pub fn parse_lrs(text: &str) -> Result<Vec<f64>, CliError> {
 }
 
 fn parse_param(text: &str) -> Result<Param, CliError> {
-    let bad = || CliError(format!("--param must be KEY=V1,V2,… (e.g. momentum=0.5,0.9), got '{text}'"));
+    let bad = || {
+        CliError(format!(
+            "--param must be KEY=V1,V2,… (e.g. momentum=0.5,0.9), got '{text}'"
+        ))
+    };
     let (key, values) = text.split_once('=').ok_or_else(bad)?;
     let key = key.trim();
     let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
     if key.is_empty() || key == "lr" || values.iter().any(String::is_empty) {
         return Err(bad());
     }
-    Ok(Param { key: key.to_string(), values })
+    Ok(Param {
+        key: key.to_string(),
+        values,
+    })
 }
 
 /// Whether the optimizer named in `spec` accepts `key`.
 fn accepts(spec: &Spec, key: &str) -> bool {
-    OPTIMIZERS.iter().find(|e| e.name == spec.name).is_some_and(|e| match e.keys {
-        Some(keys) => keys.contains(&key),
-        None => (e.make)().hyper().get(key).is_some(),
-    })
+    OPTIMIZERS
+        .iter()
+        .find(|e| e.name == spec.name)
+        .is_some_and(|e| match e.keys {
+            Some(keys) => keys.contains(&key),
+            None => (e.make)().hyper().get(key).is_some(),
+        })
 }
 
 /// The spec text with `overrides` replacing or adding keys.
 fn with_overrides(spec: &Spec, overrides: &[(&str, String)]) -> String {
-    let mut args: Vec<(String, String)> =
-        spec.args.iter().filter(|(k, _)| !overrides.iter().any(|(o, _)| o == k)).cloned().collect();
+    let mut args: Vec<(String, String)> = spec
+        .args
+        .iter()
+        .filter(|(k, _)| !overrides.iter().any(|(o, _)| o == k))
+        .cloned()
+        .collect();
     args.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.clone())));
     let body: Vec<String> = args.iter().map(|(k, v)| format!("{k}={v}")).collect();
     format!("{}:{}", spec.name, body.join(","))
@@ -122,8 +139,11 @@ fn with_overrides(spec: &Spec, overrides: &[(&str, String)]) -> String {
 fn combinations(spec: &Spec, params: &[Param]) -> Vec<Vec<Option<String>>> {
     let mut combos: Vec<Vec<Option<String>>> = vec![Vec::new()];
     for p in params {
-        let choices: Vec<Option<String>> =
-            if accepts(spec, &p.key) { p.values.iter().cloned().map(Some).collect() } else { vec![None] };
+        let choices: Vec<Option<String>> = if accepts(spec, &p.key) {
+            p.values.iter().cloned().map(Some).collect()
+        } else {
+            vec![None]
+        };
         combos = combos
             .into_iter()
             .flat_map(|c| {
@@ -139,25 +159,50 @@ fn combinations(spec: &Spec, params: &[Param]) -> Vec<Vec<Option<String>>> {
 }
 
 pub fn run(args: SweepArgs) -> Result<(), CliError> {
-    let plot_kind = args.plot.as_deref().map(|p| Still::from_path("--plot", p)).transpose()?;
-    let grid_kind = args.grid.as_deref().map(|p| Still::from_path("--grid", p)).transpose()?;
+    let plot_kind = args
+        .plot
+        .as_deref()
+        .map(|p| Still::from_path("--plot", p))
+        .transpose()?;
+    let grid_kind = args
+        .grid
+        .as_deref()
+        .map(|p| Still::from_path("--grid", p))
+        .transpose()?;
     let surface = surface::resolve(&args.surface)?;
     let start = match &args.start {
         Some(text) => parse_point(text)?,
         None => surface.start,
     };
     if args.steps > MAX_STEPS {
-        return Err(CliError(format!("--steps must be at most {MAX_STEPS}, got {}", args.steps)));
+        return Err(CliError(format!(
+            "--steps must be at most {MAX_STEPS}, got {}",
+            args.steps
+        )));
     }
     if !(args.eps.is_finite() && args.eps > 0.0) {
-        return Err(CliError(format!("--eps must be a positive number, got {}", args.eps)));
+        return Err(CliError(format!(
+            "--eps must be a positive number, got {}",
+            args.eps
+        )));
     }
     let lrs = parse_lrs(&args.lr)?;
-    let params = args.params.iter().map(|p| parse_param(p)).collect::<Result<Vec<_>, _>>()?;
-    let specs = args.optimizers.iter().map(|s| Spec::parse(s)).collect::<Result<Vec<_>, _>>()?;
+    let params = args
+        .params
+        .iter()
+        .map(|p| parse_param(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let specs = args
+        .optimizers
+        .iter()
+        .map(|s| Spec::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
     for p in &params {
         if !specs.iter().any(|s| accepts(s, &p.key)) {
-            return Err(CliError(format!("--param {}: none of the optimizers has the key '{}'", p.key, p.key)));
+            return Err(CliError(format!(
+                "--param {}: none of the optimizers has the key '{}'",
+                p.key, p.key
+            )));
         }
     }
     let mut jobs = Vec::new();
@@ -180,17 +225,43 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     let points = jobs
         .into_par_iter()
         .map(|(optimizer, params, lr, rule)| {
-            let path = lab::trajectory::<f64, _>(surface.landscape.as_ref(), start, rule, args.steps, |_, _| Ok(()));
+            let path = lab::trajectory::<f64, _>(
+                surface.landscape.as_ref(),
+                start,
+                rule,
+                args.steps,
+                |_, _| Ok(()),
+            );
             bar.inc(1);
-            path.map(|path| Point { optimizer, params, lr, path })
+            path.map(|path| Point {
+                optimizer,
+                params,
+                lr,
+                path,
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     bar.finish_and_clear();
     let keys: Vec<String> = params.iter().map(|p| p.key.clone()).collect();
     write_csv(&args, &surface, &keys, &points)?;
-    let title = format!("{} from ({}, {}) — {} steps", surface.label, number(start[0]), number(start[1]), args.steps);
+    let title = format!(
+        "{} from ({}, {}) — {} steps",
+        surface.label,
+        number(start[0]),
+        number(start[1]),
+        args.steps
+    );
     if let (Some(path), Some(kind)) = (&args.grid, grid_kind) {
-        write_figure(path, kind, &PanelGrid { title: &title, keys: &keys, points: &points, lrs: &lrs })?;
+        write_figure(
+            path,
+            kind,
+            &PanelGrid {
+                title: &title,
+                keys: &keys,
+                points: &points,
+                lrs: &lrs,
+            },
+        )?;
     }
     if let (Some(path), Some(kind)) = (&args.plot, plot_kind) {
         let cells: Vec<Cell> = points
@@ -202,20 +273,46 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
                 diverged: p.path.diverged.as_ref().map(|d| d.step),
             })
             .collect();
-        write_figure(path, kind, &Heatmap { title: &title, cells: &cells, lrs: &lrs })?;
+        write_figure(
+            path,
+            kind,
+            &Heatmap {
+                title: &title,
+                cells: &cells,
+                lrs: &lrs,
+            },
+        )?;
     }
     Ok(())
 }
 
 /// The first step within `eps` of a known minimum.
 pub fn steps_to(path: &Trajectory, minima: &[[f64; 2]], eps: f64) -> Option<usize> {
-    path.points.iter().find(|p| minima.iter().any(|m| (p.x - m[0]).hypot(p.y - m[1]) <= eps)).map(|p| p.step)
+    path.points
+        .iter()
+        .find(|p| minima.iter().any(|m| (p.x - m[0]).hypot(p.y - m[1]) <= eps))
+        .map(|p| p.step)
 }
 
-fn write_csv(args: &SweepArgs, surface: &Resolved, keys: &[String], points: &[Point]) -> Result<(), CliError> {
+fn write_csv(
+    args: &SweepArgs,
+    surface: &Resolved,
+    keys: &[String],
+    points: &[Point],
+) -> Result<(), CliError> {
     let mut header = vec!["optimizer".to_string(), "lr".to_string()];
     header.extend(keys.iter().cloned());
-    header.extend(["final_step", "final_x", "final_y", "final_loss", "steps_to_eps", "diverged"].map(String::from));
+    header.extend(
+        [
+            "final_step",
+            "final_x",
+            "final_y",
+            "final_loss",
+            "steps_to_eps",
+            "diverged",
+        ]
+        .map(String::from),
+    );
     write_atomic(&args.csv, |file| {
         let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(file));
         writer.write_record(&header)?;
@@ -224,11 +321,20 @@ fn write_csv(args: &SweepArgs, surface: &Resolved, keys: &[String], points: &[Po
             row.extend(p.params.iter().map(|v| v.clone().unwrap_or_default()));
             match p.path.points.last() {
                 Some(last) => {
-                    row.extend([last.step.to_string(), number(last.x), number(last.y), number(last.loss)]);
+                    row.extend([
+                        last.step.to_string(),
+                        number(last.x),
+                        number(last.y),
+                        number(last.loss),
+                    ]);
                 }
                 None => row.extend(["", "", "", ""].map(String::from)),
             }
-            row.push(steps_to(&p.path, &surface.minima, args.eps).map(|s| s.to_string()).unwrap_or_default());
+            row.push(
+                steps_to(&p.path, &surface.minima, args.eps)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+            );
             row.push(p.path.diverged.is_some().to_string());
             writer.write_record(&row)?;
         }
@@ -243,7 +349,10 @@ mod tests {
 
     #[test]
     fn learning_rate_lists() {
-        assert_eq!(parse_lrs("0.001, 0.01,0.1").unwrap(), vec![0.001, 0.01, 0.1]);
+        assert_eq!(
+            parse_lrs("0.001, 0.01,0.1").unwrap(),
+            vec![0.001, 0.01, 0.1]
+        );
         for bad in ["", "0.1,", "x", "-1", "inf", "0.1;0.2"] {
             assert!(parse_lrs(bad).is_err(), "{bad}");
         }
@@ -258,9 +367,18 @@ mod tests {
 
     #[test]
     fn parameters_multiply_only_the_optimizers_that_have_them() {
-        let params = [Param { key: "momentum".into(), values: vec!["0.5".into(), "0.9".into()] }];
+        let params = [Param {
+            key: "momentum".into(),
+            values: vec!["0.5".into(), "0.9".into()],
+        }];
         assert_eq!(combinations(&Spec::parse("nag").unwrap(), &params).len(), 2);
-        assert_eq!(combinations(&Spec::parse("gd").unwrap(), &params), vec![vec![None]]);
-        assert_eq!(combinations(&Spec::parse("adam").unwrap(), &params), vec![vec![None]]);
+        assert_eq!(
+            combinations(&Spec::parse("gd").unwrap(), &params),
+            vec![vec![None]]
+        );
+        assert_eq!(
+            combinations(&Spec::parse("adam").unwrap(), &params),
+            vec![vec![None]]
+        );
     }
 }

@@ -29,13 +29,19 @@ pub fn frame_steps(last: usize) -> Vec<usize> {
     if n <= 1 {
         return vec![0];
     }
-    let mut steps: Vec<usize> = (0..n).map(|k| ((k * last) as f64 / (n - 1) as f64).round() as usize).collect();
+    let mut steps: Vec<usize> = (0..n)
+        .map(|k| ((k * last) as f64 / (n - 1) as f64).round() as usize)
+        .collect();
     steps.dedup();
     steps
 }
 
 /// Renders the animation of `layers` into `path` (a `.gif`).
-pub fn write_gif<L: Layers>(path: &Path, layers: &L, progress: &indicatif::ProgressBar) -> Result<(), CliError> {
+pub fn write_gif<L: Layers>(
+    path: &Path,
+    layers: &L,
+    progress: &indicatif::ProgressBar,
+) -> Result<(), CliError> {
     super::register_font();
     let (w, h) = layers.size();
     let last = layers.last_step();
@@ -58,10 +64,18 @@ pub fn write_gif<L: Layers>(path: &Path, layers: &L, progress: &indicatif::Progr
     let palette = Palette::new(&[&canvas, &frame_of(&full, last)?]);
     progress.inc_length(steps.len() as u64);
     write_atomic(path, |file| {
-        let gif_error = |e: gif::EncodingError| CliError(format!("cannot write '{}': {e}", path.display()));
-        let mut encoder =
-            gif::Encoder::new(std::io::BufWriter::new(file), w as u16, h as u16, &palette.rgb).map_err(gif_error)?;
-        encoder.set_repeat(gif::Repeat::Infinite).map_err(gif_error)?;
+        let gif_error =
+            |e: gif::EncodingError| CliError(format!("cannot write '{}': {e}", path.display()));
+        let mut encoder = gif::Encoder::new(
+            std::io::BufWriter::new(file),
+            w as u16,
+            h as u16,
+            &palette.rgb,
+        )
+        .map_err(gif_error)?;
+        encoder
+            .set_repeat(gif::Repeat::Infinite)
+            .map_err(gif_error)?;
         let mut mapper = palette.mapper();
         let mut previous: Option<Vec<u8>> = None;
         let mut shown = 0;
@@ -117,7 +131,9 @@ fn draw(
 /// The bounding box `(x0, y0, x1, y1)` (exclusive ends) of the pixels that differ.
 fn changed(a: &[u8], b: &[u8], w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
     let row = (w * 3) as usize;
-    let rows: Vec<u32> = (0..h).filter(|&y| a[y as usize * row..][..row] != b[y as usize * row..][..row]).collect();
+    let rows: Vec<u32> = (0..h)
+        .filter(|&y| a[y as usize * row..][..row] != b[y as usize * row..][..row])
+        .collect();
     let (&y0, &y1) = (rows.first()?, rows.last()?);
     let (mut x0, mut x1) = (w, 0);
     for &y in &rows {
@@ -167,7 +183,10 @@ impl Palette {
     }
 
     fn mapper(&self) -> Mapper<'_> {
-        Mapper { colors: &self.colors, cache: HashMap::new() }
+        Mapper {
+            colors: &self.colors,
+            cache: HashMap::new(),
+        }
     }
 }
 
@@ -181,8 +200,14 @@ impl Mapper<'_> {
     fn index(&mut self, px: [u8; 3]) -> u8 {
         let colors = self.colors;
         *self.cache.entry(px).or_insert_with(|| {
-            let dist = |c: &[u8; 3]| (0..3).map(|k| (c[k] as i32 - px[k] as i32).pow(2)).sum::<i32>();
-            (0..colors.len()).min_by_key(|&i| dist(&colors[i])).expect("the palette is not empty") as u8
+            let dist = |c: &[u8; 3]| {
+                (0..3)
+                    .map(|k| (c[k] as i32 - px[k] as i32).pow(2))
+                    .sum::<i32>()
+            };
+            (0..colors.len())
+                .min_by_key(|&i| dist(&colors[i]))
+                .expect("the palette is not empty") as u8
         })
     }
 }

@@ -69,7 +69,11 @@ impl FigureArgs {
             animate(p, &scene, self.view)?;
         }
         if let Some(p) = &self.curves {
-            write_figure(p, Still::from_path("--curves", p)?, &Curves::new(&scene, CURVES))?;
+            write_figure(
+                p,
+                Still::from_path("--curves", p)?,
+                &Curves::new(&scene, CURVES),
+            )?;
         }
         Ok(())
     }
@@ -104,9 +108,9 @@ pub fn progress(what: &str) -> indicatif::ProgressBar {
         indicatif::ProgressDrawTarget::hidden()
     };
     let bar = indicatif::ProgressBar::with_draw_target(Some(0), target);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template(&format!("{{bar:40}} {{pos}}/{{len}} {what} {{elapsed}}"))
-    {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{bar:40}} {{pos}}/{{len}} {what} {{elapsed}}"
+    )) {
         bar.set_style(style);
     }
     bar

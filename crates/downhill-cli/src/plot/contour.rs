@@ -23,10 +23,17 @@ pub struct Contour<'a> {
 
 impl<'a> Contour<'a> {
     pub fn new(scene: &'a Scene<'a>, size: (u32, u32)) -> Contour<'a> {
-        Contour { scene, size, font_size: 17 }
+        Contour {
+            scene,
+            size,
+            font_size: 17,
+        }
     }
 
-    fn chart<'b, DB: DrawingBackend>(&self, area: &'b DrawingArea<DB, Shift>) -> Result<Chart<'b, DB>, CliError> {
+    fn chart<'b, DB: super::Backend>(
+        &self,
+        area: &'b DrawingArea<DB, Shift>,
+    ) -> Result<Chart<'b, DB>, CliError> {
         let d = self.scene.domain;
         Ok(ChartBuilder::on(area)
             .margin(10)
@@ -38,19 +45,25 @@ impl<'a> Contour<'a> {
 
     /// Fills the plotting area band by band, merging equal runs of a row into
     /// one rectangle; on bitmaps a darker pixel marks each band edge.
-    fn fill<DB: DrawingBackend>(&self, plot: &DrawingArea<DB, Shift>, fine: bool) -> Result<(), CliError> {
+    fn fill<DB: super::Backend>(
+        &self,
+        plot: &DrawingArea<DB, Shift>,
+        fine: bool,
+    ) -> Result<(), CliError> {
         let (w, h) = plot.dim_in_pixel();
         let cell = if fine { 1 } else { 3 };
         let (nx, ny) = (w.div_ceil(cell) as usize, h.div_ceil(cell) as usize);
         let f = self.scene.landscape();
         let levels = &self.scene.levels;
-        let bands: Vec<Option<usize>> =
-            grid(&self.scene.domain, nx, ny).map(|(x, y)| levels.band(f.value(x, y))).collect();
+        let bands: Vec<Option<usize>> = grid(&self.scene.domain, nx, ny)
+            .map(|(x, y)| levels.band(f.value(x, y)))
+            .collect();
         let at = |i: usize, j: usize| bands[j * nx + i];
         let color = |i: usize, j: usize| match at(i, j) {
             None => RGBColor(200, 200, 200),
             Some(b) => {
-                let edge = (i + 1 < nx && at(i + 1, j) != Some(b)) || (j + 1 < ny && at(i, j + 1) != Some(b));
+                let edge = (i + 1 < nx && at(i + 1, j) != Some(b))
+                    || (j + 1 < ny && at(i, j + 1) != Some(b));
                 if fine && edge {
                     line_color(b)
                 } else {
@@ -86,10 +99,18 @@ impl Layers for Contour<'_> {
         self.scene.last_step()
     }
 
-    fn background<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, fine: bool) -> Result<(), CliError> {
+    fn background<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        fine: bool,
+    ) -> Result<(), CliError> {
         let (w, _) = area.dim_in_pixel();
         let title = super::centered((super::FAMILY, self.font_size).into_font());
-        let text = format!("{}  (bands of {})", self.scene.title, self.scene.levels.axis_label());
+        let text = format!(
+            "{}  (bands of {})",
+            self.scene.title,
+            self.scene.levels.axis_label()
+        );
         area.draw(&Text::new(text, (w as i32 / 2, TITLE / 2 + 2), title))?;
         let mut chart = self.chart(area)?;
         self.fill(&chart.plotting_area().strip_coord_spec(), fine)?;
@@ -112,14 +133,24 @@ impl Layers for Contour<'_> {
         Ok(())
     }
 
-    fn legend<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), CliError> {
+    fn legend<DB: super::Backend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), CliError> {
         let chart = self.chart(area)?;
-        let entries: Vec<(String, RGBColor)> =
-            self.scene.runs.iter().enumerate().map(|(i, r)| (self.scene.legend(r), super::color(i))).collect();
+        let entries: Vec<(String, RGBColor)> = self
+            .scene
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (self.scene.legend(r), super::color(i)))
+            .collect();
         marks::legend(&chart.plotting_area().strip_coord_spec(), &entries)
     }
 
-    fn paths<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, from: usize, to: usize) -> Result<(), CliError> {
+    fn paths<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        from: usize,
+        to: usize,
+    ) -> Result<(), CliError> {
         let chart = self.chart(area)?;
         let plot = chart.plotting_area();
         for (i, run) in self.scene.runs.iter().enumerate() {
@@ -139,7 +170,11 @@ impl Layers for Contour<'_> {
         Ok(())
     }
 
-    fn heads<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, at: usize) -> Result<(), CliError> {
+    fn heads<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        at: usize,
+    ) -> Result<(), CliError> {
         let chart = self.chart(area)?;
         let plot = chart.plotting_area();
         for (i, run) in self.scene.runs.iter().enumerate() {
@@ -157,7 +192,10 @@ impl Layers for Contour<'_> {
         Ok(())
     }
 
-    fn plot_area<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<DrawingArea<DB, Shift>, CliError> {
+    fn plot_area<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<DrawingArea<DB, Shift>, CliError> {
         Ok(self.chart(area)?.plotting_area().strip_coord_spec())
     }
 }

@@ -17,7 +17,7 @@ pub struct Line {
 
 /// A titled panel of lines; with `log` the values are drawn as log10 (values
 /// that are not positive are left out) and the ticks labelled as powers.
-pub fn panel<DB: DrawingBackend>(
+pub fn panel<DB: super::Backend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
     x_desc: &str,
@@ -27,11 +27,19 @@ pub fn panel<DB: DrawingBackend>(
     let map = |y: f64| if log { y.log10() } else { y };
     let shown: Vec<Vec<(f64, f64)>> = lines
         .iter()
-        .map(|l| l.points.iter().map(|&(x, y)| (x, map(y))).filter(|p| p.0.is_finite() && p.1.is_finite()).collect())
+        .map(|l| {
+            l.points
+                .iter()
+                .map(|&(x, y)| (x, map(y)))
+                .filter(|p| p.0.is_finite() && p.1.is_finite())
+                .collect()
+        })
         .collect();
     let all = shown.iter().flatten();
     let x_max = all.clone().map(|p| p.0).fold(1.0f64, f64::max);
-    let (mut lo, mut hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| (lo.min(p.1), hi.max(p.1)));
+    let (mut lo, mut hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+        (lo.min(p.1), hi.max(p.1))
+    });
     if !(lo.is_finite() && hi.is_finite()) {
         (lo, hi) = (0.0, 1.0);
     }
@@ -61,7 +69,10 @@ pub fn panel<DB: DrawingBackend>(
         .y_label_formatter(&y_fmt)
         .draw()?;
     for (line, pts) in lines.iter().zip(shown) {
-        chart.draw_series(std::iter::once(PathElement::new(pts, line.color.stroke_width(2))))?;
+        chart.draw_series(std::iter::once(PathElement::new(
+            pts,
+            line.color.stroke_width(2),
+        )))?;
     }
     Ok(())
 }
@@ -94,7 +105,12 @@ impl<'a> Curves<'a> {
             .enumerate()
             .map(|(i, r)| Line {
                 color: super::color(i),
-                points: r.path.points.iter().filter_map(|p| y(p).map(|v| (p.step as f64, v))).collect(),
+                points: r
+                    .path
+                    .points
+                    .iter()
+                    .filter_map(|p| y(p).map(|v| (p.step as f64, v)))
+                    .collect(),
             })
             .collect()
     }
@@ -102,7 +118,10 @@ impl<'a> Curves<'a> {
 
 /// The distance from (x, y) to the nearest of `minima`.
 pub fn nearest(minima: &[[f64; 2]], x: f64, y: f64) -> Option<f64> {
-    minima.iter().map(|m| (x - m[0]).hypot(y - m[1])).min_by(f64::total_cmp)
+    minima
+        .iter()
+        .map(|m| (x - m[0]).hypot(y - m[1]))
+        .min_by(f64::total_cmp)
 }
 
 impl Figure for Curves<'_> {
@@ -110,24 +129,72 @@ impl Figure for Curves<'_> {
         self.size
     }
 
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, _fine: bool) -> Result<(), CliError> {
+    fn draw<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        _fine: bool,
+    ) -> Result<(), CliError> {
         let body = area.titled(&self.scene.title, (super::FAMILY, 18))?;
         let panels = body.split_evenly((2, 2));
-        let losses: Vec<f64> = self.scene.runs.iter().flat_map(|r| r.path.points.iter().map(|p| p.loss)).collect();
+        let losses: Vec<f64> = self
+            .scene
+            .runs
+            .iter()
+            .flat_map(|r| r.path.points.iter().map(|p| p.loss))
+            .collect();
         let positive = !losses.is_empty() && losses.iter().all(|&l| l > 0.0);
-        let loss_title = if positive { "f(x, y) (log scale)" } else { "f(x, y)" };
-        panel(&panels[0], loss_title, "step", &self.lines(|p| Some(p.loss)), positive)?;
-        panel(&panels[1], "x(t)", "step", &self.lines(|p| Some(p.x)), false)?;
-        panel(&panels[2], "y(t)", "step", &self.lines(|p| Some(p.y)), false)?;
+        let loss_title = if positive {
+            "f(x, y) (log scale)"
+        } else {
+            "f(x, y)"
+        };
+        panel(
+            &panels[0],
+            loss_title,
+            "step",
+            &self.lines(|p| Some(p.loss)),
+            positive,
+        )?;
+        panel(
+            &panels[1],
+            "x(t)",
+            "step",
+            &self.lines(|p| Some(p.x)),
+            false,
+        )?;
+        panel(
+            &panels[2],
+            "y(t)",
+            "step",
+            &self.lines(|p| Some(p.y)),
+            false,
+        )?;
         let minima = &self.scene.surface.minima;
         if minima.is_empty() {
-            panel(&panels[3], "distance to the nearest minimum: none known", "step", &[], false)?;
+            panel(
+                &panels[3],
+                "distance to the nearest minimum: none known",
+                "step",
+                &[],
+                false,
+            )?;
         } else {
             let lines = self.lines(|p| nearest(minima, p.x, p.y));
-            panel(&panels[3], "distance to the nearest known minimum (log scale)", "step", &lines, true)?;
+            panel(
+                &panels[3],
+                "distance to the nearest known minimum (log scale)",
+                "step",
+                &lines,
+                true,
+            )?;
         }
-        let entries: Vec<(String, RGBColor)> =
-            self.scene.runs.iter().enumerate().map(|(i, r)| (self.scene.legend(r), super::color(i))).collect();
+        let entries: Vec<(String, RGBColor)> = self
+            .scene
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (self.scene.legend(r), super::color(i)))
+            .collect();
         marks::legend(&panels[1].margin(24, 0, 0, 0), &entries)
     }
 }

@@ -37,10 +37,16 @@ pub struct Levels {
 impl Levels {
     /// Samples `n`×`n` points of the domain and picks the scale.
     pub fn of(landscape: &dyn Landscape, domain: &Domain, n: usize) -> Levels {
-        let mut values: Vec<f64> =
-            grid(domain, n, n).map(|(x, y)| landscape.value(x, y)).filter(|v| v.is_finite()).collect();
+        let mut values: Vec<f64> = grid(domain, n, n)
+            .map(|(x, y)| landscape.value(x, y))
+            .filter(|v| v.is_finite())
+            .collect();
         if values.is_empty() {
-            return Levels { scale: Scale::Linear, lo: 0.0, hi: 1.0 };
+            return Levels {
+                scale: Scale::Linear,
+                lo: 0.0,
+                hi: 1.0,
+            };
         }
         values.sort_by(f64::total_cmp);
         let min = values[0];
@@ -50,11 +56,23 @@ impl Levels {
         if spread > 0.0 && spread > LOG_RATIO * q10.max(spread * 1e-12) {
             let delta = (values[values.len() / 200] - min).max(spread * 1e-9);
             let scale = Scale::Log { min, delta };
-            Levels { scale, lo: delta.log10(), hi: (spread + delta).log10() }
+            Levels {
+                scale,
+                lo: delta.log10(),
+                hi: (spread + delta).log10(),
+            }
         } else if spread > 0.0 {
-            Levels { scale: Scale::Linear, lo: min, hi: max }
+            Levels {
+                scale: Scale::Linear,
+                lo: min,
+                hi: max,
+            }
         } else {
-            Levels { scale: Scale::Linear, lo: min - 0.5, hi: max + 0.5 }
+            Levels {
+                scale: Scale::Linear,
+                lo: min - 0.5,
+                hi: max + 0.5,
+            }
         }
     }
 
@@ -130,7 +148,12 @@ pub fn line_color(band: usize) -> RGBColor {
 pub fn grid(domain: &Domain, nx: usize, ny: usize) -> impl Iterator<Item = (f64, f64)> + '_ {
     (0..ny).flat_map(move |j| {
         let y = domain.y[1] - (j as f64 + 0.5) / ny as f64 * (domain.y[1] - domain.y[0]);
-        (0..nx).map(move |i| (domain.x[0] + (i as f64 + 0.5) / nx as f64 * (domain.x[1] - domain.x[0]), y))
+        (0..nx).map(move |i| {
+            (
+                domain.x[0] + (i as f64 + 0.5) / nx as f64 * (domain.x[1] - domain.x[0]),
+                y,
+            )
+        })
     })
 }
 
@@ -154,7 +177,9 @@ mod tests {
     #[test]
     fn log_bands_handle_negative_values() {
         let l = levels("quartic");
-        let Scale::Log { min, .. } = l.scale else { panic!("quartic spans a wide range") };
+        let Scale::Log { min, .. } = l.scale else {
+            panic!("quartic spans a wide range")
+        };
         assert!(min < 0.0);
         assert_eq!(l.band(-2.6875), Some(0));
         assert_eq!(l.band(1e9), Some(BANDS - 1));
@@ -165,7 +190,13 @@ mod tests {
     #[test]
     fn bands_grow_with_the_value() {
         let l = levels("sphere");
-        let bands: Vec<usize> = [0.0, 0.5, 2.0, 8.0, 30.0].iter().map(|&v| l.band(v).unwrap()).collect();
-        assert!(bands.windows(2).all(|w| w[0] <= w[1]) && bands[0] < bands[4], "{bands:?}");
+        let bands: Vec<usize> = [0.0, 0.5, 2.0, 8.0, 30.0]
+            .iter()
+            .map(|&v| l.band(v).unwrap())
+            .collect();
+        assert!(
+            bands.windows(2).all(|w| w[0] <= w[1]) && bands[0] < bands[4],
+            "{bands:?}"
+        );
     }
 }

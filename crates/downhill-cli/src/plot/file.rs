@@ -31,12 +31,17 @@ impl Still {
 pub fn check_gif(flag: &str, path: &Path) -> Result<(), CliError> {
     match extension(path).as_deref() {
         Some("gif") => Ok(()),
-        _ => Err(CliError(format!("{flag} '{}' must end in .gif", path.display()))),
+        _ => Err(CliError(format!(
+            "{flag} '{}' must end in .gif",
+            path.display()
+        ))),
     }
 }
 
 fn extension(path: &Path) -> Option<String> {
-    path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase)
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
 }
 
 /// Writes a file through a temporary file in the same folder, renamed into
@@ -45,12 +50,16 @@ pub fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut std::fs::File) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
-    let cannot = |e: &dyn std::fmt::Display| CliError(format!("cannot write '{}': {e}", path.display()));
+    let cannot =
+        |e: &dyn std::fmt::Display| CliError(format!("cannot write '{}': {e}", path.display()));
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let mut tmp = tempfile::Builder::new().prefix(".downhill-").tempfile_in(&dir).map_err(|e| cannot(&e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".downhill-")
+        .tempfile_in(&dir)
+        .map_err(|e| cannot(&e))?;
     fill(tmp.as_file_mut())?;
     tmp.as_file_mut().flush().map_err(|e| cannot(&e))?;
     readable(tmp.as_file()).map_err(|e| cannot(&e))?;
@@ -64,7 +73,11 @@ pub trait Figure {
     fn size(&self) -> (u32, u32);
     /// Draws the whole figure on `area`; `fine` is true on a bitmap (draw
     /// per-pixel detail) and false on SVG (keep the element count small).
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, fine: bool) -> Result<(), CliError>;
+    fn draw<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        fine: bool,
+    ) -> Result<(), CliError>;
 }
 
 /// Renders `figure` into `path` as PNG or SVG.
@@ -82,8 +95,14 @@ pub fn write_figure(path: &Path, kind: Still, figure: &impl Figure) -> Result<()
             }
             write_atomic(path, |file| {
                 let encoder = image::codecs::png::PngEncoder::new(std::io::BufWriter::new(file));
-                image::ImageEncoder::write_image(encoder, &rgb, w, h, image::ExtendedColorType::Rgb8)
-                    .map_err(|e| CliError(format!("cannot write '{}': {e}", path.display())))
+                image::ImageEncoder::write_image(
+                    encoder,
+                    &rgb,
+                    w,
+                    h,
+                    image::ExtendedColorType::Rgb8,
+                )
+                .map_err(|e| CliError(format!("cannot write '{}': {e}", path.display())))
             })
         }
         Still::Svg => {
@@ -95,7 +114,8 @@ pub fn write_figure(path: &Path, kind: Still, figure: &impl Figure) -> Result<()
                 area.present()?;
             }
             write_atomic(path, |file| {
-                file.write_all(svg.as_bytes()).map_err(|e| CliError(format!("cannot write '{}': {e}", path.display())))
+                file.write_all(svg.as_bytes())
+                    .map_err(|e| CliError(format!("cannot write '{}': {e}", path.display())))
             })
         }
     }

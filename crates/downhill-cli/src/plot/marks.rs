@@ -6,7 +6,10 @@ use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 
 /// A known minimum: a white five-pointed star with a black outline.
-pub fn minimum<DB: DrawingBackend, CT: CoordTranslate>(area: &DrawingArea<DB, CT>, at: CT::From) -> Result<(), CliError>
+pub fn minimum<DB: super::Backend, CT: CoordTranslate>(
+    area: &DrawingArea<DB, CT>,
+    at: CT::From,
+) -> Result<(), CliError>
 where
     CT::From: Clone,
 {
@@ -25,7 +28,7 @@ where
 }
 
 /// A start point: a hollow ring in the run's colour.
-pub fn start<DB: DrawingBackend, CT: CoordTranslate>(
+pub fn start<DB: super::Backend, CT: CoordTranslate>(
     area: &DrawingArea<DB, CT>,
     at: CT::From,
     color: RGBColor,
@@ -35,7 +38,7 @@ pub fn start<DB: DrawingBackend, CT: CoordTranslate>(
 }
 
 /// A current or final point: a filled dot with a black rim.
-pub fn head<DB: DrawingBackend, CT: CoordTranslate>(
+pub fn head<DB: super::Backend, CT: CoordTranslate>(
     area: &DrawingArea<DB, CT>,
     at: CT::From,
     color: RGBColor,
@@ -49,7 +52,7 @@ where
 }
 
 /// Divergence: an ✕ at the last finite point.
-pub fn cross<DB: DrawingBackend, CT: CoordTranslate>(
+pub fn cross<DB: super::Backend, CT: CoordTranslate>(
     area: &DrawingArea<DB, CT>,
     at: CT::From,
     color: RGBColor,
@@ -63,7 +66,7 @@ where
 }
 
 /// Where a path leaves the drawn domain: a small black-rimmed square.
-pub fn exit<DB: DrawingBackend, CT: CoordTranslate>(
+pub fn exit<DB: super::Backend, CT: CoordTranslate>(
     area: &DrawingArea<DB, CT>,
     at: CT::From,
     color: RGBColor,
@@ -71,14 +74,16 @@ pub fn exit<DB: DrawingBackend, CT: CoordTranslate>(
 where
     CT::From: Clone,
 {
-    area.draw(&(EmptyElement::at(at.clone()) + Rectangle::new([(-4, -4), (4, 4)], color.filled())))?;
+    area.draw(
+        &(EmptyElement::at(at.clone()) + Rectangle::new([(-4, -4), (4, 4)], color.filled())),
+    )?;
     area.draw(&(EmptyElement::at(at) + Rectangle::new([(-4, -4), (4, 4)], BLACK.stroke_width(1))))?;
     Ok(())
 }
 
 /// The legend: a white box in the top-right corner of `area` with a
 /// colour swatch and a line of text per entry.
-pub fn legend<DB: DrawingBackend>(
+pub fn legend<DB: super::Backend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     entries: &[(String, RGBColor)],
 ) -> Result<(), CliError> {
@@ -99,23 +104,38 @@ pub fn legend<DB: DrawingBackend>(
     let x0 = w as i32 - width - 8;
     let y0 = 8;
     let height = line * entries.len() as i32 + 8;
-    area.draw(&Rectangle::new([(x0, y0), (x0 + width, y0 + height)], WHITE.mix(0.88).filled()))?;
-    area.draw(&Rectangle::new([(x0, y0), (x0 + width, y0 + height)], BLACK.mix(0.6).stroke_width(1)))?;
+    area.draw(&Rectangle::new(
+        [(x0, y0), (x0 + width, y0 + height)],
+        WHITE.mix(0.88).filled(),
+    ))?;
+    area.draw(&Rectangle::new(
+        [(x0, y0), (x0 + width, y0 + height)],
+        BLACK.mix(0.6).stroke_width(1),
+    ))?;
     for (k, (text, color)) in entries.iter().enumerate() {
         let y = y0 + 4 + line * k as i32 + line / 2;
-        area.draw(&PathElement::new(vec![(x0 + 6, y), (x0 + 26, y)], color.stroke_width(3)))?;
+        area.draw(&PathElement::new(
+            vec![(x0 + 6, y), (x0 + 26, y)],
+            color.stroke_width(3),
+        ))?;
         area.draw(&Text::new(text.clone(), (x0 + 30, y - 7), font.clone()))?;
     }
     Ok(())
 }
 
 /// A caption line in a white box at the bottom-left of `area` (the step counter).
-pub fn counter<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>, text: &str) -> Result<(), CliError> {
+pub fn counter<DB: super::Backend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    text: &str,
+) -> Result<(), CliError> {
     let font = TextStyle::from((super::FAMILY, 15).into_font());
     let (tw, th) = area.estimate_text_size(text, &font)?;
     let (_, h) = area.dim_in_pixel();
     let (x, y) = (8, h as i32 - th as i32 - 14);
-    area.draw(&Rectangle::new([(x, y), (x + tw as i32 + 12, y + th as i32 + 8)], WHITE.mix(0.9).filled()))?;
+    area.draw(&Rectangle::new(
+        [(x, y), (x + tw as i32 + 12, y + th as i32 + 8)],
+        WHITE.mix(0.9).filled(),
+    ))?;
     area.draw(&Text::new(text.to_string(), (x + 6, y + 4), font))?;
     Ok(())
 }
@@ -123,7 +143,7 @@ pub fn counter<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift
 /// A path `stroke` pixels wide. Consecutive points on the same pixel are
 /// merged, and the line is split where it turns back by more than 150°:
 /// plotters joins wide lines with miters, which spike at such turns.
-pub fn path<DB: DrawingBackend, CT: CoordTranslate>(
+pub fn path<DB: super::Backend, CT: CoordTranslate>(
     area: &DrawingArea<DB, CT>,
     points: &[CT::From],
     color: RGBColor,
@@ -142,10 +162,17 @@ where
         if let [.., a, b] = px[..] {
             let (u, v) = ((b.0 - a.0, b.1 - a.1), (q.0 - b.0, q.1 - b.1));
             let dot = (u.0 * v.0 + u.1 * v.1) as f64;
-            let norms = ((u.0 * u.0 + u.1 * u.1) as f64).sqrt() * ((v.0 * v.0 + v.1 * v.1) as f64).sqrt();
+            let norms =
+                ((u.0 * u.0 + u.1 * u.1) as f64).sqrt() * ((v.0 * v.0 + v.1 * v.1) as f64).sqrt();
             if dot < -0.866 * norms {
-                let last = chunk.last().cloned().expect("a chunk holds the points of px");
-                area.draw(&PathElement::new(std::mem::take(&mut chunk), color.stroke_width(stroke)))?;
+                let last = chunk
+                    .last()
+                    .cloned()
+                    .expect("a chunk holds the points of px");
+                area.draw(&PathElement::new(
+                    std::mem::take(&mut chunk),
+                    color.stroke_width(stroke),
+                ))?;
                 chunk.push(last);
                 px = vec![b];
             }

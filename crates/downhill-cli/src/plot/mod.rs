@@ -30,7 +30,12 @@ pub const FAMILY: &str = "sans-serif";
 pub fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        for style in [FontStyle::Normal, FontStyle::Bold, FontStyle::Italic, FontStyle::Oblique] {
+        for style in [
+            FontStyle::Normal,
+            FontStyle::Bold,
+            FontStyle::Italic,
+            FontStyle::Oblique,
+        ] {
             let registered = plotters::style::register_font(FAMILY, style, FONT);
             assert!(registered.is_ok(), "the embedded DejaVu Sans font parses");
         }
@@ -65,3 +70,8 @@ pub fn path_colors() -> &'static [RGBColor] {
 pub fn centered(font: FontDesc<'_>) -> TextStyle<'_> {
     TextStyle::from(font).pos(Pos::new(HPos::Center, VPos::Center))
 }
+
+/// A plotters backend whose errors convert into [`crate::CliError`].
+pub trait Backend: plotters::prelude::DrawingBackend<ErrorType: 'static> {}
+
+impl<T: plotters::prelude::DrawingBackend<ErrorType: 'static>> Backend for T {}

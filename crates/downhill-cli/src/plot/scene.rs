@@ -5,7 +5,7 @@ use crate::CliError;
 use downhill::lab::Trajectory;
 use downhill::surface::{Domain, Landscape, Resolved};
 use plotters::coord::Shift;
-use plotters::prelude::{DrawingArea, DrawingBackend};
+use plotters::prelude::DrawingArea;
 
 /// One optimizer's run, labelled with its spec.
 pub struct Run {
@@ -28,9 +28,20 @@ impl<'a> Scene<'a> {
         Scene::with_domain(surface, surface.domain, runs, title)
     }
 
-    pub fn with_domain(surface: &'a Resolved, domain: Domain, runs: &'a [Run], title: String) -> Scene<'a> {
+    pub fn with_domain(
+        surface: &'a Resolved,
+        domain: Domain,
+        runs: &'a [Run],
+        title: String,
+    ) -> Scene<'a> {
         let levels = Levels::of(surface.landscape.as_ref(), &domain, 120);
-        Scene { surface, domain, title, runs, levels }
+        Scene {
+            surface,
+            domain,
+            title,
+            runs,
+            levels,
+        }
     }
 
     pub fn landscape(&self) -> &dyn Landscape {
@@ -39,7 +50,12 @@ impl<'a> Scene<'a> {
 
     /// The largest step any run reached.
     pub fn last_step(&self) -> usize {
-        self.runs.iter().filter_map(|r| r.path.points.last()).map(|p| p.step).max().unwrap_or(0)
+        self.runs
+            .iter()
+            .filter_map(|r| r.path.points.last())
+            .map(|p| p.step)
+            .max()
+            .unwrap_or(0)
     }
 
     /// The legend text of a run: its spec and how it ended.
@@ -55,7 +71,10 @@ impl<'a> Scene<'a> {
 
 /// The first step whose point lies outside the domain.
 pub fn first_exit(path: &Trajectory, domain: &Domain) -> Option<usize> {
-    path.points.iter().find(|p| !domain.contains(p.x, p.y)).map(|p| p.step)
+    path.points
+        .iter()
+        .find(|p| !domain.contains(p.x, p.y))
+        .map(|p| p.step)
 }
 
 /// A piece of a path inside the domain between steps `from` and `to`:
@@ -70,18 +89,28 @@ pub struct Piece {
 /// The visible pieces of the segments between steps `from` and `to`
 /// (inclusive), clipped to the domain (Liang–Barsky).
 pub fn pieces(path: &Trajectory, domain: &Domain, from: usize, to: usize) -> Vec<Piece> {
-    let pts: Vec<(f64, f64)> =
-        path.points.iter().filter(|p| p.step >= from && p.step <= to).map(|p| (p.x, p.y)).collect();
+    let pts: Vec<(f64, f64)> = path
+        .points
+        .iter()
+        .filter(|p| p.step >= from && p.step <= to)
+        .map(|p| (p.x, p.y))
+        .collect();
     let mut out: Vec<Piece> = Vec::new();
     let mut open = false;
     if pts.len() == 1 && domain.contains(pts[0].0, pts[0].1) {
-        out.push(Piece { points: vec![pts[0]], exit: None });
+        out.push(Piece {
+            points: vec![pts[0]],
+            exit: None,
+        });
     }
     for w in pts.windows(2) {
         match clip(w[0], w[1], domain) {
             Some((a, b, entered, exited)) => {
                 if !open || entered {
-                    out.push(Piece { points: vec![a], exit: None });
+                    out.push(Piece {
+                        points: vec![a],
+                        exit: None,
+                    });
                 }
                 let piece = out.last_mut().expect("a piece was just pushed");
                 piece.points.push(b);
@@ -105,7 +134,12 @@ type Xy = (f64, f64);
 fn clip(p: Xy, q: Xy, d: &Domain) -> Option<(Xy, Xy, bool, bool)> {
     let (dx, dy) = (q.0 - p.0, q.1 - p.1);
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
-    for (den, num) in [(-dx, p.0 - d.x[0]), (dx, d.x[1] - p.0), (-dy, p.1 - d.y[0]), (dy, d.y[1] - p.1)] {
+    for (den, num) in [
+        (-dx, p.0 - d.x[0]),
+        (dx, d.x[1] - p.0),
+        (-dy, p.1 - d.y[0]),
+        (dy, d.y[1] - p.1),
+    ] {
         if den == 0.0 {
             if num < 0.0 {
                 return None;
@@ -141,16 +175,32 @@ pub trait Layers {
     /// The scene's last step.
     fn last_step(&self) -> usize;
     /// Title, axes, the surface, known minima and start markers.
-    fn background<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, fine: bool) -> Result<(), CliError>;
+    fn background<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        fine: bool,
+    ) -> Result<(), CliError>;
     /// The legend (one line per run: its spec and how it ended).
-    fn legend<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), CliError>;
+    fn legend<DB: super::Backend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), CliError>;
     /// Path segments between steps `from` and `to`, with exits from the
     /// domain and divergence (✕ at the last finite point) that fall in them.
-    fn paths<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, from: usize, to: usize) -> Result<(), CliError>;
+    fn paths<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        from: usize,
+        to: usize,
+    ) -> Result<(), CliError>;
     /// Each run's position at step `at` (its last point if it stopped earlier).
-    fn heads<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, at: usize) -> Result<(), CliError>;
+    fn heads<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        at: usize,
+    ) -> Result<(), CliError>;
     /// The area where the surface is drawn (for the step counter).
-    fn plot_area<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<DrawingArea<DB, Shift>, CliError>;
+    fn plot_area<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<DrawingArea<DB, Shift>, CliError>;
 }
 
 /// A still figure: every layer, with end markers.
@@ -160,7 +210,11 @@ impl<L: Layers> super::file::Figure for StillOf<'_, L> {
     fn size(&self) -> (u32, u32) {
         self.0.size()
     }
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, fine: bool) -> Result<(), CliError> {
+    fn draw<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        fine: bool,
+    ) -> Result<(), CliError> {
         self.0.background(area, fine)?;
         self.0.paths(area, 0, self.0.last_step())?;
         self.0.heads(area, self.0.last_step())?;
@@ -181,7 +235,9 @@ pub fn cross_at(path: &Trajectory, domain: &Domain) -> Option<(f64, f64)> {
     if domain.contains(last.x, last.y) {
         return Some((last.x, last.y));
     }
-    pieces(path, domain, 0, last.step).last().and_then(|p| p.exit)
+    pieces(path, domain, 0, last.step)
+        .last()
+        .and_then(|p| p.exit)
 }
 
 /// Whether the run's divergence ✕ belongs to the window `from..=to`.
@@ -198,16 +254,37 @@ mod tests {
     use downhill::lab::Point;
 
     fn path(xy: &[(f64, f64)]) -> Trajectory {
-        let points = xy.iter().enumerate().map(|(step, &(x, y))| Point { step, x, y, loss: 0.0 }).collect();
-        Trajectory { points, diverged: None }
+        let points = xy
+            .iter()
+            .enumerate()
+            .map(|(step, &(x, y))| Point {
+                step,
+                x,
+                y,
+                loss: 0.0,
+            })
+            .collect();
+        Trajectory {
+            points,
+            diverged: None,
+        }
     }
 
-    const D: Domain = Domain { x: [-1.0, 1.0], y: [-1.0, 1.0] };
+    const D: Domain = Domain {
+        x: [-1.0, 1.0],
+        y: [-1.0, 1.0],
+    };
 
     #[test]
     fn a_path_inside_is_one_piece() {
         let p = path(&[(0.0, 0.0), (0.5, 0.5), (0.5, -0.5)]);
-        assert_eq!(pieces(&p, &D, 0, 2), vec![Piece { points: vec![(0.0, 0.0), (0.5, 0.5), (0.5, -0.5)], exit: None }]);
+        assert_eq!(
+            pieces(&p, &D, 0, 2),
+            vec![Piece {
+                points: vec![(0.0, 0.0), (0.5, 0.5), (0.5, -0.5)],
+                exit: None
+            }]
+        );
     }
 
     #[test]
@@ -215,7 +292,13 @@ mod tests {
         let p = path(&[(0.0, 0.0), (2.0, 0.0), (0.0, 0.5)]);
         let got = pieces(&p, &D, 0, 2);
         assert_eq!(got.len(), 2);
-        assert_eq!(got[0], Piece { points: vec![(0.0, 0.0), (1.0, 0.0)], exit: Some((1.0, 0.0)) });
+        assert_eq!(
+            got[0],
+            Piece {
+                points: vec![(0.0, 0.0), (1.0, 0.0)],
+                exit: Some((1.0, 0.0))
+            }
+        );
         assert_eq!(got[1].points[0], (1.0, 0.25));
         assert_eq!(got[1].points[1], (0.0, 0.5));
         assert_eq!(first_exit(&p, &D), Some(1));

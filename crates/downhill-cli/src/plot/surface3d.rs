@@ -20,7 +20,8 @@ const SUBDIVIDE: f64 = 80.0;
 /// A mesh cell's corners (x, height, y).
 type Quad = [(f64, f64, f64); 4];
 
-type Chart<'b, DB> = ChartContext<'b, DB, Cartesian3d<RangedCoordf64, RangedCoordf64, RangedCoordf64>>;
+type Chart<'b, DB> =
+    ChartContext<'b, DB, Cartesian3d<RangedCoordf64, RangedCoordf64, RangedCoordf64>>;
 
 /// A scene drawn as a 3-D surface.
 pub struct Surface3d<'a> {
@@ -33,14 +34,16 @@ impl<'a> Surface3d<'a> {
         Surface3d { scene, size }
     }
 
-    fn chart<'b, DB: DrawingBackend>(&self, area: &'b DrawingArea<DB, Shift>) -> Result<Chart<'b, DB>, CliError> {
+    fn chart<'b, DB: super::Backend>(
+        &self,
+        area: &'b DrawingArea<DB, Shift>,
+    ) -> Result<Chart<'b, DB>, CliError> {
         let d = self.scene.domain;
         let l = &self.scene.levels;
-        let mut chart = ChartBuilder::on(area).margin(16).margin_top(TITLE).build_cartesian_3d(
-            d.x[0]..d.x[1],
-            l.lo..l.hi,
-            d.y[0]..d.y[1],
-        )?;
+        let mut chart = ChartBuilder::on(area)
+            .margin(16)
+            .margin_top(TITLE)
+            .build_cartesian_3d(d.x[0]..d.x[1], l.lo..l.hi, d.y[0]..d.y[1])?;
         chart.with_projection(|mut p| {
             p.yaw = 0.65;
             p.pitch = 0.42;
@@ -52,7 +55,13 @@ impl<'a> Surface3d<'a> {
 
     /// The point on the surface above (x, y).
     fn lift(&self, x: f64, y: f64) -> (f64, f64, f64) {
-        (x, self.scene.levels.clamped(self.scene.landscape().value(x, y)), y)
+        (
+            x,
+            self.scene
+                .levels
+                .clamped(self.scene.landscape().value(x, y)),
+            y,
+        )
     }
 
     /// A 2-D polyline lifted onto the surface, long segments subdivided.
@@ -83,10 +92,18 @@ impl Layers for Surface3d<'_> {
         self.scene.last_step()
     }
 
-    fn background<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, _fine: bool) -> Result<(), CliError> {
+    fn background<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        _fine: bool,
+    ) -> Result<(), CliError> {
         let (w, _) = area.dim_in_pixel();
         let title = super::centered((super::FAMILY, 17).into_font());
-        let text = format!("{}  (height: {})", self.scene.title, self.scene.levels.axis_label());
+        let text = format!(
+            "{}  (height: {})",
+            self.scene.title,
+            self.scene.levels.axis_label()
+        );
         area.draw(&Text::new(text, (w as i32 / 2, TITLE / 2 + 2), title))?;
         let mut chart = self.chart(area)?;
         chart
@@ -97,17 +114,26 @@ impl Layers for Surface3d<'_> {
             .draw()?;
         let d = self.scene.domain;
         let l = &self.scene.levels;
-        let xs: Vec<f64> = (0..=MESH).map(|i| d.x[0] + i as f64 / MESH as f64 * (d.x[1] - d.x[0])).collect();
-        let ys: Vec<f64> = (0..=MESH).map(|j| d.y[0] + j as f64 / MESH as f64 * (d.y[1] - d.y[0])).collect();
-        let h: Vec<f64> =
-            ys.iter().flat_map(|&y| xs.iter().map(move |&x| (x, y))).map(|(x, y)| self.lift(x, y).1).collect();
+        let xs: Vec<f64> = (0..=MESH)
+            .map(|i| d.x[0] + i as f64 / MESH as f64 * (d.x[1] - d.x[0]))
+            .collect();
+        let ys: Vec<f64> = (0..=MESH)
+            .map(|j| d.y[0] + j as f64 / MESH as f64 * (d.y[1] - d.y[0]))
+            .collect();
+        let h: Vec<f64> = ys
+            .iter()
+            .flat_map(|&y| xs.iter().map(move |&x| (x, y)))
+            .map(|(x, y)| self.lift(x, y).1)
+            .collect();
         let at = |i: usize, j: usize| (xs[i], h[j * (MESH + 1) + i], ys[j]);
         let coord = chart.as_coord_spec();
         let mut quads: Vec<(i32, Quad)> = Vec::with_capacity(MESH * MESH);
         for j in 0..MESH {
             for i in 0..MESH {
                 let q = [at(i, j), at(i + 1, j), at(i + 1, j + 1), at(i, j + 1)];
-                let c = q.iter().fold((0.0, 0.0, 0.0), |a, p| (a.0 + p.0 / 4.0, a.1 + p.1 / 4.0, a.2 + p.2 / 4.0));
+                let c = q.iter().fold((0.0, 0.0, 0.0), |a, p| {
+                    (a.0 + p.0 / 4.0, a.1 + p.1 / 4.0, a.2 + p.2 / 4.0)
+                });
                 quads.push((coord.projected_depth(&c.0, &c.1, &c.2), q));
             }
         }
@@ -132,13 +158,23 @@ impl Layers for Surface3d<'_> {
         Ok(())
     }
 
-    fn legend<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), CliError> {
-        let entries: Vec<(String, RGBColor)> =
-            self.scene.runs.iter().enumerate().map(|(i, r)| (self.scene.legend(r), super::color(i))).collect();
+    fn legend<DB: super::Backend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), CliError> {
+        let entries: Vec<(String, RGBColor)> = self
+            .scene
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (self.scene.legend(r), super::color(i)))
+            .collect();
         marks::legend(&area.margin(TITLE, 0, 0, 0), &entries)
     }
 
-    fn paths<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, from: usize, to: usize) -> Result<(), CliError> {
+    fn paths<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        from: usize,
+        to: usize,
+    ) -> Result<(), CliError> {
         let chart = self.chart(area)?;
         let plot = chart.plotting_area();
         for (i, run) in self.scene.runs.iter().enumerate() {
@@ -158,7 +194,11 @@ impl Layers for Surface3d<'_> {
         Ok(())
     }
 
-    fn heads<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, at: usize) -> Result<(), CliError> {
+    fn heads<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        at: usize,
+    ) -> Result<(), CliError> {
         let chart = self.chart(area)?;
         let plot = chart.plotting_area();
         for (i, run) in self.scene.runs.iter().enumerate() {
@@ -176,7 +216,10 @@ impl Layers for Surface3d<'_> {
         Ok(())
     }
 
-    fn plot_area<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<DrawingArea<DB, Shift>, CliError> {
+    fn plot_area<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<DrawingArea<DB, Shift>, CliError> {
         Ok(area.margin(TITLE, 0, 0, 0))
     }
 }

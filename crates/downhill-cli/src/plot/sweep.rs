@@ -39,11 +39,16 @@ impl Figure for PanelGrid<'_> {
         (1320, 60 + 300 * self.lrs.len() as u32)
     }
 
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, _fine: bool) -> Result<(), CliError> {
+    fn draw<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        _fine: bool,
+    ) -> Result<(), CliError> {
         let body = area.titled(self.title, (super::FAMILY, 20))?;
         let variants = distinct(self.points.iter().map(|p| p.variant(self.keys)));
         let panels = body.split_evenly((self.lrs.len(), 3));
-        let columns: [(&str, Coordinate); 3] = [("x(t)", |p| p.x), ("y(t)", |p| p.y), ("f(t)", |p| p.loss)];
+        let columns: [(&str, Coordinate); 3] =
+            [("x(t)", |p| p.x), ("y(t)", |p| p.y), ("f(t)", |p| p.loss)];
         for (r, &lr) in self.lrs.iter().enumerate() {
             for (c, (name, value)) in columns.iter().enumerate() {
                 let lines: Vec<Line> = self
@@ -51,18 +56,35 @@ impl Figure for PanelGrid<'_> {
                     .iter()
                     .filter(|p| p.lr == lr)
                     .map(|p| {
-                        let i = variants.iter().position(|v| *v == p.variant(self.keys)).unwrap_or(0);
+                        let i = variants
+                            .iter()
+                            .position(|v| *v == p.variant(self.keys))
+                            .unwrap_or(0);
                         Line {
                             color: super::color(i),
-                            points: p.path.points.iter().map(|q| (q.step as f64, value(q))).collect(),
+                            points: p
+                                .path
+                                .points
+                                .iter()
+                                .map(|q| (q.step as f64, value(q)))
+                                .collect(),
                         }
                     })
                     .collect();
-                panel(&panels[r * 3 + c], &format!("{name}, lr = {}", number(lr)), "step", &lines, false)?;
+                panel(
+                    &panels[r * 3 + c],
+                    &format!("{name}, lr = {}", number(lr)),
+                    "step",
+                    &lines,
+                    false,
+                )?;
             }
         }
-        let entries: Vec<(String, RGBColor)> =
-            variants.iter().enumerate().map(|(i, v)| (v.clone(), super::color(i))).collect();
+        let entries: Vec<(String, RGBColor)> = variants
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.clone(), super::color(i)))
+            .collect();
         marks::legend(&panels[2].margin(24, 0, 0, 0), &entries)
     }
 }
@@ -93,7 +115,12 @@ impl Heatmap<'_> {
     }
 
     fn label_width(&self) -> i32 {
-        self.rows().iter().map(|r| r.chars().count() as i32 * 8).max().unwrap_or(0) + 24
+        self.rows()
+            .iter()
+            .map(|r| r.chars().count() as i32 * 8)
+            .max()
+            .unwrap_or(0)
+            + 24
     }
 }
 
@@ -104,7 +131,11 @@ impl Figure for Heatmap<'_> {
         (w.max(560) as u32, h as u32)
     }
 
-    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, _fine: bool) -> Result<(), CliError> {
+    fn draw<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        _fine: bool,
+    ) -> Result<(), CliError> {
         let rows = self.rows();
         let finite: Vec<f64> = self
             .cells
@@ -113,7 +144,11 @@ impl Figure for Heatmap<'_> {
             .filter_map(|c| c.loss)
             .filter(|l| l.is_finite())
             .collect();
-        let (min, max) = finite.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &l| (a.min(l), b.max(l)));
+        let (min, max) = finite
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &l| {
+                (a.min(l), b.max(l))
+            });
         let log = min > 0.0 && max / min > 100.0;
         let scale = |l: f64| if log { l.log10() } else { l };
         let (lo, hi) = (scale(min), scale(max));
@@ -125,17 +160,32 @@ impl Figure for Heatmap<'_> {
             (w as i32 / 2, 18),
             super::centered((super::FAMILY, 18).into_font()),
         ))?;
-        let what =
-            if log { "final loss, colour on a log scale (darker = lower)" } else { "final loss (darker = lower)" };
-        area.draw(&Text::new(what.to_string(), (w as i32 / 2, 44), center.clone()))?;
+        let what = if log {
+            "final loss, colour on a log scale (darker = lower)"
+        } else {
+            "final loss (darker = lower)"
+        };
+        area.draw(&Text::new(
+            what.to_string(),
+            (w as i32 / 2, 44),
+            center.clone(),
+        ))?;
         let x0 = self.label_width();
         for (c, &lr) in self.lrs.iter().enumerate() {
             let x = x0 + CELL.0 * c as i32 + CELL.0 / 2;
-            area.draw(&Text::new(format!("lr = {}", number(lr)), (x, TOP - 14), center.clone()))?;
+            area.draw(&Text::new(
+                format!("lr = {}", number(lr)),
+                (x, TOP - 14),
+                center.clone(),
+            ))?;
         }
         for (r, row) in rows.iter().enumerate() {
             let y = TOP + CELL.1 * r as i32;
-            area.draw(&Text::new(row.clone(), (10, y + CELL.1 / 2 - 8), font.clone()))?;
+            area.draw(&Text::new(
+                row.clone(),
+                (10, y + CELL.1 / 2 - 8),
+                font.clone(),
+            ))?;
             for (c, &lr) in self.lrs.iter().enumerate() {
                 let Some(cell) = self.cells.iter().find(|k| &k.row == row && k.lr == lr) else {
                     continue;
@@ -146,7 +196,10 @@ impl Figure for Heatmap<'_> {
                 match (cell.diverged, cell.loss) {
                     (Some(step), _) => {
                         area.draw(&Rectangle::new(rect, RGBColor(215, 215, 215).filled()))?;
-                        area.draw(&PathElement::new(vec![rect[0], rect[1]], RGBColor(190, 60, 60).stroke_width(2)))?;
+                        area.draw(&PathElement::new(
+                            vec![rect[0], rect[1]],
+                            RGBColor(190, 60, 60).stroke_width(2),
+                        ))?;
                         area.draw(&PathElement::new(
                             vec![(rect[0].0, rect[1].1), (rect[1].0, rect[0].1)],
                             RGBColor(190, 60, 60).stroke_width(2),
@@ -154,10 +207,17 @@ impl Figure for Heatmap<'_> {
                         area.draw(&Text::new(format!("diverged @{step}"), mid, center.clone()))?;
                     }
                     (None, Some(loss)) => {
-                        let t = if hi > lo { ((scale(loss) - lo) / (hi - lo)).clamp(0.0, 1.0) } else { 0.5 };
+                        let t = if hi > lo {
+                            ((scale(loss) - lo) / (hi - lo)).clamp(0.0, 1.0)
+                        } else {
+                            0.5
+                        };
                         let RGBColor(r, g, b) = ViridisRGB::get_color_normalized(t, 0.0, 1.0);
                         let light = |v: u8| (v as f64 * 0.55 + 255.0 * 0.45).round() as u8;
-                        area.draw(&Rectangle::new(rect, RGBColor(light(r), light(g), light(b)).filled()))?;
+                        area.draw(&Rectangle::new(
+                            rect,
+                            RGBColor(light(r), light(g), light(b)).filled(),
+                        ))?;
                         area.draw(&Text::new(short(loss), mid, center.clone()))?;
                     }
                     (None, None) => {

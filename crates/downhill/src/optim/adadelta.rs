@@ -1,6 +1,7 @@
 //! AdaDelta — `torch.optim.Adadelta` (Zeiler, arXiv:1212.5701, 2012).
 
-use super::{ops, Bufs, Rule};
+use super::ops::{self, specialize};
+use super::{Bufs, Rule};
 use crate::hyper::Check;
 use crate::scalar::Scalar;
 
@@ -41,15 +42,17 @@ impl Rule for Adadelta {
         let one_minus_rho = T::of(1.0 - self.rho);
         let eps = T::of(self.eps);
         let neg_lr = T::of(-self.lr);
-        let grad = ops::Grad::new(self.maximize, self.weight_decay);
+        let wd = T::of(self.weight_decay);
         let [square_avg, acc_delta] = bufs.take();
-        for (((p, &g), v), u) in p.iter_mut().zip(g).zip(square_avg).zip(acc_delta) {
-            let g = grad.at(*p, g);
-            *v = ops::addcmul(*v * rho, one_minus_rho, g, g);
-            let std = (*v + eps).sqrt();
-            let delta = (*u + eps).sqrt() / std * g;
-            *u = ops::addcmul(*u * rho, one_minus_rho, delta, delta);
-            *p = *p + neg_lr * delta;
-        }
+        specialize!(MAXIMIZE = self.maximize, DECAY = self.weight_decay != 0.0; {
+            for (((p, &g), v), u) in p.iter_mut().zip(g).zip(square_avg).zip(acc_delta) {
+                let g = ops::grad::<T, MAXIMIZE, DECAY>(*p, g, wd);
+                *v = ops::addcmul(*v * rho, one_minus_rho, g, g);
+                let std = (*v + eps).sqrt();
+                let delta = (*u + eps).sqrt() / std * g;
+                *u = ops::addcmul(*u * rho, one_minus_rho, delta, delta);
+                *p = *p + neg_lr * delta;
+            }
+        })
     }
 }

@@ -1,6 +1,7 @@
 //! AdaGrad — `torch.optim.Adagrad` (Duchi, Hazan & Singer, JMLR 2011).
 
-use super::{ops, Bufs, Rule};
+use super::ops::{self, specialize};
+use super::{Bufs, Rule};
 use crate::hyper::Check;
 use crate::scalar::Scalar;
 
@@ -41,12 +42,14 @@ impl Rule for Adagrad {
     fn apply<T: Scalar>(&self, clr: &f64, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
         let neg_clr = T::of(-clr);
         let eps = T::of(self.eps);
-        let grad = ops::Grad::new(self.maximize, self.weight_decay);
+        let wd = T::of(self.weight_decay);
         let [sum] = bufs.take();
-        for ((p, &g), s) in p.iter_mut().zip(g).zip(sum.iter_mut()) {
-            let g = grad.at(*p, g);
-            *s = ops::addcmul(*s, T::one(), g, g);
-            *p = ops::addcdiv(*p, neg_clr, g, s.sqrt() + eps);
-        }
+        specialize!(MAXIMIZE = self.maximize, DECAY = self.weight_decay != 0.0; {
+            for ((p, &g), s) in p.iter_mut().zip(g).zip(sum.iter_mut()) {
+                let g = ops::grad::<T, MAXIMIZE, DECAY>(*p, g, wd);
+                *s = ops::addcmul(*s, T::one(), g, g);
+                *p = ops::addcdiv(*p, neg_clr, g, s.sqrt() + eps);
+            }
+        })
     }
 }

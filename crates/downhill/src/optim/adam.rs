@@ -1,7 +1,8 @@
 //! Adam and AdamW — `torch.optim.Adam` / `torch.optim.AdamW`
 //! (Kingma & Ba, ICLR 2015; AMSGrad: Reddi et al., ICLR 2018; decoupled decay: Loshchilov & Hutter, ICLR 2019).
 
-use super::{ops, Bufs, Rule};
+use super::ops::{self, specialize};
+use super::{Bufs, Rule};
 use crate::hyper::Check;
 use crate::scalar::Scalar;
 
@@ -34,7 +35,11 @@ crate::hyperparams! {
 impl Adam {
     /// AdamW's defaults: decoupled decay with `weight_decay = 0.01`.
     pub fn adamw() -> Self {
-        Adam { weight_decay: 1e-2, decoupled_weight_decay: true, ..Adam::default() }
+        Adam {
+            weight_decay: 1e-2,
+            decoupled_weight_decay: true,
+            ..Adam::default()
+        }
     }
 }
 
@@ -61,39 +66,56 @@ impl Rule for Adam {
         let t = step as f64;
         let bias_correction1 = 1.0 - self.beta1.powf(t);
         let bias_correction2 = 1.0 - self.beta2.powf(t);
-        AdamStep { step_size: self.lr / bias_correction1, bias_correction2_sqrt: bias_correction2.powf(0.5) }
+        AdamStep {
+            step_size: self.lr / bias_correction1,
+            bias_correction2_sqrt: bias_correction2.powf(0.5),
+        }
     }
 
     fn apply<T: Scalar>(&self, c: &AdamStep, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
-        let w1 = T::of(1.0 - self.beta1);
+        let w1 = ops::LerpWeight::<T>::new(1.0 - self.beta1);
         let beta2 = T::of(self.beta2);
         let one_minus_beta2 = T::of(1.0 - self.beta2);
         let eps = T::of(self.eps);
         let neg_step = T::of(-c.step_size);
         let bc2_sqrt = T::of(c.bias_correction2_sqrt);
-        let grad = ops::Grad::coupled(self.maximize, self.weight_decay, !self.decoupled_weight_decay);
-        let shrink = (self.decoupled_weight_decay && self.weight_decay != 0.0)
-            .then(|| T::of(1.0 - self.lr * self.weight_decay));
-        let mut bufs = bufs.into_slices();
-        let (exp_avg, exp_avg_sq) = (bufs.next().expect("exp_avg"), bufs.next().expect("exp_avg_sq"));
-        let mut max_sq = bufs.next();
-        for (i, (p, &g)) in p.iter_mut().zip(g).enumerate() {
-            if let Some(s) = shrink {
-                *p = *p * s;
-            }
-            let g = grad.at(*p, g);
-            exp_avg[i] = ops::lerp(exp_avg[i], g, w1);
-            let v = ops::addcmul(exp_avg_sq[i] * beta2, one_minus_beta2, g, g);
-            exp_avg_sq[i] = v;
-            let v = match max_sq.as_deref_mut() {
-                Some(vmax) => {
-                    vmax[i] = vmax[i].max(v);
-                    vmax[i]
+        let wd = T::of(self.weight_decay);
+        let shrink = T::of(1.0 - self.lr * self.weight_decay);
+        let decay = self.weight_decay != 0.0;
+        let n = p.len();
+        let g = &g[..n];
+        let mut slices = bufs.into_slices();
+        let exp_avg = &mut slices.next().expect("exp_avg")[..n];
+        let exp_avg_sq = &mut slices.next().expect("exp_avg_sq")[..n];
+        let max_sq = if self.amsgrad {
+            &mut slices.next().expect("max_exp_avg_sq")[..n]
+        } else {
+            &mut []
+        };
+        specialize!(
+            MAXIMIZE = self.maximize,
+            COUPLED = decay && !self.decoupled_weight_decay,
+            DECOUPLED = decay && self.decoupled_weight_decay,
+            AMSGRAD = self.amsgrad,
+            SMALL = w1.small;
+            {
+                for i in 0..n {
+                    if DECOUPLED {
+                        p[i] = p[i] * shrink;
+                    }
+                    let g = ops::grad::<T, MAXIMIZE, COUPLED>(p[i], g[i], wd);
+                    exp_avg[i] = ops::lerp::<T, SMALL>(exp_avg[i], g, w1.w, w1.one_minus_w);
+                    exp_avg_sq[i] = ops::addcmul(exp_avg_sq[i] * beta2, one_minus_beta2, g, g);
+                    let v = if AMSGRAD {
+                        max_sq[i] = max_sq[i].max(exp_avg_sq[i]);
+                        max_sq[i]
+                    } else {
+                        exp_avg_sq[i]
+                    };
+                    let denom = v.sqrt() / bc2_sqrt + eps;
+                    p[i] = ops::addcdiv(p[i], neg_step, exp_avg[i], denom);
                 }
-                None => v,
-            };
-            let denom = v.sqrt() / bc2_sqrt + eps;
-            *p = ops::addcdiv(*p, neg_step, exp_avg[i], denom);
-        }
+            }
+        )
     }
 }

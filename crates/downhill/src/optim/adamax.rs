@@ -1,6 +1,7 @@
 //! Adamax — `torch.optim.Adamax` (Kingma & Ba, ICLR 2015, section 7.1).
 
-use super::{ops, Bufs, Rule};
+use super::ops::{self, specialize};
+use super::{Bufs, Rule};
 use crate::hyper::Check;
 use crate::scalar::Scalar;
 
@@ -39,17 +40,19 @@ impl Rule for Adamax {
     }
 
     fn apply<T: Scalar>(&self, clr: &f64, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
-        let w1 = T::of(1.0 - self.beta1);
+        let w1 = ops::LerpWeight::<T>::new(1.0 - self.beta1);
         let beta2 = T::of(self.beta2);
         let eps = T::of(self.eps);
         let neg_clr = T::of(-clr);
-        let grad = ops::Grad::new(self.maximize, self.weight_decay);
+        let wd = T::of(self.weight_decay);
         let [exp_avg, exp_inf] = bufs.take();
-        for (((p, &g), m), u) in p.iter_mut().zip(g).zip(exp_avg).zip(exp_inf) {
-            let g = grad.at(*p, g);
-            *m = ops::lerp(*m, g, w1);
-            *u = (*u * beta2).max(g.abs() + eps);
-            *p = ops::addcdiv(*p, neg_clr, *m, *u);
-        }
+        specialize!(MAXIMIZE = self.maximize, DECAY = self.weight_decay != 0.0, SMALL = w1.small; {
+            for (((p, &g), m), u) in p.iter_mut().zip(g).zip(exp_avg).zip(exp_inf) {
+                let g = ops::grad::<T, MAXIMIZE, DECAY>(*p, g, wd);
+                *m = ops::lerp::<T, SMALL>(*m, g, w1.w, w1.one_minus_w);
+                *u = (*u * beta2).max(g.abs() + eps);
+                *p = ops::addcdiv(*p, neg_clr, *m, *u);
+            }
+        })
     }
 }

@@ -1,6 +1,7 @@
 //! Averaged SGD — `torch.optim.ASGD` (Polyak & Juditsky, SIAM J. Control Optim. 1992).
 
-use super::{ops, Bufs, Rule};
+use super::ops::{self, specialize};
+use super::{Bufs, Rule};
 use crate::hyper::Check;
 use crate::scalar::Scalar;
 
@@ -47,7 +48,10 @@ impl Rule for Asgd {
 
     fn begin_step(&self, step: u64, scalars: &mut [f64]) -> AsgdStep {
         let t = step as f64;
-        let current = AsgdStep { eta: scalars[0], mu: scalars[1] };
+        let current = AsgdStep {
+            eta: scalars[0],
+            mu: scalars[1],
+        };
         scalars[0] = self.lr / (1.0 + self.lambd * self.lr * t).powf(self.alpha);
         scalars[1] = 1.0 / (t - self.t0).max(1.0);
         current
@@ -57,13 +61,15 @@ impl Rule for Asgd {
         let shrink = T::of(1.0 - self.lambd * c.eta);
         let neg_eta = T::of(-c.eta);
         let mu = T::of(c.mu);
-        let grad = ops::Grad::new(self.maximize, self.weight_decay);
+        let wd = T::of(self.weight_decay);
         let [ax] = bufs.take();
-        for ((p, &g), a) in p.iter_mut().zip(g).zip(ax) {
-            let g = grad.at(*p, g);
-            *p = *p * shrink;
-            *p = *p + neg_eta * g;
-            *a = if c.mu != 1.0 { *a + (*p - *a) * mu } else { *p };
-        }
+        specialize!(MAXIMIZE = self.maximize, DECAY = self.weight_decay != 0.0, AVERAGE = c.mu != 1.0; {
+            for ((p, &g), a) in p.iter_mut().zip(g).zip(ax) {
+                let g = ops::grad::<T, MAXIMIZE, DECAY>(*p, g, wd);
+                *p = *p * shrink;
+                *p = *p + neg_eta * g;
+                *a = if AVERAGE { *a + (*p - *a) * mu } else { *p };
+            }
+        })
     }
 }

@@ -1,32 +1,77 @@
-//! Access to a group's state buffers, stored buffer-major in one vector.
+//! Access to a group's state buffers for the elements one update touches.
 
-use std::ops::Range;
+/// The most buffers a rule keeps per element (RMSProp centered with momentum, AMSGrad).
+pub const MAX_BUFFERS: usize = 3;
 
-/// The state buffers of one parameter range: buffer `b` of element `i` lives at
-/// `data[b·stride + i]`; `range` selects the elements an update touches.
+/// The state buffers of one run of elements: up to [`MAX_BUFFERS`] disjoint
+/// slices of equal length, in the order the rule declared them.
 pub struct Bufs<'a, T> {
-    data: &'a mut [T],
-    stride: usize,
-    range: Range<usize>,
+    slices: [&'a mut [T]; MAX_BUFFERS],
+    count: usize,
 }
 
 impl<'a, T> Bufs<'a, T> {
-    pub(crate) fn new(data: &'a mut [T], stride: usize, range: Range<usize>) -> Self {
-        Bufs { data, stride, range }
+    /// Buffer `b` of element `i` lives at `storage[b·stride + i]`; takes `range` of each.
+    pub(crate) fn over(storage: &'a mut [T], stride: usize, range: std::ops::Range<usize>) -> Self {
+        let declared = storage.len().checked_div(stride).unwrap_or(0);
+        assert!(
+            declared <= MAX_BUFFERS,
+            "a rule declared more than {MAX_BUFFERS} buffers"
+        );
+        let mut slices: [&'a mut [T]; MAX_BUFFERS] = Default::default();
+        let mut count = 0;
+        for (slot, buffer) in slices
+            .iter_mut()
+            .zip(storage.chunks_exact_mut(stride.max(1)))
+        {
+            *slot = &mut buffer[range.clone()];
+            count += 1;
+        }
+        Bufs { slices, count }
     }
 
-    /// The buffers as `N` disjoint slices over the range, in declaration order.
+    /// The buffers as `N` slices, in declaration order.
     ///
     /// # Panics
     /// If the rule declared fewer than `N` buffers (a bug in the rule, not in input).
     pub fn take<const N: usize>(self) -> [&'a mut [T]; N] {
-        let mut slices = self.into_slices();
-        std::array::from_fn(|_| slices.next().expect("update rule uses a buffer it did not declare"))
+        assert!(
+            N <= self.count,
+            "update rule uses a buffer it did not declare"
+        );
+        let mut slices = self.slices.into_iter();
+        std::array::from_fn(|_| slices.next().unwrap_or_default())
     }
 
-    /// The buffers one after another, each sliced to the range.
+    /// The declared buffers one after another.
     pub fn into_slices(self) -> impl Iterator<Item = &'a mut [T]> {
-        let Bufs { data, stride, range } = self;
-        data.chunks_exact_mut(stride.max(1)).map(move |buffer| &mut buffer[range.clone()])
+        self.slices.into_iter().take(self.count)
+    }
+
+    /// Splits every buffer at `mid`: elements `..mid` and `mid..`.
+    pub(crate) fn split_at(self, mid: usize) -> (Self, Self) {
+        let mut left: [&'a mut [T]; MAX_BUFFERS] = Default::default();
+        let mut right: [&'a mut [T]; MAX_BUFFERS] = Default::default();
+        for ((slice, l), r) in self
+            .slices
+            .into_iter()
+            .zip(&mut left)
+            .zip(&mut right)
+            .take(self.count)
+        {
+            let (a, b) = slice.split_at_mut(mid);
+            *l = a;
+            *r = b;
+        }
+        (
+            Bufs {
+                slices: left,
+                count: self.count,
+            },
+            Bufs {
+                slices: right,
+                count: self.count,
+            },
+        )
     }
 }

@@ -148,6 +148,13 @@ impl AnyRule {
         with_rule!(self, r => r.scalars())
     }
 
+    /// Bytes one step must read and write per parameter with `elem`-byte
+    /// elements: parameter and gradient read, parameter written, and every
+    /// state buffer read and written.
+    pub fn bytes_per_param(&self, elem: usize) -> usize {
+        (3 + 2 * self.buffers().len()) * elem
+    }
+
     /// Whether the rule wants the gradient at a look-ahead point (needs an objective).
     pub fn needs_lookahead(&self) -> bool {
         fn lookahead_of<R: Rule>(_: &R) -> bool {

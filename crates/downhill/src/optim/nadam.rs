@@ -1,6 +1,7 @@
 //! NAdam — `torch.optim.NAdam` (Dozat, "Incorporating Nesterov Momentum into Adam", ICLR workshop 2016).
 
-use super::{ops, Bufs, Rule};
+use super::ops::{self, specialize};
+use super::{Bufs, Rule};
 use crate::hyper::Check;
 use crate::scalar::Scalar;
 
@@ -66,26 +67,34 @@ impl Rule for Nadam {
     }
 
     fn apply<T: Scalar>(&self, c: &NadamStep, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
-        let w1 = T::of(1.0 - self.beta1);
+        let w1 = ops::LerpWeight::<T>::new(1.0 - self.beta1);
         let beta2 = T::of(self.beta2);
         let one_minus_beta2 = T::of(1.0 - self.beta2);
         let eps = T::of(self.eps);
         let bc2 = T::of(c.bias_correction2);
         let (grad_coef, avg_coef) = (T::of(c.grad_coef), T::of(c.avg_coef));
-        let grad = ops::Grad::coupled(self.maximize, self.weight_decay, !self.decoupled_weight_decay);
-        let shrink = (self.decoupled_weight_decay && self.weight_decay != 0.0)
-            .then(|| T::of(1.0 - self.lr * self.weight_decay));
+        let wd = T::of(self.weight_decay);
+        let shrink = T::of(1.0 - self.lr * self.weight_decay);
+        let decay = self.weight_decay != 0.0;
         let [exp_avg, exp_avg_sq] = bufs.take();
-        for (((p, &g), m), v) in p.iter_mut().zip(g).zip(exp_avg).zip(exp_avg_sq) {
-            if let Some(s) = shrink {
-                *p = *p * s;
+        specialize!(
+            MAXIMIZE = self.maximize,
+            COUPLED = decay && !self.decoupled_weight_decay,
+            DECOUPLED = decay && self.decoupled_weight_decay,
+            SMALL = w1.small;
+            {
+                for (((p, &g), m), v) in p.iter_mut().zip(g).zip(exp_avg).zip(exp_avg_sq) {
+                    if DECOUPLED {
+                        *p = *p * shrink;
+                    }
+                    let g = ops::grad::<T, MAXIMIZE, COUPLED>(*p, g, wd);
+                    *m = ops::lerp::<T, SMALL>(*m, g, w1.w, w1.one_minus_w);
+                    *v = ops::addcmul(*v * beta2, one_minus_beta2, g, g);
+                    let denom = (*v / bc2).sqrt() + eps;
+                    *p = ops::addcdiv(*p, grad_coef, g, denom);
+                    *p = ops::addcdiv(*p, avg_coef, *m, denom);
+                }
             }
-            let g = grad.at(*p, g);
-            *m = ops::lerp(*m, g, w1);
-            *v = ops::addcmul(*v * beta2, one_minus_beta2, g, g);
-            let denom = (*v / bc2).sqrt() + eps;
-            *p = ops::addcdiv(*p, grad_coef, g, denom);
-            *p = ops::addcdiv(*p, avg_coef, *m, denom);
-        }
+        )
     }
 }

@@ -1,14 +1,70 @@
 //! Elementwise pieces shared by the update rules, in PyTorch's operation order.
+//!
+//! Flags that are fixed for a whole step (maximize, weight decay on or off,
+//! AMSGrad…) become compile-time constants through [`specialize!`], so each
+//! update loop is compiled without per-element branches and vectorises.
 
 use crate::scalar::Scalar;
 
-/// `torch.lerp(a, b, w)` on CPU: `a + w·(b − a)` for |w| < ½, else `b − (b − a)·(1 − w)`.
+/// Runs `$body` once per combination of boolean flags, each flag bound as a
+/// `const` inside it: `specialize!(MAXIMIZE = self.maximize; { … })`.
+macro_rules! specialize {
+    (; $body:block) => { $body };
+    ($flag:ident = $value:expr $(, $rest:ident = $rest_value:expr)* ; $body:block) => {
+        if $value {
+            const $flag: bool = true;
+            $crate::optim::ops::specialize!($($rest = $rest_value),* ; $body)
+        } else {
+            const $flag: bool = false;
+            $crate::optim::ops::specialize!($($rest = $rest_value),* ; $body)
+        }
+    };
+}
+pub(crate) use specialize;
+
+/// The gradient an update uses: negated when maximizing, plus `wd·θ` with
+/// coupled (L2) weight decay. PyTorch skips the decay term when wd = 0.
 #[inline(always)]
-pub fn lerp<T: Scalar>(a: T, b: T, w: T) -> T {
-    if w.abs() < T::of(0.5) {
+pub fn grad<T: Scalar, const MAXIMIZE: bool, const DECAY: bool>(
+    param: T,
+    grad: T,
+    weight_decay: T,
+) -> T {
+    let g = if MAXIMIZE { -grad } else { grad };
+    if DECAY {
+        g + weight_decay * param
+    } else {
+        g
+    }
+}
+
+/// `torch.lerp(a, b, w)` on CPU: `a + w·(b − a)` for |w| < ½ (`SMALL`),
+/// else `b − (b − a)·(1 − w)`; `one_minus_w` is `1 − w` rounded to `T`.
+#[inline(always)]
+pub fn lerp<T: Scalar, const SMALL: bool>(a: T, b: T, w: T, one_minus_w: T) -> T {
+    if SMALL {
         a + w * (b - a)
     } else {
-        b - (b - a) * (T::one() - w)
+        b - (b - a) * one_minus_w
+    }
+}
+
+/// A lerp weight with what [`lerp`] needs: the weight, `1 − w`, and whether |w| < ½.
+#[derive(Clone, Copy, Debug)]
+pub struct LerpWeight<T> {
+    pub w: T,
+    pub one_minus_w: T,
+    pub small: bool,
+}
+
+impl<T: Scalar> LerpWeight<T> {
+    pub fn new(w: f64) -> Self {
+        let w = T::of(w);
+        LerpWeight {
+            w,
+            one_minus_w: T::one() - w,
+            small: w.abs() < T::of(0.5),
+        }
     }
 }
 
@@ -22,32 +78,4 @@ pub fn addcmul<T: Scalar>(s: T, v: T, a: T, b: T) -> T {
 #[inline(always)]
 pub fn addcdiv<T: Scalar>(s: T, v: T, a: T, b: T) -> T {
     s + v * a / b
-}
-
-/// The gradient an update uses: negated when maximizing, plus the L2 term `wd·θ`.
-#[derive(Clone, Copy, Debug)]
-pub struct Grad<T> {
-    maximize: bool,
-    weight_decay: Option<T>,
-}
-
-impl<T: Scalar> Grad<T> {
-    /// `weight_decay = 0` adds nothing (PyTorch skips the term, keeping `-0.0`).
-    pub fn new(maximize: bool, weight_decay: f64) -> Self {
-        Grad { maximize, weight_decay: (weight_decay != 0.0).then(|| T::of(weight_decay)) }
-    }
-
-    /// Coupled (L2) decay only when `coupled`; decoupled decay is applied to θ instead.
-    pub fn coupled(maximize: bool, weight_decay: f64, coupled: bool) -> Self {
-        Self::new(maximize, if coupled { weight_decay } else { 0.0 })
-    }
-
-    #[inline(always)]
-    pub fn at(&self, param: T, grad: T) -> T {
-        let g = if self.maximize { -grad } else { grad };
-        match self.weight_decay {
-            Some(wd) => g + wd * param,
-            None => g,
-        }
-    }
 }

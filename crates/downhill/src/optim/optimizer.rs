@@ -17,7 +17,10 @@ pub struct ParamGroup {
 impl ParamGroup {
     /// A group of tensors with the given element counts, using the optimizer's defaults.
     pub fn new(sizes: Vec<usize>) -> Self {
-        ParamGroup { sizes, overrides: Vec::new() }
+        ParamGroup {
+            sizes,
+            overrides: Vec::new(),
+        }
     }
 
     /// Overrides one hyperparameter for this group (e.g. `("lr", Value::Float(0.1))`).
@@ -31,14 +34,29 @@ impl ParamGroup {
 #[derive(Clone, Debug, PartialEq, Error)]
 pub enum StepError {
     #[error("{what} have {got} elements, the optimizer was built for {expected}")]
-    Length { what: &'static str, expected: usize, got: usize },
+    Length {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
     #[error("{what}: expected {expected} tensors, got {got}")]
-    TensorCount { what: &'static str, expected: usize, got: usize },
+    TensorCount {
+        what: &'static str,
+        expected: usize,
+        got: usize,
+    },
     #[error("{what}: tensor {index} has {got} elements, expected {expected}")]
-    TensorLength { what: &'static str, index: usize, expected: usize, got: usize },
+    TensorLength {
+        what: &'static str,
+        index: usize,
+        expected: usize,
+        got: usize,
+    },
     #[error("gradient element {index} is {value} (not finite); the step was not applied")]
     NonFiniteGradient { index: usize, value: f64 },
-    #[error("{optimizer} takes its gradient at a look-ahead point: use step_with and an objective")]
+    #[error(
+        "{optimizer} takes its gradient at a look-ahead point: use step_with and an objective"
+    )]
     NeedsObjective { optimizer: &'static str },
 }
 
@@ -62,9 +80,23 @@ pub(crate) struct Group<T> {
 impl<T: Scalar> Group<T> {
     pub(crate) fn fresh(rule: AnyRule, sizes: Vec<usize>, offset: usize) -> Self {
         let len = sizes.iter().sum();
-        let buffers = rule.buffers().iter().flat_map(|&(_, init)| std::iter::repeat_n(T::of(init), len)).collect();
+        let buffers = rule
+            .buffers()
+            .iter()
+            .flat_map(|&(_, init)| std::iter::repeat_n(T::of(init), len))
+            .collect();
         let scalars = rule.scalars().iter().map(|&(_, init)| init).collect();
-        Group { rule, sizes, offset, len, state: GroupState { step: 0, scalars, buffers } }
+        Group {
+            rule,
+            sizes,
+            offset,
+            len,
+            state: GroupState {
+                step: 0,
+                scalars,
+                buffers,
+            },
+        }
     }
 
     fn range(&self) -> Range<usize> {
@@ -80,14 +112,22 @@ impl<T: Scalar> Group<T> {
 /// let mut theta = [1.0, -2.0];
 /// let grad = [2.0 * theta[0], 2.0 * theta[1]];
 /// opt.step(&mut theta, &grad).unwrap();
-/// assert!((theta[0] - 0.9).abs() < 1e-12 && (theta[1] + 1.9).abs() < 1e-12);
+/// // Adam's first step moves each coordinate by lr against the gradient's sign.
+/// assert!((theta[0] - 0.9).abs() < 1e-8 && (theta[1] + 1.9).abs() < 1e-8);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Optimizer<T: Scalar> {
     pub(crate) groups: Vec<Group<T>>,
     pub(crate) len: usize,
     /// Scratch for look-ahead points (empty unless a group needs one).
     point: Vec<T>,
+}
+
+/// Equal when hyperparameters and state are equal (scratch space is ignored).
+impl<T: Scalar> PartialEq for Optimizer<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.groups == other.groups
+    }
 }
 
 impl<T: Scalar> Optimizer<T> {
@@ -105,9 +145,14 @@ impl<T: Scalar> Optimizer<T> {
         for group in groups {
             let mut group_rule = rule.clone();
             for (key, value) in &group.overrides {
-                group_rule.hyper_mut().set(key, value).map_err(|e| ConfigError::key(owner, e))?;
+                group_rule
+                    .hyper_mut()
+                    .set(key, value)
+                    .map_err(|e| ConfigError::key(owner, e))?;
             }
-            group_rule.validate().map_err(|e| ConfigError::key(owner, e))?;
+            group_rule
+                .validate()
+                .map_err(|e| ConfigError::key(owner, e))?;
             let g = Group::fresh(group_rule, group.sizes, offset);
             offset += g.len;
             built.push(g);
@@ -117,7 +162,11 @@ impl<T: Scalar> Optimizer<T> {
 
     pub(crate) fn from_groups(groups: Vec<Group<T>>) -> Self {
         let len = groups.iter().map(|g| g.len).sum();
-        let point = if groups.iter().any(|g| g.rule.needs_lookahead()) { vec![T::zero(); len] } else { Vec::new() };
+        let point = if groups.iter().any(|g| g.rule.needs_lookahead()) {
+            vec![T::zero(); len]
+        } else {
+            Vec::new()
+        };
         Optimizer { groups, len, point }
     }
 
@@ -175,13 +224,23 @@ impl<T: Scalar> Optimizer<T> {
     fn updated_rule(rule: &AnyRule, key: &str, value: &Value) -> Result<AnyRule, ConfigError> {
         let owner = rule.name();
         let mut next = rule.clone();
-        next.hyper_mut().set(key, value).map_err(|e| ConfigError::key(owner, e))?;
+        next.hyper_mut()
+            .set(key, value)
+            .map_err(|e| ConfigError::key(owner, e))?;
         next.validate().map_err(|e| ConfigError::key(owner, e))?;
-        let names = |r: &AnyRule| (r.buffers().iter().map(|b| b.0).collect::<Vec<_>>(), r.scalars().len());
+        let names = |r: &AnyRule| {
+            (
+                r.buffers().iter().map(|b| b.0).collect::<Vec<_>>(),
+                r.scalars().len(),
+            )
+        };
         if names(&next) != names(rule) {
             return Err(ConfigError::key(
                 owner,
-                KeyError::Frozen { key: key.into(), why: "it changes the optimizer's state buffers" },
+                KeyError::Frozen {
+                    key: key.into(),
+                    why: "it changes the optimizer's state buffers",
+                },
             ));
         }
         Ok(next)
@@ -191,7 +250,9 @@ impl<T: Scalar> Optimizer<T> {
     /// Refuses (changing nothing) on wrong lengths or a non-finite gradient.
     pub fn step(&mut self, params: &mut [T], grads: &[T]) -> Result<(), StepError> {
         if let Some(group) = self.groups.iter().find(|g| g.rule.needs_lookahead()) {
-            return Err(StepError::NeedsObjective { optimizer: group.rule.name() });
+            return Err(StepError::NeedsObjective {
+                optimizer: group.rule.name(),
+            });
         }
         self.check_lengths(params.len(), grads.len())?;
         check_finite(grads, 0)?;
@@ -203,7 +264,12 @@ impl<T: Scalar> Optimizer<T> {
     /// it is given and returns the loss there (PyTorch's `step(closure)`).
     /// Rules that look ahead (`nag`) evaluate it away from `params`.
     /// Returns the loss the objective reported.
-    pub fn step_with<F>(&mut self, params: &mut [T], grads: &mut [T], mut objective: F) -> Result<T, StepError>
+    pub fn step_with<F>(
+        &mut self,
+        params: &mut [T],
+        grads: &mut [T],
+        mut objective: F,
+    ) -> Result<T, StepError>
     where
         F: FnMut(&[T], &mut [T]) -> T,
     {
@@ -215,7 +281,7 @@ impl<T: Scalar> Optimizer<T> {
                 let range = group.range();
                 let (p, point) = (&params[range.clone()], &mut self.point[range]);
                 let len = group.len;
-                let bufs = Bufs::new(&mut group.state.buffers, len, 0..len);
+                let bufs = Bufs::over(&mut group.state.buffers, len, 0..len);
                 with_rule!(&group.rule, r => if group.rule.needs_lookahead() {
                     r.lookahead(bufs, p, point)
                 } else {
@@ -230,20 +296,42 @@ impl<T: Scalar> Optimizer<T> {
     }
 
     /// One update of separately stored tensors, in group order.
-    pub fn step_tensors(&mut self, params: &mut [&mut [T]], grads: &[&[T]]) -> Result<(), StepError> {
+    pub fn step_tensors(
+        &mut self,
+        params: &mut [&mut [T]],
+        grads: &[&[T]],
+    ) -> Result<(), StepError> {
         if let Some(group) = self.groups.iter().find(|g| g.rule.needs_lookahead()) {
-            return Err(StepError::NeedsObjective { optimizer: group.rule.name() });
+            return Err(StepError::NeedsObjective {
+                optimizer: group.rule.name(),
+            });
         }
-        let sizes: Vec<usize> = self.groups.iter().flat_map(|g| g.sizes.iter().copied()).collect();
+        let sizes: Vec<usize> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.sizes.iter().copied())
+            .collect();
         for (what, lens) in [
-            ("parameters", params.iter().map(|p| p.len()).collect::<Vec<_>>()),
+            (
+                "parameters",
+                params.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            ),
             ("gradients", grads.iter().map(|g| g.len()).collect()),
         ] {
             if lens.len() != sizes.len() {
-                return Err(StepError::TensorCount { what, expected: sizes.len(), got: lens.len() });
+                return Err(StepError::TensorCount {
+                    what,
+                    expected: sizes.len(),
+                    got: lens.len(),
+                });
             }
             if let Some(index) = lens.iter().zip(&sizes).position(|(a, b)| a != b) {
-                return Err(StepError::TensorLength { what, index, expected: sizes[index], got: lens[index] });
+                return Err(StepError::TensorLength {
+                    what,
+                    index,
+                    expected: sizes[index],
+                    got: lens[index],
+                });
             }
         }
         let mut base = 0;
@@ -251,20 +339,15 @@ impl<T: Scalar> Optimizer<T> {
             check_finite(g, base)?;
             base += g.len();
         }
-        let mut tensor = 0;
+        let mut first = 0;
         for group in &mut self.groups {
-            group.state.step += 1;
-            let len = group.len;
-            let mut start = 0;
-            with_rule!(&group.rule, r => {
-                let coeffs = r.begin_step(group.state.step, &mut group.state.scalars);
-                for &size in &group.sizes {
-                    let bufs = Bufs::new(&mut group.state.buffers, len, start..start + size);
-                    r.apply(&coeffs, bufs, params[tensor], grads[tensor]);
-                    start += size;
-                    tensor += 1;
-                }
-            });
+            let count = group.sizes.len();
+            let (p, g) = (
+                &mut params[first..first + count],
+                &grads[first..first + count],
+            );
+            with_rule!(&group.rule, r => update_tensors(r, &mut group.state, &group.sizes, p, g));
+            first += count;
         }
         Ok(())
     }
@@ -272,7 +355,11 @@ impl<T: Scalar> Optimizer<T> {
     fn check_lengths(&self, params: usize, grads: usize) -> Result<(), StepError> {
         for (what, got) in [("parameters", params), ("gradients", grads)] {
             if got != self.len {
-                return Err(StepError::Length { what, expected: self.len, got });
+                return Err(StepError::Length {
+                    what,
+                    expected: self.len,
+                    got,
+                });
             }
         }
         Ok(())
@@ -281,20 +368,77 @@ impl<T: Scalar> Optimizer<T> {
     fn apply(&mut self, params: &mut [T], grads: &[T]) {
         for group in &mut self.groups {
             let range = group.range();
-            group.state.step += 1;
-            let len = group.len;
-            with_rule!(&group.rule, r => {
-                let coeffs = r.begin_step(group.state.step, &mut group.state.scalars);
-                let bufs = Bufs::new(&mut group.state.buffers, len, 0..len);
-                r.apply(&coeffs, bufs, &mut params[range.clone()], &grads[range]);
-            });
+            let (p, g) = (&mut params[range.clone()], &grads[range]);
+            with_rule!(&group.rule, r => update_tensors(r, &mut group.state, &[p.len()], &mut [p], &[g]));
         }
     }
 }
 
+/// One step of one group whose tensors are `params` (sizes `sizes`, laid out
+/// one after another in the group's state buffers).
+fn update_tensors<T: Scalar, R: Rule>(
+    rule: &R,
+    state: &mut GroupState<T>,
+    sizes: &[usize],
+    params: &mut [&mut [T]],
+    grads: &[&[T]],
+) {
+    state.step += 1;
+    let coeffs = rule.begin_step(state.step, &mut state.scalars);
+    let len = sizes.iter().sum();
+    let mut start = 0;
+    for ((p, g), &size) in params.iter_mut().zip(grads).zip(sizes) {
+        let bufs = Bufs::over(&mut state.buffers, len, start..start + size);
+        apply_split(rule, &coeffs, bufs, p, g);
+        start += size;
+    }
+}
+
+/// Elements per parallel task: large enough that scheduling costs are noise.
+pub(crate) const GRAIN: usize = 1 << 15;
+
+/// Applies `rule` to a run of elements, split across rayon's threads when the
+/// run is long. Every element gets the same arithmetic either way, so results
+/// do not depend on the number of threads.
+fn apply_split<T: Scalar, R: Rule>(
+    rule: &R,
+    coeffs: &R::Coeffs,
+    bufs: Bufs<'_, T>,
+    p: &mut [T],
+    g: &[T],
+) {
+    if p.len() < 2 * GRAIN || rayon::current_num_threads() == 1 {
+        rule.apply(coeffs, bufs, p, g);
+        return;
+    }
+    let mid = p.len() / 2 / GRAIN * GRAIN;
+    let (left, right) = bufs.split_at(mid);
+    let (p_left, p_right) = p.split_at_mut(mid);
+    let (g_left, g_right) = g.split_at(mid);
+    rayon::join(
+        || apply_split(rule, coeffs, left, p_left, g_left),
+        || apply_split(rule, coeffs, right, p_right, g_right),
+    );
+}
+
 fn check_finite<T: Scalar>(grads: &[T], base: usize) -> Result<(), StepError> {
-    match grads.iter().position(|g| !g.is_finite()) {
-        Some(i) => Err(StepError::NonFiniteGradient { index: base + i, value: grads[i].widen() }),
+    use rayon::prelude::*;
+    // x·0 is ±0 for finite x and NaN otherwise: a branch-free sum the compiler vectorises.
+    let any_bad =
+        |chunk: &[T]| chunk.iter().fold(T::zero(), |acc, &x| acc + x * T::zero()) != T::zero();
+    let bad = if grads.len() < 2 * GRAIN || rayon::current_num_threads() == 1 {
+        any_bad(grads)
+    } else {
+        grads.par_chunks(GRAIN).any(any_bad)
+    };
+    match bad
+        .then(|| grads.iter().position(|g| !g.is_finite()))
+        .flatten()
+    {
+        Some(i) => Err(StepError::NonFiniteGradient {
+            index: base + i,
+            value: grads[i].widen(),
+        }),
         None => Ok(()),
     }
 }

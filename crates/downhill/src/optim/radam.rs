@@ -1,6 +1,7 @@
 //! RAdam — `torch.optim.RAdam` (Liu et al., "On the Variance of the Adaptive Learning Rate and Beyond", ICLR 2020).
 
-use super::{ops, Bufs, Rule};
+use super::ops::{self, specialize};
+use super::{Bufs, Rule};
 use crate::hyper::Check;
 use crate::scalar::Scalar;
 
@@ -52,36 +53,52 @@ impl Rule for Radam {
         let rho_inf = 2.0 / (1.0 - self.beta2) - 1.0;
         let rho_t = rho_inf - 2.0 * t * self.beta2.powf(t) / bias_correction2;
         let rect = (rho_t > 5.0).then(|| {
-            ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t)).powf(0.5)
+            ((rho_t - 4.0) * (rho_t - 2.0) * rho_inf / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t))
+                .powf(0.5)
         });
-        RadamStep { bias_correction1, bias_correction2_sqrt: bias_correction2.powf(0.5), rect }
+        RadamStep {
+            bias_correction1,
+            bias_correction2_sqrt: bias_correction2.powf(0.5),
+            rect,
+        }
     }
 
     fn apply<T: Scalar>(&self, c: &RadamStep, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
-        let w1 = T::of(1.0 - self.beta1);
+        let w1 = ops::LerpWeight::<T>::new(1.0 - self.beta1);
         let beta2 = T::of(self.beta2);
         let one_minus_beta2 = T::of(1.0 - self.beta2);
         let eps = T::of(self.eps);
         let lr = T::of(self.lr);
         let bc1 = T::of(c.bias_correction1);
         let bc2_sqrt = T::of(c.bias_correction2_sqrt);
-        let grad = ops::Grad::coupled(self.maximize, self.weight_decay, !self.decoupled_weight_decay);
-        let shrink = (self.decoupled_weight_decay && self.weight_decay != 0.0)
-            .then(|| T::of(1.0 - self.lr * self.weight_decay));
+        let rect = T::of(c.rect.unwrap_or(1.0));
+        let wd = T::of(self.weight_decay);
+        let shrink = T::of(1.0 - self.lr * self.weight_decay);
+        let decay = self.weight_decay != 0.0;
         let [exp_avg, exp_avg_sq] = bufs.take();
-        for (((p, &g), m), v) in p.iter_mut().zip(g).zip(exp_avg).zip(exp_avg_sq) {
-            if let Some(s) = shrink {
-                *p = *p * s;
+        specialize!(
+            MAXIMIZE = self.maximize,
+            COUPLED = decay && !self.decoupled_weight_decay,
+            DECOUPLED = decay && self.decoupled_weight_decay,
+            RECTIFIED = c.rect.is_some(),
+            SMALL = w1.small;
+            {
+                for (((p, &g), m), v) in p.iter_mut().zip(g).zip(exp_avg).zip(exp_avg_sq) {
+                    if DECOUPLED {
+                        *p = *p * shrink;
+                    }
+                    let g = ops::grad::<T, MAXIMIZE, COUPLED>(*p, g, wd);
+                    *m = ops::lerp::<T, SMALL>(*m, g, w1.w, w1.one_minus_w);
+                    *v = ops::addcmul(*v * beta2, one_minus_beta2, g, g);
+                    let corrected = *m / bc1;
+                    let update = if RECTIFIED {
+                        corrected * lr * (bc2_sqrt / (v.sqrt() + eps)) * rect
+                    } else {
+                        corrected * lr
+                    };
+                    *p = *p - update;
+                }
             }
-            let g = grad.at(*p, g);
-            *m = ops::lerp(*m, g, w1);
-            *v = ops::addcmul(*v * beta2, one_minus_beta2, g, g);
-            let corrected = *m / bc1;
-            let update = match c.rect {
-                Some(rect) => corrected * lr * (bc2_sqrt / (v.sqrt() + eps)) * T::of(rect),
-                None => corrected * lr,
-            };
-            *p = *p - update;
-        }
+        )
     }
 }

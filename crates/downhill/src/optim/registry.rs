@@ -1,6 +1,8 @@
 //! Optimizer names for specs: PyTorch's algorithms and the learning notes' names.
 
-use super::{Adadelta, Adagrad, Adam, Adamax, AnyRule, Asgd, Nadam, Nag, Radam, Rmsprop, Rprop, Sgd};
+use super::{
+    Adadelta, Adagrad, Adam, Adamax, AnyRule, Asgd, Nadam, Nag, Radam, Rmsprop, Rprop, Sgd,
+};
 use crate::spec::{ConfigError, Spec};
 
 /// A name a spec can use, with the rule it starts from and the keys it accepts.
@@ -24,8 +26,20 @@ pub const OPTIMIZERS: &[Entry] = &[
     Entry {
         name: "momentum",
         summary: "classical momentum: sgd with momentum 0.9 unless given; effective step η/(1−μ)",
-        make: || AnyRule::Sgd(Sgd { momentum: 0.9, ..Sgd::default() }),
-        keys: Some(&["lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize"]),
+        make: || {
+            AnyRule::Sgd(Sgd {
+                momentum: 0.9,
+                ..Sgd::default()
+            })
+        },
+        keys: Some(&[
+            "lr",
+            "momentum",
+            "dampening",
+            "weight_decay",
+            "nesterov",
+            "maximize",
+        ]),
     },
     Entry {
         name: "nag",
@@ -67,7 +81,15 @@ pub const OPTIMIZERS: &[Entry] = &[
         name: "adamw",
         summary: "torch.optim.AdamW: Adam with decoupled weight decay (default 0.01)",
         make: || AnyRule::Adam(Adam::adamw()),
-        keys: Some(&["lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad", "maximize"]),
+        keys: Some(&[
+            "lr",
+            "beta1",
+            "beta2",
+            "eps",
+            "weight_decay",
+            "amsgrad",
+            "maximize",
+        ]),
     },
     Entry {
         name: "nadam",
@@ -107,18 +129,28 @@ impl Entry {
         let rule = (self.make)();
         let all = rule.hyper().keys();
         match self.keys {
-            Some(allowed) => all.into_iter().filter(|k| allowed.contains(&k.name)).collect(),
+            Some(allowed) => all
+                .into_iter()
+                .filter(|k| allowed.contains(&k.name))
+                .collect(),
             None => all,
         }
     }
 
     /// Looks a name up.
     pub fn find(name: &str) -> Result<&'static Entry, ConfigError> {
-        OPTIMIZERS.iter().find(|e| e.name == name).ok_or_else(|| ConfigError::UnknownName {
-            kind: "optimizer",
-            name: name.to_string(),
-            valid: OPTIMIZERS.iter().map(|e| e.name).collect::<Vec<_>>().join(", "),
-        })
+        OPTIMIZERS
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| ConfigError::UnknownName {
+                kind: "optimizer",
+                name: name.to_string(),
+                valid: OPTIMIZERS
+                    .iter()
+                    .map(|e| e.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
     }
 }
 
@@ -128,6 +160,7 @@ pub fn build(spec: &str) -> Result<AnyRule, ConfigError> {
     let entry = Entry::find(&spec.name)?;
     let mut rule = (entry.make)();
     spec.apply(rule.hyper_mut(), entry.keys)?;
-    rule.validate().map_err(|e| ConfigError::key(&spec.name, e))?;
+    rule.validate()
+        .map_err(|e| ConfigError::key(&spec.name, e))?;
     Ok(rule)
 }

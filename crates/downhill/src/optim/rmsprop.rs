@@ -1,6 +1,7 @@
 //! RMSProp — `torch.optim.RMSprop` (Hinton, Coursera lecture 6e, 2012; centered: Graves 2013).
 
-use super::{ops, Bufs, Rule};
+use super::ops::{self, specialize};
+use super::{Bufs, Rule};
 use crate::hyper::Check;
 use crate::scalar::Scalar;
 
@@ -46,33 +47,50 @@ impl Rule for Rmsprop {
 
     fn apply<T: Scalar>(&self, _: &(), bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
         let alpha = T::of(self.alpha);
-        let one_minus_alpha = T::of(1.0 - self.alpha);
+        let w = ops::LerpWeight::<T>::new(1.0 - self.alpha);
         let eps = T::of(self.eps);
         let neg_lr = T::of(-self.lr);
         let mu = T::of(self.momentum);
-        let grad = ops::Grad::new(self.maximize, self.weight_decay);
-        let mut bufs = bufs.into_slices();
-        let square_avg = bufs.next().expect("square_avg buffer");
-        let mut momentum = if self.momentum > 0.0 { bufs.next() } else { None };
-        let mut grad_avg = if self.centered { bufs.next() } else { None };
-        for (i, (p, &g)) in p.iter_mut().zip(g).enumerate() {
-            let g = grad.at(*p, g);
-            let v = ops::addcmul(square_avg[i] * alpha, one_minus_alpha, g, g);
-            square_avg[i] = v;
-            let avg = match grad_avg.as_deref_mut() {
-                Some(ga) => {
-                    ga[i] = ops::lerp(ga[i], g, one_minus_alpha);
-                    ops::addcmul(v, -T::one(), ga[i], ga[i]).sqrt()
+        let wd = T::of(self.weight_decay);
+        let n = p.len();
+        let g = &g[..n];
+        let mut slices = bufs.into_slices();
+        let square_avg = &mut slices.next().expect("square_avg")[..n];
+        let momentum = if self.momentum > 0.0 {
+            &mut slices.next().expect("momentum_buffer")[..n]
+        } else {
+            &mut []
+        };
+        let grad_avg = if self.centered {
+            &mut slices.next().expect("grad_avg")[..n]
+        } else {
+            &mut []
+        };
+        specialize!(
+            MAXIMIZE = self.maximize,
+            DECAY = self.weight_decay != 0.0,
+            MOMENTUM = self.momentum > 0.0,
+            CENTERED = self.centered,
+            SMALL = w.small;
+            {
+                for i in 0..n {
+                    let g = ops::grad::<T, MAXIMIZE, DECAY>(p[i], g[i], wd);
+                    let v = ops::addcmul(square_avg[i] * alpha, w.w, g, g);
+                    square_avg[i] = v;
+                    let avg = if CENTERED {
+                        grad_avg[i] = ops::lerp::<T, SMALL>(grad_avg[i], g, w.w, w.one_minus_w);
+                        ops::addcmul(v, -T::one(), grad_avg[i], grad_avg[i]).sqrt()
+                    } else {
+                        v.sqrt()
+                    } + eps;
+                    if MOMENTUM {
+                        momentum[i] = ops::addcdiv(momentum[i] * mu, T::one(), g, avg);
+                        p[i] = p[i] + neg_lr * momentum[i];
+                    } else {
+                        p[i] = ops::addcdiv(p[i], neg_lr, g, avg);
+                    }
                 }
-                None => v.sqrt(),
-            } + eps;
-            match momentum.as_deref_mut() {
-                Some(b) => {
-                    b[i] = ops::addcdiv(b[i] * mu, T::one(), g, avg);
-                    *p = *p + neg_lr * b[i];
-                }
-                None => *p = ops::addcdiv(*p, neg_lr, g, avg),
             }
-        }
+        )
     }
 }

@@ -1,5 +1,6 @@
 //! Rprop — `torch.optim.Rprop` (Riedmiller & Braun, ICNN 1993).
 
+use super::ops::{self, specialize};
 use super::{Bufs, Rule};
 use crate::hyper::{Check, KeyError};
 use crate::scalar::Scalar;
@@ -50,21 +51,23 @@ impl Rule for Rprop {
         let (eta_minus, eta_plus) = (T::of(self.eta_minus), T::of(self.eta_plus));
         let (step_min, step_max) = (T::of(self.step_min), T::of(self.step_max));
         let [prev, step_size] = bufs.take();
-        for (((p, &g), prev), delta) in p.iter_mut().zip(g).zip(prev).zip(step_size) {
-            let g = if self.maximize { -g } else { g };
-            let product = g * *prev;
-            let factor = if product > T::zero() {
-                eta_plus
-            } else if product < T::zero() {
-                eta_minus
-            } else {
-                T::one()
-            };
-            *delta = (*delta * factor).max(step_min).min(step_max);
-            let g = if factor == eta_minus { T::zero() } else { g };
-            *p = *p + -sign(g) * *delta;
-            *prev = g;
-        }
+        specialize!(MAXIMIZE = self.maximize; {
+            for (((p, &g), prev), delta) in p.iter_mut().zip(g).zip(prev).zip(step_size) {
+                let g = ops::grad::<T, MAXIMIZE, false>(*p, g, T::zero());
+                let product = g * *prev;
+                let factor = if product > T::zero() {
+                    eta_plus
+                } else if product < T::zero() {
+                    eta_minus
+                } else {
+                    T::one()
+                };
+                *delta = (*delta * factor).max(step_min).min(step_max);
+                let g = if factor == eta_minus { T::zero() } else { g };
+                *p = *p + -sign(g) * *delta;
+                *prev = g;
+            }
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! Stochastic gradient descent with optional (Nesterov) momentum — `torch.optim.SGD`.
 
-use super::{ops, Bufs, Rule};
+use super::ops::{self, specialize};
+use super::{Bufs, Rule};
 use crate::hyper::{Check, KeyError};
 use crate::scalar::Scalar;
 
@@ -60,22 +61,26 @@ impl Rule for Sgd {
     }
 
     fn apply<T: Scalar>(&self, c: &SgdStep, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
-        let lr = T::of(self.lr);
-        let grad = ops::Grad::new(self.maximize, self.weight_decay);
-        if self.momentum == 0.0 {
-            for (p, &g) in p.iter_mut().zip(g) {
-                *p = *p + -lr * grad.at(*p, g);
-            }
-            return;
-        }
+        let neg_lr = T::of(-self.lr);
+        let wd = T::of(self.weight_decay);
         let mu = T::of(self.momentum);
         let keep = T::of(1.0 - self.dampening);
-        let [buf] = bufs.take();
-        for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
-            let d = grad.at(*p, g);
-            *b = if c.first { d } else { *b * mu + keep * d };
-            let d = if self.nesterov { d + mu * *b } else { *b };
-            *p = *p + -lr * d;
-        }
+        specialize!(MAXIMIZE = self.maximize, DECAY = self.weight_decay != 0.0; {
+            if self.momentum == 0.0 {
+                for (p, &g) in p.iter_mut().zip(g) {
+                    *p = *p + neg_lr * ops::grad::<T, MAXIMIZE, DECAY>(*p, g, wd);
+                }
+                return;
+            }
+            let [buf] = bufs.take();
+            specialize!(FIRST = c.first, NESTEROV = self.nesterov; {
+                for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
+                    let d = ops::grad::<T, MAXIMIZE, DECAY>(*p, g, wd);
+                    *b = if FIRST { d } else { *b * mu + keep * d };
+                    let d = if NESTEROV { d + mu * *b } else { *b };
+                    *p = *p + neg_lr * d;
+                }
+            })
+        })
     }
 }

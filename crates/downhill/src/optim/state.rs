@@ -46,7 +46,10 @@ pub enum StateError {
     #[error("optimizer state version {0} is not supported (this build reads version {VERSION})")]
     Version(u32),
     #[error("optimizer state holds {found} values, expected {expected}")]
-    Dtype { found: String, expected: &'static str },
+    Dtype {
+        found: String,
+        expected: &'static str,
+    },
     #[error("optimizer state does not match: {0}")]
     Mismatch(String),
     #[error("cannot save optimizer state: {0}")]
@@ -66,7 +69,9 @@ impl<T: Scalar> Optimizer<T> {
                 for (b, (name, _)) in buffer_names.iter().enumerate() {
                     let values = group.state.buffers[b * group.len..(b + 1) * group.len].to_vec();
                     if let Some(bad) = values.iter().find(|v| !v.is_finite()) {
-                        return Err(StateError::NotFinite(format!("group {index} buffer '{name}' holds {bad}")));
+                        return Err(StateError::NotFinite(format!(
+                            "group {index} buffer '{name}' holds {bad}"
+                        )));
                     }
                     buffers.insert(name.to_string(), values);
                 }
@@ -77,10 +82,21 @@ impl<T: Scalar> Optimizer<T> {
                     .zip(&group.state.scalars)
                     .map(|((name, _), v)| (name.to_string(), *v))
                     .collect();
-                Ok(SavedGroup { rule: group.rule.clone(), sizes: group.sizes.clone(), step: group.state.step, scalars, buffers })
+                Ok(SavedGroup {
+                    rule: group.rule.clone(),
+                    sizes: group.sizes.clone(),
+                    step: group.state.step,
+                    scalars,
+                    buffers,
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(SavedState { format: FORMAT.into(), version: VERSION, dtype: T::DTYPE.into(), groups })
+        Ok(SavedState {
+            format: FORMAT.into(),
+            version: VERSION,
+            dtype: T::DTYPE.into(),
+            groups,
+        })
     }
 
     /// The state as JSON text.
@@ -97,13 +113,18 @@ impl<T: Scalar> Optimizer<T> {
             return Err(StateError::Version(saved.version));
         }
         if saved.dtype != T::DTYPE {
-            return Err(StateError::Dtype { found: saved.dtype, expected: T::DTYPE });
+            return Err(StateError::Dtype {
+                found: saved.dtype,
+                expected: T::DTYPE,
+            });
         }
         let mut groups = Vec::with_capacity(saved.groups.len());
         let mut offset = 0;
         for (index, g) in saved.groups.into_iter().enumerate() {
             let mismatch = |msg: String| StateError::Mismatch(format!("group {index}: {msg}"));
-            g.rule.validate().map_err(|e| mismatch(format!("{}: {e}", g.rule.name())))?;
+            g.rule
+                .validate()
+                .map_err(|e| mismatch(format!("{}: {e}", g.rule.name())))?;
             let mut group = Group::<T>::fresh(g.rule, g.sizes, offset);
             let expected: Vec<&str> = group.rule.buffers().iter().map(|b| b.0).collect();
             let found: Vec<&str> = g.buffers.keys().map(String::as_str).collect();
@@ -115,12 +136,18 @@ impl<T: Scalar> Optimizer<T> {
             for (b, name) in expected.iter().enumerate() {
                 let values = &g.buffers[*name];
                 if values.len() != group.len {
-                    return Err(mismatch(format!("buffer '{name}' has {} values, expected {}", values.len(), group.len)));
+                    return Err(mismatch(format!(
+                        "buffer '{name}' has {} values, expected {}",
+                        values.len(),
+                        group.len
+                    )));
                 }
                 group.state.buffers[b * group.len..(b + 1) * group.len].copy_from_slice(values);
             }
             let scalar_names: Vec<&str> = group.rule.scalars().iter().map(|s| s.0).collect();
-            if scalar_names.len() != g.scalars.len() || scalar_names.iter().any(|n| !g.scalars.contains_key(*n)) {
+            if scalar_names.len() != g.scalars.len()
+                || scalar_names.iter().any(|n| !g.scalars.contains_key(*n))
+            {
                 return Err(mismatch(format!(
                     "scalars {:?}, expected {scalar_names:?}",
                     g.scalars.keys().collect::<Vec<_>>()
@@ -136,7 +163,8 @@ impl<T: Scalar> Optimizer<T> {
 
     /// Rebuilds an optimizer from JSON text written by [`Optimizer::to_json`].
     pub fn from_json(text: &str) -> Result<Self, StateError> {
-        let saved: SavedState<T> = serde_json::from_str(text).map_err(|e| StateError::Parse(e.to_string()))?;
+        let saved: SavedState<T> =
+            serde_json::from_str(text).map_err(|e| StateError::Parse(e.to_string()))?;
         Self::from_saved(saved)
     }
 
@@ -144,7 +172,12 @@ impl<T: Scalar> Optimizer<T> {
     /// (same algorithm, groups and tensor sizes). On error nothing changes.
     pub fn load(&mut self, saved: SavedState<T>) -> Result<(), StateError> {
         let restored = Self::from_saved(saved)?;
-        let layout = |o: &Self| o.groups.iter().map(|g| (g.rule.name(), g.sizes.clone())).collect::<Vec<_>>();
+        let layout = |o: &Self| {
+            o.groups
+                .iter()
+                .map(|g| (g.rule.name(), g.sizes.clone()))
+                .collect::<Vec<_>>()
+        };
         if layout(&restored) != layout(self) {
             return Err(StateError::Mismatch(format!(
                 "saved layout {:?} differs from this optimizer's {:?}",
@@ -156,4 +189,3 @@ impl<T: Scalar> Optimizer<T> {
         Ok(())
     }
 }
-

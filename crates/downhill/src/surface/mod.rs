@@ -1,8 +1,11 @@
 //! Two-dimensional test surfaces with exact gradients, plotting domains,
 //! default starts and known minima.
 
+pub mod formula;
 mod functions;
+mod power;
 
+use formula::{Formula, FormulaError, Problem};
 use std::f64::consts::PI;
 use std::fmt;
 
@@ -67,7 +70,10 @@ pub struct Info {
 }
 
 const fn square(lo: f64, hi: f64) -> Domain {
-    Domain { x: [lo, hi], y: [lo, hi] }
+    Domain {
+        x: [lo, hi],
+        y: [lo, hi],
+    }
 }
 
 const STYBLINSKI_X: f64 = -2.903534027771177;
@@ -103,7 +109,11 @@ impl Surface {
 
     /// All names, comma-separated (for error messages).
     pub fn names() -> String {
-        Surface::ALL.iter().map(|s| s.info().name).collect::<Vec<_>>().join(", ")
+        Surface::ALL
+            .iter()
+            .map(|s| s.info().name)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Formula, domain, default start and minima.
@@ -192,7 +202,7 @@ impl Surface {
             ),
             SixHumpCamel => (
                 "six-hump-camel",
-                "(4 - 2.1*x^2 + x^4/3)*x^2 + x*y + (-4 + 4*y^2)*y^2",
+                "4*x^2 - 2.1*x^4 + x^6/3 + x*y - 4*y^2 + 4*y^4",
                 Domain { x: [-3.0, 3.0], y: [-2.0, 2.0] },
                 [-1.5, 1.5],
                 &[[0.08984201310031807, -0.7126564030207396], [-0.08984201310031807, 0.7126564030207396]],
@@ -240,12 +250,19 @@ impl Surface {
                 Some(0.0),
             ),
         };
-        Info { name, formula, domain, start, minima, minimum }
+        Info {
+            name,
+            formula,
+            domain,
+            start,
+            minima,
+            minimum,
+        }
     }
 }
 
-/// A surface chosen by the user (by name, or later by formula), with what
-/// plots and runs need to know about it.
+/// A surface chosen by the user (by name or by formula), with what plots and
+/// runs need to know about it.
 pub struct Resolved {
     /// The name, or the formula as typed.
     pub label: String,
@@ -258,21 +275,49 @@ pub struct Resolved {
 /// Why a surface could not be resolved.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum SurfaceError {
-    #[error("unknown surface '{name}'; valid: {valid}")]
+    #[error(
+        "unknown surface '{name}'; valid: {valid}, or a formula in x and y such as 'x^2 - y^2'"
+    )]
     Unknown { name: String, valid: String },
+    #[error("formula: {0}")]
+    Formula(#[from] FormulaError),
 }
 
-/// Resolves `--surface` text: a built-in name.
+/// Resolves `--surface` text: a built-in name, else a formula (on
+/// [`formula::DEFAULT_DOMAIN`] from [`formula::DEFAULT_START`], no known minima).
+///
+/// A single word that is neither (`rosenbrok`) is reported as an unknown
+/// surface with the valid names rather than as a formula error.
 pub fn resolve(text: &str) -> Result<Resolved, SurfaceError> {
-    let surface = Surface::from_name(text.trim())
-        .ok_or_else(|| SurfaceError::Unknown { name: text.to_string(), valid: Surface::names() })?;
-    let info = surface.info();
+    if let Some(surface) = Surface::from_name(text.trim()) {
+        let info = surface.info();
+        return Ok(Resolved {
+            label: info.name.to_string(),
+            landscape: Box::new(surface),
+            domain: info.domain,
+            start: info.start,
+            minima: info.minima.to_vec(),
+        });
+    }
+    let formula = Formula::parse(text).map_err(|error| {
+        let word = text
+            .trim()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        match error.problem {
+            Problem::UnknownName(_) if word => SurfaceError::Unknown {
+                name: text.trim().to_string(),
+                valid: Surface::names(),
+            },
+            _ => SurfaceError::Formula(error),
+        }
+    })?;
     Ok(Resolved {
-        label: info.name.to_string(),
-        landscape: Box::new(surface),
-        domain: info.domain,
-        start: info.start,
-        minima: info.minima.to_vec(),
+        label: formula.text().to_string(),
+        landscape: Box::new(formula),
+        domain: formula::DEFAULT_DOMAIN,
+        start: formula::DEFAULT_START,
+        minima: Vec::new(),
     })
 }
 

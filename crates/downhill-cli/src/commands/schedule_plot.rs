@@ -1,0 +1,124 @@
+//! `downhill schedule --plot`: lr against step as PNG or SVG (plotters).
+//!
+//! Text is drawn with DejaVu Sans embedded in the binary, so plotting needs no
+//! system font libraries.
+
+use crate::CliError;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+/// DejaVu Sans (Bitstream Vera licence, see assets/fonts/LICENSE-DejaVu.txt).
+static FONT: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../assets/fonts/DejaVuSans.ttf"
+));
+const SIZE: (u32, u32) = (960, 540);
+
+/// Registers the embedded font as plotters' "sans-serif".
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bytes are a valid TrueType font, checked by the plot tests.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+/// Writes the plot to `path` (.png or .svg) through a temporary file in the
+/// same folder, renamed into place only when complete.
+pub fn write(path: &Path, title: &str, lrs: &[f64]) -> Result<(), CliError> {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let svg = match extension.as_deref() {
+        Some("svg") => true,
+        Some("png") => false,
+        _ => {
+            return Err(CliError(format!(
+                "--plot must name a .png or .svg file, got '{}'",
+                path.display()
+            )));
+        }
+    };
+    if lrs.is_empty() {
+        return Err(CliError(
+            "--plot needs at least one step (--steps 1 or more)".into(),
+        ));
+    }
+    register_font();
+    let temp = temp_path(path, if svg { "svg" } else { "png" });
+    let drawn = if svg {
+        draw(SVGBackend::new(&temp, SIZE).into_drawing_area(), title, lrs)
+    } else {
+        draw(
+            BitMapBackend::new(&temp, SIZE).into_drawing_area(),
+            title,
+            lrs,
+        )
+    };
+    let result = drawn.and_then(|()| std::fs::rename(&temp, path).map_err(|e| e.to_string()));
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&temp);
+        CliError(format!("cannot write plot '{}': {e}", path.display()))
+    })
+}
+
+/// `.NAME.PID.tmp.EXT` next to `path` (the bitmap encoder picks the format by extension).
+fn temp_path(path: &Path, extension: &str) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.tmp.{extension}", std::process::id()))
+}
+
+fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    title: &str,
+    lrs: &[f64],
+) -> Result<(), String> {
+    let fail = |e: &dyn std::fmt::Display| e.to_string();
+    root.fill(&WHITE).map_err(|e| fail(&e))?;
+    let lo = lrs.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = lrs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let pad = if hi > lo {
+        (hi - lo) * 0.05
+    } else {
+        (hi.abs() * 0.1).max(1e-3)
+    };
+    let last = (lrs.len() - 1).max(1) as f64;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(16)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0f64..last, (lo - pad)..(hi + pad))
+        .map_err(|e| fail(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("step")
+        .y_desc("lr")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| tick(*v))
+        .draw()
+        .map_err(|e| fail(&e))?;
+    let points = lrs.iter().enumerate().map(|(k, &lr)| (k as f64, lr));
+    chart
+        .draw_series(LineSeries::new(points, BLUE.stroke_width(2)))
+        .map_err(|e| fail(&e))?;
+    root.present().map_err(|e| fail(&e))
+}
+
+/// An axis label: up to 4 decimals for ordinary sizes, else scientific.
+fn tick(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else if (1e-3..1e4).contains(&v.abs()) {
+        let text = format!("{v:.4}");
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{v:.2e}")
+    }
+}

@@ -1,0 +1,95 @@
+//! The parallel path (runs split across rayon threads) gives results
+//! bit-identical to one thread, for every optimizer, in f32 and f64.
+
+use downhill::optim::{build, Optimizer, ParamGroup};
+use downhill::Scalar;
+
+const SPECS: &[&str] = &[
+    "gd:lr=0.01",
+    "sgd:lr=0.01,momentum=0.9,dampening=0.1,weight_decay=0.01,maximize=true",
+    "sgd:lr=0.01,momentum=0.9,nesterov=true",
+    "nag:lr=0.01",
+    "adagrad:lr=0.1,lr_decay=0.01,weight_decay=0.1",
+    "rmsprop:lr=0.01,centered=true,momentum=0.5,weight_decay=0.1",
+    "adadelta",
+    "adam:lr=0.01,amsgrad=true,weight_decay=0.1",
+    "adamw:lr=0.01",
+    "nadam:lr=0.01,decoupled_weight_decay=true,weight_decay=0.1",
+    "radam:lr=0.01",
+    "adamax:lr=0.01,beta1=0.2",
+    "rprop",
+    "asgd:lr=0.01,t0=2",
+];
+
+fn run<T: Scalar>(spec: &str, threads: usize) -> (Optimizer<T>, Vec<T>) {
+    let sizes = vec![70_000, 7, 66_001];
+    let n: usize = sizes.iter().sum();
+    let groups = vec![ParamGroup::new(sizes), ParamGroup::new(vec![65_600])];
+    let mut opt = Optimizer::<T>::with_groups(build(spec).unwrap(), groups).unwrap();
+    let mut params: Vec<T> = (0..n + 65_600)
+        .map(|i| T::of(((i * 37) % 101) as f64 / 50.0 - 1.0))
+        .collect();
+    let mut grads = vec![T::zero(); params.len()];
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        for step in 0..4 {
+            opt.step_with(&mut params, &mut grads, |p, g| {
+                for (i, (g, p)) in g.iter_mut().zip(p).enumerate() {
+                    *g = *p * T::of(0.5) + T::of(((i + step) % 13) as f64 * 1e-3 - 6e-3);
+                }
+                T::zero()
+            })
+            .unwrap();
+        }
+    });
+    (opt, params)
+}
+
+#[test]
+fn threads_do_not_change_results() {
+    for spec in SPECS {
+        let (one, p1) = run::<f64>(spec, 1);
+        let (two, p2) = run::<f64>(spec, 2);
+        let (four, p4) = run::<f64>(spec, 4);
+        assert!(
+            p1.iter().zip(&p2).all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{spec}: f64 1 vs 2 threads"
+        );
+        assert!(
+            p1.iter().zip(&p4).all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{spec}: f64 1 vs 4 threads"
+        );
+        assert_eq!(one, two, "{spec}");
+        assert_eq!(one, four, "{spec}");
+        let (one, p1) = run::<f32>(spec, 1);
+        let (three, p3) = run::<f32>(spec, 3);
+        assert!(
+            p1.iter().zip(&p3).all(|(a, b)| a.to_bits() == b.to_bits()),
+            "{spec}: f32 1 vs 3 threads"
+        );
+        assert_eq!(one, three, "{spec}");
+    }
+}
+
+#[test]
+fn a_non_finite_gradient_deep_in_a_large_vector_is_found() {
+    let mut opt = Optimizer::<f32>::new(build("adam").unwrap(), 300_000).unwrap();
+    let mut params = vec![1.0f32; 300_000];
+    let mut grads = vec![0.5f32; 300_000];
+    grads[271_828] = f32::NAN;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let before = opt.clone();
+    let err = pool.install(|| opt.step(&mut params, &grads)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "gradient element 271828 is NaN (not finite); the step was not applied"
+    );
+    assert_eq!(opt, before);
+    assert!(params.iter().all(|&p| p == 1.0));
+}
