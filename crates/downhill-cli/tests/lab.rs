@@ -406,3 +406,28 @@ fn demo_writes_the_seed_figures_and_an_index() {
             && html.contains("η/(1 − μ)")
     );
 }
+
+#[test]
+fn formula_surfaces_and_schedules_plot_like_built_ins() {
+    let dir = tempfile::tempdir().unwrap();
+    let (png, gif) = (dir.path().join("f.png"), dir.path().join("f.gif"));
+    ok(&[
+        "run",
+        "--surface",
+        "sin(x)*cos(y) + 0.1*(x^2+y^2)",
+        "-o",
+        "adam:lr=0.1",
+        "--schedule",
+        "cosine:t_max=40",
+        "--steps",
+        "40",
+        "--plot",
+        png.to_str().unwrap(),
+        "--animate",
+        gif.to_str().unwrap(),
+        "--view",
+        "3d",
+    ]);
+    assert_eq!(png_size(&png), (900, 720));
+    assert_eq!(gif_frames(&gif), (41, (720, 580)));
+}
