@@ -95,7 +95,16 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             start,
             rule,
             args.steps,
-            |_, optimizer| driver.as_mut().map_or(Ok(()), |d| d.before_step(optimizer)),
+            |reached, optimizer| match driver.as_mut() {
+                Some(driver) => {
+                    // The loss after each update is the metric a plateau schedule watches.
+                    if reached.step > 0 {
+                        driver.observe(reached.loss);
+                    }
+                    driver.before_step(optimizer)
+                }
+                None => Ok(()),
+            },
         )?;
         if let Some(d) = &path.diverged {
             eprintln!(
