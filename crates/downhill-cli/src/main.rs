@@ -2,6 +2,7 @@
 
 mod commands;
 mod output;
+mod plot;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,6 +29,10 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// Print the learning rate of each update under a schedule (and plot it).
     Schedule(commands::schedule::ScheduleArgs),
+    /// Run a grid of optimizers × learning rates × parameters; write CSV, a panel grid and a heatmap.
+    Sweep(commands::sweep::SweepArgs),
+    /// Write the learning notes' five figures and an index.html explaining them.
+    Demo(commands::demo::DemoArgs),
 }
 
 /// A failure the user can act on: printed as one `error:` line, exit status 2.
@@ -76,6 +81,8 @@ fn main() -> ExitCode {
         Command::Compare(args) => commands::compare::run(args),
         Command::Bench(args) => commands::bench::run(args),
         Command::Schedule(args) => commands::schedule::run(args),
+        Command::Sweep(args) => commands::sweep::run(args),
+        Command::Demo(args) => commands::demo::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

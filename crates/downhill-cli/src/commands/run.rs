@@ -41,6 +41,8 @@ pub struct RunArgs {
     /// (see `downhill schedule`).
     #[arg(long)]
     schedule: Option<String>,
+    #[command(flatten)]
+    figures: crate::plot::args::FigureArgs,
 }
 
 /// The largest `--steps` accepted (a run keeps every point in memory).
@@ -63,6 +65,7 @@ pub fn parse_point(text: &str) -> Result<[f64; 2], CliError> {
 }
 
 pub fn run(args: RunArgs) -> Result<(), CliError> {
+    args.figures.validate()?;
     let surface = surface::resolve(&args.surface)?;
     let start = match &args.start {
         Some(text) => parse_point(text)?,
@@ -92,7 +95,16 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             start,
             rule,
             args.steps,
-            |_, optimizer| driver.as_mut().map_or(Ok(()), |d| d.before_step(optimizer)),
+            |reached, optimizer| match driver.as_mut() {
+                Some(driver) => {
+                    // The loss after each update is the metric a plateau schedule watches.
+                    if reached.step > 0 {
+                        driver.observe(reached.loss);
+                    }
+                    driver.before_step(optimizer)
+                }
+                None => Ok(()),
+            },
         )?;
         if let Some(d) = &path.diverged {
             eprintln!(
@@ -104,6 +116,14 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         }
         runs.push((spec.as_str(), path));
     }
+    let figure_runs: Vec<_> = runs
+        .iter()
+        .map(|(spec, path)| crate::plot::scene::Run {
+            spec: spec.to_string(),
+            path: path.clone(),
+        })
+        .collect();
+    args.figures.render(&surface, &figure_runs, args.steps)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {

@@ -507,15 +507,7 @@ mod tests {
             let g: Vec<T> = (0..n)
                 .map(|i| T::of((((i + step) * 13) % 29) as f64 * 1e-2 - 0.14))
                 .collect();
-            with_rule!(&rule, r => {
-                plain.state.step += 1;
-                let c = r.begin_step(plain.state.step, &mut plain.state.scalars);
-                r.apply(&c, Bufs::over(&mut plain.state.buffers, n, 0..n), &mut p_plain, &g);
-                wide.state.step += 1;
-                let c = r.begin_step(wide.state.step, &mut wide.state.scalars);
-                // SAFETY: only called after the AVX2 check in the test.
-                unsafe { apply_avx2(r, &c, Bufs::over(&mut wide.state.buffers, n, 0..n), &mut p_wide, &g) };
-            });
+            with_rule!(&rule, r => step_both(r, [&mut plain.state, &mut wide.state], [&mut p_plain, &mut p_wide], &g));
         }
         let bits = |v: &[T]| v.iter().map(|x| x.widen().to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&p_plain), bits(&p_wide), "{spec} ({})", T::DTYPE);
@@ -525,6 +517,33 @@ mod tests {
             "{spec} ({})",
             T::DTYPE
         );
+    }
+
+    /// One step of the baseline loop on the first state and of the AVX2 loop on the second.
+    fn step_both<T: Scalar, R: Rule>(
+        rule: &R,
+        states: [&mut GroupState<T>; 2],
+        params: [&mut [T]; 2],
+        g: &[T],
+    ) {
+        let n = g.len();
+        let [plain, wide] = states;
+        let [p_plain, p_wide] = params;
+        plain.step += 1;
+        let coeffs = rule.begin_step(plain.step, &mut plain.scalars);
+        rule.apply(&coeffs, Bufs::over(&mut plain.buffers, n, 0..n), p_plain, g);
+        wide.step += 1;
+        let coeffs = rule.begin_step(wide.step, &mut wide.scalars);
+        // SAFETY: only called after the AVX2 check in the test.
+        unsafe {
+            apply_avx2(
+                rule,
+                &coeffs,
+                Bufs::over(&mut wide.buffers, n, 0..n),
+                p_wide,
+                g,
+            )
+        };
     }
 
     #[test]
