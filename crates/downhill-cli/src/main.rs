@@ -2,6 +2,7 @@
 
 mod commands;
 mod output;
+mod web;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -24,6 +25,8 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// Print the learning rate of each update under a schedule (and plot it).
     Schedule(commands::schedule::ScheduleArgs),
+    /// Serve the web playground (contours, paths, overlays, sweeps) on a local port.
+    Serve(commands::serve::ServeArgs),
 }
 
 /// A failure the user can act on: printed as one `error:` line, exit status 2.
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::List(args) => commands::list::run(args),
         Command::Bench(args) => commands::bench::run(args),
         Command::Schedule(args) => commands::schedule::run(args),
+        Command::Serve(args) => commands::serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

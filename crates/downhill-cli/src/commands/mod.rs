@@ -5,3 +5,4 @@ pub mod list;
 pub mod run;
 pub mod schedule;
 mod schedule_plot;
+pub mod serve;

@@ -4,9 +4,10 @@ use crate::output::{number, write_table, Format};
 use crate::CliError;
 use clap::Args;
 use downhill::lab::{self, Trajectory};
-use downhill::optim;
+use downhill::optim::{self, Optimizer};
 use downhill::schedule;
-use downhill::surface;
+use downhill::surface::{self, Landscape};
+use serde_json::Value;
 use std::io::Write;
 
 /// The learning notes' seven optimizers, used when no `--optimizer` is given.
@@ -79,21 +80,15 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     } else {
         args.optimizers.clone()
     };
-    let rules = specs
-        .iter()
-        .map(|s| optim::build(s))
-        .collect::<Result<Vec<_>, _>>()?;
-    let schedule = args.schedule.as_deref().map(schedule::build).transpose()?;
-    let mut runs = Vec::with_capacity(rules.len());
-    for (spec, rule) in specs.iter().zip(rules) {
-        let mut driver = schedule.clone().map(schedule::Driver::new);
-        let path = lab::trajectory::<f64, _>(
-            surface.landscape.as_ref(),
-            start,
-            rule,
-            args.steps,
-            |_, optimizer| driver.as_mut().map_or(Ok(()), |d| d.before_step(optimizer)),
-        )?;
+    let paths = trajectories(
+        surface.landscape.as_ref(),
+        start,
+        &specs,
+        args.steps,
+        args.schedule.as_deref(),
+        |_, _, _| {},
+    )?;
+    for (spec, path) in specs.iter().zip(&paths) {
         if let Some(d) = &path.diverged {
             eprintln!(
                 "warning: {spec} diverged at step {} ({}); its output stops at step {}",
@@ -102,23 +97,14 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
                 d.step.saturating_sub(1)
             );
         }
-        runs.push((spec.as_str(), path));
     }
+    let runs: Vec<(&str, Trajectory)> = specs.iter().map(String::as_str).zip(paths).collect();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {
         Format::Csv => write_csv(&mut out, &runs)?,
         Format::Json => {
-            let doc = serde_json::json!({
-                "surface": surface.label,
-                "start": start,
-                "steps": args.steps,
-                "runs": runs.iter().map(|(spec, path)| serde_json::json!({
-                    "optimizer": spec,
-                    "points": path.points.iter().map(|p| [p.x, p.y, p.loss]).collect::<Vec<_>>(),
-                    "diverged": path.diverged,
-                })).collect::<Vec<_>>(),
-            });
+            let doc = json(&surface.label, start, args.steps, &runs);
             writeln!(out, "{doc}")?;
         }
         Format::Table => {
@@ -143,7 +129,64 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn write_csv(out: &mut impl Write, runs: &[(&str, Trajectory)]) -> Result<(), CliError> {
+/// The paths of every spec from `start`, in f64: what `downhill run` prints and
+/// `POST /api/run` returns. Specs and the schedule are all checked before any
+/// step is taken. `observe(run, k, optimizer)` sees each optimizer before its
+/// k-th update (after the schedule has set the learning rate), i.e. in the
+/// state it holds at point k.
+pub fn trajectories<F>(
+    landscape: &dyn Landscape,
+    start: [f64; 2],
+    specs: &[String],
+    steps: usize,
+    schedule: Option<&str>,
+    mut observe: F,
+) -> Result<Vec<Trajectory>, CliError>
+where
+    F: FnMut(usize, usize, &Optimizer<f64>),
+{
+    let rules = specs
+        .iter()
+        .map(|s| optim::build(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let schedule = schedule.map(schedule::build).transpose()?;
+    let mut paths = Vec::with_capacity(rules.len());
+    for (run, rule) in rules.into_iter().enumerate() {
+        let mut driver = schedule.clone().map(schedule::Driver::new);
+        paths.push(lab::trajectory::<f64, _>(
+            landscape,
+            start,
+            rule,
+            steps,
+            |k, optimizer| {
+                if let Some(d) = driver.as_mut() {
+                    d.before_step(optimizer)?;
+                }
+                observe(run, k, optimizer);
+                Ok(())
+            },
+        )?);
+    }
+    Ok(paths)
+}
+
+/// The JSON document of `downhill run --format json`: surface label, start,
+/// steps and one entry per run with its `[x, y, loss]` points and divergence.
+pub fn json(label: &str, start: [f64; 2], steps: usize, runs: &[(&str, Trajectory)]) -> Value {
+    serde_json::json!({
+        "surface": label,
+        "start": start,
+        "steps": steps,
+        "runs": runs.iter().map(|(spec, path)| serde_json::json!({
+            "optimizer": spec,
+            "points": path.points.iter().map(|p| [p.x, p.y, p.loss]).collect::<Vec<_>>(),
+            "diverged": path.diverged,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Writes `downhill run --format csv`: `optimizer,step,x,y,loss`.
+pub fn write_csv(out: &mut impl Write, runs: &[(&str, Trajectory)]) -> Result<(), CliError> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(["optimizer", "step", "x", "y", "loss"])?;
     for (spec, path) in runs {
