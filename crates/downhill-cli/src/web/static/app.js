@@ -450,8 +450,8 @@ function drawCharts() {
   });
 }
 
-const fmt = (v) => (v === null || v === undefined ? "—" : Number(v.toPrecision(6)).toString());
-const pair = (p) => (p ? `${fmt(p[0])}, ${fmt(p[1])}` : "—");
+const fmt = (v) => (v === null || v === undefined ? "—" : Number(v.toPrecision(5)).toString());
+const pair = (p) => (p ? `${fmt(p[0])}<br>${fmt(p[1])}` : "—");
 
 function drawReadout() {
   const table = $("readout");

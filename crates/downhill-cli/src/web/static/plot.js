@@ -128,6 +128,16 @@ export function short(v) {
   return Number(v.toPrecision(4)).toString();
 }
 
+/** Round tick values (1, 2 or 5 × 10^k apart), about `count` of them, in [lo, hi]. */
+export function ticks(lo, hi, count) {
+  const raw = (hi - lo) / count;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((f) => f * mag).find((s) => s >= raw) ?? 10 * mag;
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step) out.push(Math.abs(v) < 1e-12 * step ? 0 : v);
+  return out;
+}
+
 /** A line chart of `series` ([{color, values}]) against the step, with a
  * marker at `frame` and a highlighted `hover` step. Returns the step under a
  * canvas x coordinate. */
@@ -145,13 +155,13 @@ export function lineChart(canvas, series, steps, { frame = null, hover = null, c
   const X = (k) => m.l + (k / N) * (W - m.l - m.r);
   const Y = (v) => m.t + (1 - (v - lo) / (hi - lo)) * (H - m.t - m.b);
   ctx.font = "11px system-ui, sans-serif"; ctx.fillStyle = "#6b7385"; ctx.strokeStyle = "#e6e9ef"; ctx.lineWidth = 1;
-  for (let k = 0; k <= 4; k++) {
-    const v = lo + (k / 4) * (hi - lo), y = Y(v);
+  for (const v of ticks(lo, hi, 4)) {
+    const y = Y(v);
     ctx.beginPath(); ctx.moveTo(m.l, y); ctx.lineTo(W - m.r, y); ctx.stroke();
     ctx.textAlign = "right"; ctx.textBaseline = "middle"; ctx.fillText(short(v), m.l - 5, y);
   }
   ctx.textAlign = "center"; ctx.textBaseline = "top";
-  for (let k = 0; k <= 5; k++) { const s = Math.round((k / 5) * N); ctx.fillText(String(s), X(s), H - m.b + 4); }
+  for (const s of ticks(0, N, 5)) ctx.fillText(String(s), X(s), H - m.b + 4);
   ctx.save();
   ctx.beginPath(); ctx.rect(m.l, m.t, W - m.l - m.r, H - m.t - m.b); ctx.clip();
   for (const s of series) {
