@@ -2,6 +2,7 @@
 
 mod commands;
 mod output;
+mod plot;
 mod web;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +26,10 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// Print the learning rate of each update under a schedule (and plot it).
     Schedule(commands::schedule::ScheduleArgs),
+    /// Run a grid of optimizers × learning rates × parameters; write CSV, a panel grid and a heatmap.
+    Sweep(commands::sweep::SweepArgs),
+    /// Write the learning notes' five figures and an index.html explaining them.
+    Demo(commands::demo::DemoArgs),
     /// Serve the web playground (contours, paths, overlays, sweeps) on a local port.
     Serve(commands::serve::ServeArgs),
 }
@@ -73,6 +78,8 @@ fn main() -> ExitCode {
         Command::List(args) => commands::list::run(args),
         Command::Bench(args) => commands::bench::run(args),
         Command::Schedule(args) => commands::schedule::run(args),
+        Command::Sweep(args) => commands::sweep::run(args),
+        Command::Demo(args) => commands::demo::run(args),
         Command::Serve(args) => commands::serve::run(args),
     };
     match result {

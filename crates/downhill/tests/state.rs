@@ -288,3 +288,48 @@ fn setting_a_key_that_reshapes_state_is_refused() {
     opt.set_all("beta1", &Value::Float(0.5)).unwrap();
     assert_eq!(opt.get(0, "beta1"), Some(Value::Float(0.5)));
 }
+
+/// ASGD's average `ax`, `eta` and `mu` follow torch step by step
+/// (golden: `scripts/golden_asgd_state.py`).
+#[test]
+fn asgd_average_matches_torch() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/golden/optim/asgd_state.json"
+    ))
+    .unwrap();
+    let golden: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1e-3);
+    for case in golden["cases"].as_array().unwrap() {
+        let spec = case["spec"].as_str().unwrap();
+        let mut opt = Optimizer::<f64>::new(build(spec).unwrap(), 2).unwrap();
+        let mut p = [
+            case["start"][0].as_f64().unwrap(),
+            case["start"][1].as_f64().unwrap(),
+        ];
+        for (k, want) in case["steps"].as_array().unwrap().iter().enumerate() {
+            let g = Surface::Booth.gradient(p[0], p[1]);
+            opt.step(&mut p, &g).unwrap();
+            let saved = opt.save().unwrap();
+            let group = &saved.groups[0];
+            for i in 0..2 {
+                assert!(
+                    close(p[i], want["params"][i].as_f64().unwrap()),
+                    "{spec} step {k} param {i}"
+                );
+                assert!(
+                    close(group.buffers["ax"][i], want["ax"][i].as_f64().unwrap()),
+                    "{spec} step {k} ax {i}"
+                );
+            }
+            assert!(
+                close(group.scalars["eta"], want["eta"].as_f64().unwrap()),
+                "{spec} step {k} eta"
+            );
+            assert!(
+                close(group.scalars["mu"], want["mu"].as_f64().unwrap()),
+                "{spec} step {k} mu"
+            );
+        }
+    }
+}

@@ -42,6 +42,8 @@ pub struct RunArgs {
     /// (see `downhill schedule`).
     #[arg(long)]
     schedule: Option<String>,
+    #[command(flatten)]
+    figures: crate::plot::args::FigureArgs,
 }
 
 /// The largest `--steps` accepted (a run keeps every point in memory).
@@ -64,6 +66,7 @@ pub fn parse_point(text: &str) -> Result<[f64; 2], CliError> {
 }
 
 pub fn run(args: RunArgs) -> Result<(), CliError> {
+    args.figures.validate()?;
     let surface = surface::resolve(&args.surface)?;
     let start = match &args.start {
         Some(text) => parse_point(text)?,
@@ -99,6 +102,14 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
         }
     }
     let runs: Vec<(&str, Trajectory)> = specs.iter().map(String::as_str).zip(paths).collect();
+    let figure_runs: Vec<_> = runs
+        .iter()
+        .map(|(spec, path)| crate::plot::scene::Run {
+            spec: spec.to_string(),
+            path: path.clone(),
+        })
+        .collect();
+    args.figures.render(&surface, &figure_runs, args.steps)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match args.format {

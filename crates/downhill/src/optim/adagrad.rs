@@ -39,6 +39,7 @@ impl Rule for Adagrad {
         self.lr / (1.0 + (step - 1) as f64 * self.lr_decay)
     }
 
+    #[inline(always)]
     fn apply<T: Scalar>(&self, clr: &f64, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
         let neg_clr = T::of(-clr);
         let eps = T::of(self.eps);

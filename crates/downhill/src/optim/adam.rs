@@ -72,6 +72,7 @@ impl Rule for Adam {
         }
     }
 
+    #[inline(always)]
     fn apply<T: Scalar>(&self, c: &AdamStep, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
         let w1 = ops::LerpWeight::<T>::new(1.0 - self.beta1);
         let beta2 = T::of(self.beta2);

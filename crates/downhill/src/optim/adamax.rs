@@ -39,6 +39,7 @@ impl Rule for Adamax {
         self.lr / (1.0 - self.beta1.powf(step as f64))
     }
 
+    #[inline(always)]
     fn apply<T: Scalar>(&self, clr: &f64, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
         let w1 = ops::LerpWeight::<T>::new(1.0 - self.beta1);
         let beta2 = T::of(self.beta2);

@@ -57,6 +57,7 @@ impl Rule for Asgd {
         current
     }
 
+    #[inline(always)]
     fn apply<T: Scalar>(&self, c: &AsgdStep, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
         let shrink = T::of(1.0 - self.lambd * c.eta);
         let neg_eta = T::of(-c.eta);

@@ -41,6 +41,7 @@ impl Rule for Nag {
         }
     }
 
+    #[inline(always)]
     fn apply<T: Scalar>(&self, _: &(), bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
         let mu = T::of(self.momentum);
         let lr = T::of(self.lr);

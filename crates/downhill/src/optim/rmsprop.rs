@@ -45,6 +45,7 @@ impl Rule for Rmsprop {
 
     fn begin_step(&self, _step: u64, _scalars: &mut [f64]) {}
 
+    #[inline(always)]
     fn apply<T: Scalar>(&self, _: &(), bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
         let alpha = T::of(self.alpha);
         let w = ops::LerpWeight::<T>::new(1.0 - self.alpha);

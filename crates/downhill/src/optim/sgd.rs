@@ -60,6 +60,7 @@ impl Rule for Sgd {
         SgdStep { first: step == 1 }
     }
 
+    #[inline(always)]
     fn apply<T: Scalar>(&self, c: &SgdStep, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
         let neg_lr = T::of(-self.lr);
         let wd = T::of(self.weight_decay);

@@ -125,6 +125,21 @@ impl<T: Scalar> Optimizer<T> {
             g.rule
                 .validate()
                 .map_err(|e| mismatch(format!("{}: {e}", g.rule.name())))?;
+            // Check the lengths before allocating anything sized by the file.
+            let len = g
+                .sizes
+                .iter()
+                .try_fold(offset, |a: usize, &b| a.checked_add(b))
+                .map(|end| end - offset)
+                .ok_or_else(|| {
+                    mismatch("the tensor sizes add up past the largest vector".into())
+                })?;
+            if let Some((name, values)) = g.buffers.iter().find(|(_, values)| values.len() != len) {
+                return Err(mismatch(format!(
+                    "buffer '{name}' has {} values, expected {len}",
+                    values.len()
+                )));
+            }
             let mut group = Group::<T>::fresh(g.rule, g.sizes, offset);
             let expected: Vec<&str> = group.rule.buffers().iter().map(|b| b.0).collect();
             let found: Vec<&str> = g.buffers.keys().map(String::as_str).collect();

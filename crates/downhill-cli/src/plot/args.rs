@@ -1,0 +1,117 @@
+//! The figure flags shared by `downhill run` (and reused by `demo`).
+
+use super::anim::write_gif;
+use super::contour::Contour;
+use super::curves::Curves;
+use super::file::{check_gif, write_figure, Still};
+use super::scene::{Run, Scene, StillOf};
+use super::surface3d::Surface3d;
+use crate::CliError;
+use clap::{Args, ValueEnum};
+use downhill::surface::Resolved;
+use std::path::{Path, PathBuf};
+
+/// 2-D contours or a 3-D surface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum View {
+    #[value(name = "2d")]
+    TwoD,
+    #[value(name = "3d")]
+    ThreeD,
+}
+
+/// Size of a trajectory figure in pixels.
+pub const FIGURE: (u32, u32) = (900, 720);
+/// Size of an animation frame in pixels.
+pub const FRAME: (u32, u32) = (720, 580);
+/// Size of a curves figure in pixels.
+pub const CURVES: (u32, u32) = (1100, 820);
+
+#[derive(Args)]
+pub struct FigureArgs {
+    /// Draw the paths on the surface into FILE (.png or .svg).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Animate the paths step by step into FILE (.gif).
+    #[arg(long, value_name = "FILE")]
+    pub animate: Option<PathBuf>,
+    /// The view of --plot and --animate: 2d contours or a 3d surface.
+    #[arg(long, value_enum, default_value_t = View::TwoD)]
+    pub view: View,
+    /// Draw loss, x(t), y(t) and the distance to the nearest minimum against the step into FILE (.png or .svg).
+    #[arg(long, value_name = "FILE")]
+    pub curves: Option<PathBuf>,
+}
+
+impl FigureArgs {
+    /// Checks the file extensions before anything is computed.
+    pub fn validate(&self) -> Result<(), CliError> {
+        if let Some(p) = &self.plot {
+            Still::from_path("--plot", p)?;
+        }
+        if let Some(p) = &self.curves {
+            Still::from_path("--curves", p)?;
+        }
+        if let Some(p) = &self.animate {
+            check_gif("--animate", p)?;
+        }
+        Ok(())
+    }
+
+    /// Writes every requested figure of `runs` on `surface`.
+    pub fn render(&self, surface: &Resolved, runs: &[Run], steps: usize) -> Result<(), CliError> {
+        let title = format!("{} — {} steps", surface.label, steps);
+        let scene = Scene::new(surface, runs, title);
+        if let Some(p) = &self.plot {
+            plot(p, &scene, self.view)?;
+        }
+        if let Some(p) = &self.animate {
+            animate(p, &scene, self.view)?;
+        }
+        if let Some(p) = &self.curves {
+            write_figure(
+                p,
+                Still::from_path("--curves", p)?,
+                &Curves::new(&scene, CURVES),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes a still trajectory figure in the given view.
+pub fn plot(path: &Path, scene: &Scene, view: View) -> Result<(), CliError> {
+    let kind = Still::from_path("--plot", path)?;
+    match view {
+        View::TwoD => write_figure(path, kind, &StillOf(&Contour::new(scene, FIGURE))),
+        View::ThreeD => write_figure(path, kind, &StillOf(&Surface3d::new(scene, FIGURE))),
+    }
+}
+
+/// Writes an animation in the given view, with a progress bar on stderr.
+pub fn animate(path: &Path, scene: &Scene, view: View) -> Result<(), CliError> {
+    let bar = progress("frames");
+    let done = match view {
+        View::TwoD => write_gif(path, &Contour::new(scene, FRAME), &bar),
+        View::ThreeD => write_gif(path, &Surface3d::new(scene, FRAME), &bar),
+    };
+    bar.finish_and_clear();
+    done
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal.
+pub fn progress(what: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    let target = if std::io::stderr().is_terminal() {
+        indicatif::ProgressDrawTarget::stderr()
+    } else {
+        indicatif::ProgressDrawTarget::hidden()
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(Some(0), target);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{bar:40}} {{pos}}/{{len}} {what} {{elapsed}}"
+    )) {
+        bar.set_style(style);
+    }
+    bar
+}

@@ -1,0 +1,200 @@
+//! Line panels against the step: loss, x(t), y(t) and the distance to the
+//! nearest known minimum (log-scaled where every value is positive).
+
+use super::file::Figure;
+use super::marks;
+use super::scene::Scene;
+use crate::CliError;
+use downhill::lab::Point;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// One line of a panel.
+pub struct Line {
+    pub color: RGBColor,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A titled panel of lines; with `log` the values are drawn as log10 (values
+/// that are not positive are left out) and the ticks labelled as powers.
+pub fn panel<DB: super::Backend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    x_desc: &str,
+    lines: &[Line],
+    log: bool,
+) -> Result<(), CliError> {
+    let map = |y: f64| if log { y.log10() } else { y };
+    let shown: Vec<Vec<(f64, f64)>> = lines
+        .iter()
+        .map(|l| {
+            l.points
+                .iter()
+                .map(|&(x, y)| (x, map(y)))
+                .filter(|p| p.0.is_finite() && p.1.is_finite())
+                .collect()
+        })
+        .collect();
+    let all = shown.iter().flatten();
+    let x_max = all.clone().map(|p| p.0).fold(1.0f64, f64::max);
+    let (mut lo, mut hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), p| {
+        (lo.min(p.1), hi.max(p.1))
+    });
+    if !(lo.is_finite() && hi.is_finite()) {
+        (lo, hi) = (0.0, 1.0);
+    }
+    if hi - lo <= hi.abs().max(1.0) * 1e-12 {
+        (lo, hi) = (lo - 0.5, hi + 0.5);
+    }
+    let pad = (hi - lo) * 0.05;
+    let mut chart = ChartBuilder::on(area)
+        .margin(8)
+        .caption(title, (super::FAMILY, 15))
+        .x_label_area_size(32)
+        .y_label_area_size(64)
+        .build_cartesian_2d(0.0..x_max, (lo - pad)..(hi + pad))?;
+    let span = hi - lo;
+    let y_fmt = |v: &f64| match (log, v.abs() < span * 1e-9) {
+        (true, _) => format!("{:.0e}", 10f64.powf(*v)),
+        (false, true) => "0".to_string(),
+        (false, false) => tick(*v),
+    };
+    chart
+        .configure_mesh()
+        .light_line_style(BLACK.mix(0.05))
+        .x_desc(x_desc)
+        .label_style((super::FAMILY, 11))
+        .axis_desc_style((super::FAMILY, 12))
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&y_fmt)
+        .draw()?;
+    for (line, pts) in lines.iter().zip(shown) {
+        chart.draw_series(std::iter::once(PathElement::new(
+            pts,
+            line.color.stroke_width(2),
+        )))?;
+    }
+    Ok(())
+}
+
+/// A tick label: plain for ordinary magnitudes, scientific otherwise.
+fn tick(v: f64) -> String {
+    if v == 0.0 || (1e-3..1e5).contains(&v.abs()) {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{v:.1e}")
+    }
+}
+
+/// The curves figure of a scene: four panels and a legend.
+pub struct Curves<'a> {
+    scene: &'a Scene<'a>,
+    size: (u32, u32),
+}
+
+impl<'a> Curves<'a> {
+    pub fn new(scene: &'a Scene<'a>, size: (u32, u32)) -> Curves<'a> {
+        Curves { scene, size }
+    }
+
+    fn lines(&self, y: impl Fn(&Point) -> Option<f64>) -> Vec<Line> {
+        self.scene
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Line {
+                color: super::color(i),
+                points: r
+                    .path
+                    .points
+                    .iter()
+                    .filter_map(|p| y(p).map(|v| (p.step as f64, v)))
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+/// The distance from (x, y) to the nearest of `minima`.
+pub fn nearest(minima: &[[f64; 2]], x: f64, y: f64) -> Option<f64> {
+    minima
+        .iter()
+        .map(|m| (x - m[0]).hypot(y - m[1]))
+        .min_by(f64::total_cmp)
+}
+
+impl Figure for Curves<'_> {
+    fn size(&self) -> (u32, u32) {
+        self.size
+    }
+
+    fn draw<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        _fine: bool,
+    ) -> Result<(), CliError> {
+        let body = area.titled(&self.scene.title, (super::FAMILY, 18))?;
+        let panels = body.split_evenly((2, 2));
+        let losses: Vec<f64> = self
+            .scene
+            .runs
+            .iter()
+            .flat_map(|r| r.path.points.iter().map(|p| p.loss))
+            .collect();
+        let positive = !losses.is_empty() && losses.iter().all(|&l| l > 0.0);
+        let loss_title = if positive {
+            "f(x, y) (log scale)"
+        } else {
+            "f(x, y)"
+        };
+        panel(
+            &panels[0],
+            loss_title,
+            "step",
+            &self.lines(|p| Some(p.loss)),
+            positive,
+        )?;
+        panel(
+            &panels[1],
+            "x(t)",
+            "step",
+            &self.lines(|p| Some(p.x)),
+            false,
+        )?;
+        panel(
+            &panels[2],
+            "y(t)",
+            "step",
+            &self.lines(|p| Some(p.y)),
+            false,
+        )?;
+        let minima = &self.scene.surface.minima;
+        if minima.is_empty() {
+            panel(
+                &panels[3],
+                "distance to the nearest minimum: none known",
+                "step",
+                &[],
+                false,
+            )?;
+        } else {
+            let lines = self.lines(|p| nearest(minima, p.x, p.y));
+            panel(
+                &panels[3],
+                "distance to the nearest known minimum (log scale)",
+                "step",
+                &lines,
+                true,
+            )?;
+        }
+        let entries: Vec<(String, RGBColor)> = self
+            .scene
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (self.scene.legend(r), super::color(i)))
+            .collect();
+        marks::legend(&panels[1].margin(24, 0, 0, 0), &entries)
+    }
+}

@@ -1,0 +1,225 @@
+//! The 3-D view: the surface as a shaded mesh (painter's order) with the runs'
+//! paths lifted onto it. Heights use the same scale as the contour bands.
+
+use super::field::{band_color, line_color, BANDS};
+use super::marks;
+use super::scene::{cross_at, ends_in, pieces, point_at, Layers, Scene};
+use crate::CliError;
+use plotters::coord::ranged3d::Cartesian3d;
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+const TITLE: i32 = 34;
+/// Mesh cells per side.
+const MESH: usize = 36;
+/// Segments longer than 1/SUBDIVIDE of the domain's diagonal are split so
+/// that they follow the surface.
+const SUBDIVIDE: f64 = 80.0;
+
+/// A mesh cell's corners (x, height, y).
+type Quad = [(f64, f64, f64); 4];
+
+type Chart<'b, DB> =
+    ChartContext<'b, DB, Cartesian3d<RangedCoordf64, RangedCoordf64, RangedCoordf64>>;
+
+/// A scene drawn as a 3-D surface.
+pub struct Surface3d<'a> {
+    pub scene: &'a Scene<'a>,
+    pub size: (u32, u32),
+}
+
+impl<'a> Surface3d<'a> {
+    pub fn new(scene: &'a Scene<'a>, size: (u32, u32)) -> Surface3d<'a> {
+        Surface3d { scene, size }
+    }
+
+    fn chart<'b, DB: super::Backend>(
+        &self,
+        area: &'b DrawingArea<DB, Shift>,
+    ) -> Result<Chart<'b, DB>, CliError> {
+        let d = self.scene.domain;
+        let l = &self.scene.levels;
+        let mut chart = ChartBuilder::on(area)
+            .margin(16)
+            .margin_top(TITLE)
+            .build_cartesian_3d(d.x[0]..d.x[1], l.lo..l.hi, d.y[0]..d.y[1])?;
+        chart.with_projection(|mut p| {
+            p.yaw = 0.65;
+            p.pitch = 0.42;
+            p.scale = 0.82;
+            p.into_matrix()
+        });
+        Ok(chart)
+    }
+
+    /// The point on the surface above (x, y).
+    fn lift(&self, x: f64, y: f64) -> (f64, f64, f64) {
+        (
+            x,
+            self.scene
+                .levels
+                .clamped(self.scene.landscape().value(x, y)),
+            y,
+        )
+    }
+
+    /// A 2-D polyline lifted onto the surface, long segments subdivided.
+    fn lifted(&self, points: &[(f64, f64)]) -> Vec<(f64, f64, f64)> {
+        let d = self.scene.domain;
+        let diag = (d.x[1] - d.x[0]).hypot(d.y[1] - d.y[0]);
+        let mut out = Vec::with_capacity(points.len());
+        for (k, &(x, y)) in points.iter().enumerate() {
+            if let Some(&(px, py)) = k.checked_sub(1).map(|j| &points[j]) {
+                let n = (((x - px).hypot(y - py) / diag * SUBDIVIDE).ceil() as usize).clamp(1, 40);
+                for s in 1..n {
+                    let t = s as f64 / n as f64;
+                    out.push(self.lift(px + t * (x - px), py + t * (y - py)));
+                }
+            }
+            out.push(self.lift(x, y));
+        }
+        out
+    }
+}
+
+impl Layers for Surface3d<'_> {
+    fn size(&self) -> (u32, u32) {
+        self.size
+    }
+
+    fn last_step(&self) -> usize {
+        self.scene.last_step()
+    }
+
+    fn background<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        _fine: bool,
+    ) -> Result<(), CliError> {
+        let (w, _) = area.dim_in_pixel();
+        let title = super::centered((super::FAMILY, 17).into_font());
+        let text = format!(
+            "{}  (height: {})",
+            self.scene.title,
+            self.scene.levels.axis_label()
+        );
+        area.draw(&Text::new(text, (w as i32 / 2, TITLE / 2 + 2), title))?;
+        let mut chart = self.chart(area)?;
+        chart
+            .configure_axes()
+            .label_style((super::FAMILY, 11))
+            .light_grid_style(BLACK.mix(0.08))
+            .max_light_lines(3)
+            .draw()?;
+        let d = self.scene.domain;
+        let l = &self.scene.levels;
+        let xs: Vec<f64> = (0..=MESH)
+            .map(|i| d.x[0] + i as f64 / MESH as f64 * (d.x[1] - d.x[0]))
+            .collect();
+        let ys: Vec<f64> = (0..=MESH)
+            .map(|j| d.y[0] + j as f64 / MESH as f64 * (d.y[1] - d.y[0]))
+            .collect();
+        let h: Vec<f64> = ys
+            .iter()
+            .flat_map(|&y| xs.iter().map(move |&x| (x, y)))
+            .map(|(x, y)| self.lift(x, y).1)
+            .collect();
+        let at = |i: usize, j: usize| (xs[i], h[j * (MESH + 1) + i], ys[j]);
+        let coord = chart.as_coord_spec();
+        let mut quads: Vec<(i32, Quad)> = Vec::with_capacity(MESH * MESH);
+        for j in 0..MESH {
+            for i in 0..MESH {
+                let q = [at(i, j), at(i + 1, j), at(i + 1, j + 1), at(i, j + 1)];
+                let c = q.iter().fold((0.0, 0.0, 0.0), |a, p| {
+                    (a.0 + p.0 / 4.0, a.1 + p.1 / 4.0, a.2 + p.2 / 4.0)
+                });
+                quads.push((coord.projected_depth(&c.0, &c.1, &c.2), q));
+            }
+        }
+        quads.sort_by_key(|(depth, _)| std::cmp::Reverse(*depth));
+        let plot = chart.plotting_area();
+        for (_, q) in &quads {
+            let mean = q.iter().map(|p| p.1).sum::<f64>() / 4.0;
+            let t = ((mean - l.lo) / (l.hi - l.lo)).clamp(0.0, 1.0);
+            let band = ((t * BANDS as f64) as usize).min(BANDS - 1);
+            plot.draw(&Polygon::new(q.to_vec(), band_color(band).filled()))?;
+            let mut outline = q.to_vec();
+            outline.push(q[0]);
+            plot.draw(&PathElement::new(outline, line_color(band).stroke_width(1)))?;
+        }
+        for (i, run) in self.scene.runs.iter().enumerate() {
+            if let Some(p) = run.path.points.first() {
+                if d.contains(p.x, p.y) {
+                    marks::start(plot, self.lift(p.x, p.y), super::color(i))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn legend<DB: super::Backend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), CliError> {
+        let entries: Vec<(String, RGBColor)> = self
+            .scene
+            .runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (self.scene.legend(r), super::color(i)))
+            .collect();
+        marks::legend(&area.margin(TITLE, 0, 0, 0), &entries)
+    }
+
+    fn paths<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        from: usize,
+        to: usize,
+    ) -> Result<(), CliError> {
+        let chart = self.chart(area)?;
+        let plot = chart.plotting_area();
+        for (i, run) in self.scene.runs.iter().enumerate() {
+            let color = super::color(i);
+            for piece in pieces(&run.path, &self.scene.domain, from, to) {
+                marks::path(plot, &self.lifted(&piece.points), color, 2)?;
+                if let Some((x, y)) = piece.exit {
+                    marks::exit(plot, self.lift(x, y), color)?;
+                }
+            }
+            if ends_in(&run.path, from, to) {
+                if let Some((x, y)) = cross_at(&run.path, &self.scene.domain) {
+                    marks::cross(plot, self.lift(x, y), color)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn heads<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        at: usize,
+    ) -> Result<(), CliError> {
+        let chart = self.chart(area)?;
+        let plot = chart.plotting_area();
+        for (i, run) in self.scene.runs.iter().enumerate() {
+            if let Some((x, y)) = point_at(&run.path, at) {
+                if self.scene.domain.contains(x, y) && !ends_in(&run.path, 0, at) {
+                    marks::head(plot, self.lift(x, y), super::color(i))?;
+                }
+            }
+        }
+        for m in &self.scene.surface.minima {
+            if self.scene.domain.contains(m[0], m[1]) {
+                marks::minimum(plot, self.lift(m[0], m[1]))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn plot_area<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+    ) -> Result<DrawingArea<DB, Shift>, CliError> {
+        Ok(area.margin(TITLE, 0, 0, 0))
+    }
+}

@@ -1,0 +1,433 @@
+//! The lab's figures, sweeps and demo, driven through the `downhill` binary:
+//! every written image is decoded and its size checked.
+
+use downhill::lab;
+use downhill::optim;
+use downhill::surface;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn downhill(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_downhill"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn ok(args: &[&str]) -> Output {
+    let out = downhill(args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Exit status 2, one `error:` line naming `needle`.
+fn fails(args: &[&str], needle: &str) {
+    let out = downhill(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(
+        stderr.starts_with("error:") && stderr.contains(needle),
+        "{args:?}: {stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+fn png_size(path: &Path) -> (u32, u32) {
+    let img =
+        image::open(path).unwrap_or_else(|e| panic!("{} does not decode: {e}", path.display()));
+    (img.width(), img.height())
+}
+
+/// Frame count and canvas size of a GIF, every frame decoded.
+fn gif_frames(path: &Path) -> (usize, (u32, u32)) {
+    use image::AnimationDecoder;
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let decoder = image::codecs::gif::GifDecoder::new(file).expect("a GIF");
+    let frames = decoder
+        .into_frames()
+        .collect_frames()
+        .expect("every frame decodes");
+    let (w, h) = frames[0].buffer().dimensions();
+    assert!(frames.iter().all(|f| f.buffer().dimensions() == (w, h)));
+    (frames.len(), (w, h))
+}
+
+/// The only entries of a folder (no temporary files left behind).
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn run_writes_contours_3d_curves_and_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let base = [
+        "run",
+        "--surface",
+        "rosenbrock",
+        "-o",
+        "adam:lr=0.05",
+        "-o",
+        "gd:lr=0.01",
+        "--steps",
+        "60",
+    ];
+    let plain = ok(&[&base[..], &["--format", "csv"]].concat());
+    let with_figures = ok(&[
+        &base[..],
+        &[
+            "--format",
+            "csv",
+            "--plot",
+            &p("r.png"),
+            "--curves",
+            &p("c.svg"),
+            "--animate",
+            &p("a.gif"),
+        ],
+    ]
+    .concat());
+    assert_eq!(
+        plain.stdout, with_figures.stdout,
+        "figures must not change stdout"
+    );
+    ok(&[
+        &base[..],
+        &[
+            "--plot",
+            &p("r3.png"),
+            "--view",
+            "3d",
+            "--curves",
+            &p("c.png"),
+        ],
+    ]
+    .concat());
+    ok(&[&base[..], &["--plot", &p("r.svg")]].concat());
+    assert_eq!(png_size(&dir.path().join("r.png")), (900, 720));
+    assert_eq!(png_size(&dir.path().join("r3.png")), (900, 720));
+    assert_eq!(png_size(&dir.path().join("c.png")), (1100, 820));
+    assert_eq!(gif_frames(&dir.path().join("a.gif")), (61, (720, 580)));
+    for svg in ["r.svg", "c.svg"] {
+        let text = std::fs::read_to_string(dir.path().join(svg)).unwrap();
+        assert!(
+            text.starts_with("<svg") && text.trim_end().ends_with("</svg>"),
+            "{svg}"
+        );
+    }
+    assert!(std::fs::read_to_string(dir.path().join("r.svg"))
+        .unwrap()
+        .contains("width=\"900\""));
+    assert_eq!(
+        entries(dir.path()),
+        ["a.gif", "c.png", "c.svg", "r.png", "r.svg", "r3.png"]
+    );
+}
+
+#[test]
+fn divergence_and_paths_leaving_the_domain_are_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("d.png");
+    let gif = dir.path().join("d.gif");
+    let out = ok(&[
+        "run",
+        "--surface",
+        "rosenbrock",
+        "-o",
+        "gd:lr=0.01",
+        "-o",
+        "adam:lr=0.5",
+        "--steps",
+        "40",
+        "--plot",
+        png.to_str().unwrap(),
+        "--animate",
+        gif.to_str().unwrap(),
+        "--view",
+        "3d",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("diverged"));
+    assert_eq!(png_size(&png), (900, 720));
+    assert_eq!(gif_frames(&gif).1, (720, 580));
+}
+
+#[test]
+fn sweep_rows_match_direct_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("s.csv");
+    let (grid, heat) = (dir.path().join("g.png"), dir.path().join("h.svg"));
+    ok(&[
+        "sweep",
+        "--surface",
+        "quartic",
+        "--start",
+        "1,-0.5",
+        "-o",
+        "momentum",
+        "-o",
+        "adam:beta1=0.8",
+        "--lr",
+        "0.001,0.01,0.1",
+        "--param",
+        "momentum=0.5,0.9",
+        "--steps",
+        "150",
+        "--eps",
+        "1e-3",
+        "--csv",
+        csv_path.to_str().unwrap(),
+        "--grid",
+        grid.to_str().unwrap(),
+        "--plot",
+        heat.to_str().unwrap(),
+    ]);
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        [
+            "optimizer",
+            "lr",
+            "momentum",
+            "final_step",
+            "final_x",
+            "final_y",
+            "final_loss",
+            "steps_to_eps",
+            "diverged"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(
+        rows.len(),
+        2 * 3 + 3,
+        "momentum × 2 values × 3 lrs, adam × 3 lrs"
+    );
+    let quartic = surface::resolve("quartic").unwrap();
+    let mut reached = 0;
+    for row in &rows {
+        let spec = match (&row[0], &row[2]) {
+            ("momentum", m) => format!("momentum:lr={},momentum={m}", &row[1]),
+            (_, "") => format!("adam:beta1=0.8,lr={}", &row[1]),
+            other => panic!("unexpected row {other:?}"),
+        };
+        let rule = optim::build(&spec).unwrap();
+        let path = lab::trajectory::<f64, _>(
+            quartic.landscape.as_ref(),
+            [1.0, -0.5],
+            rule,
+            150,
+            |_, _| Ok(()),
+        )
+        .unwrap();
+        let last = path.points.last().unwrap();
+        assert_eq!(row[3].parse::<usize>().unwrap(), last.step, "{spec}");
+        assert_eq!(
+            row[4].parse::<f64>().unwrap().to_bits(),
+            last.x.to_bits(),
+            "{spec}"
+        );
+        assert_eq!(
+            row[5].parse::<f64>().unwrap().to_bits(),
+            last.y.to_bits(),
+            "{spec}"
+        );
+        assert_eq!(
+            row[6].parse::<f64>().unwrap().to_bits(),
+            last.loss.to_bits(),
+            "{spec}"
+        );
+        let first = path
+            .points
+            .iter()
+            .find(|p| (p.x + 1.5).hypot(p.y) <= 1e-3)
+            .map(|p| p.step.to_string());
+        assert_eq!(&row[7], first.unwrap_or_default().as_str(), "{spec}");
+        reached += usize::from(!row[7].is_empty());
+        assert_eq!(
+            &row[8],
+            if path.diverged.is_some() {
+                "true"
+            } else {
+                "false"
+            }
+        );
+    }
+    assert!(
+        reached > 0 && reached < rows.len(),
+        "the ε column should be neither all empty nor all full"
+    );
+    assert_eq!(png_size(&grid), (1320, 60 + 300 * 3));
+    assert!(
+        std::fs::read_to_string(&heat).unwrap().contains("diverged")
+            || rows.iter().all(|r| &r[8] == "false")
+    );
+}
+
+#[test]
+fn sweep_marks_divergence_and_leaves_eps_empty_without_minima() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("s.csv");
+    let heat = dir.path().join("h.png");
+    ok(&[
+        "sweep",
+        "--surface",
+        "rosenbrock",
+        "-o",
+        "gd",
+        "--lr",
+        "0.0001,0.1",
+        "--steps",
+        "50",
+        "--csv",
+        csv_path.to_str().unwrap(),
+        "--plot",
+        heat.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[1].ends_with(",false") && lines[2].ends_with(",true"),
+        "{text}"
+    );
+    png_size(&heat);
+    ok(&[
+        "sweep",
+        "--surface",
+        "saddle",
+        "-o",
+        "gd",
+        "--lr",
+        "0.1",
+        "--steps",
+        "5",
+        "--csv",
+        csv_path.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(
+        text.lines().nth(1).unwrap().ends_with(",,false"),
+        "no minima: empty steps_to_eps\n{text}"
+    );
+}
+
+#[test]
+fn bad_arguments_fail_cleanly_without_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    fails(&["run", "--plot", &p("x.jpg")], "--plot");
+    fails(&["run", "--curves", &p("x")], "--curves");
+    fails(&["run", "--animate", &p("x.png")], ".gif");
+    fails(&["run", "--plot", &p("missing/x.png")], "cannot write");
+    fails(&["run", "--view", "4d", "--plot", &p("x.png")], "4d");
+    let sweep = ["sweep", "-o", "gd", "--steps", "5", "--csv"];
+    fails(
+        &[&sweep[..], &[&p("s.csv"), "--lr", "0.1,abc"]].concat(),
+        "--lr",
+    );
+    fails(&[&sweep[..], &[&p("s.csv"), "--lr", "-1"]].concat(), "--lr");
+    fails(
+        &[
+            &sweep[..],
+            &[&p("s.csv"), "--lr", "0.1", "--param", "momentum=0.5"],
+        ]
+        .concat(),
+        "momentum",
+    );
+    fails(
+        &[
+            &sweep[..],
+            &[&p("s.csv"), "--lr", "0.1", "--param", "nonsense"],
+        ]
+        .concat(),
+        "--param",
+    );
+    fails(
+        &[
+            &sweep[..],
+            &[&p("s.csv"), "--lr", "0.1", "--plot", &p("h.bmp")],
+        ]
+        .concat(),
+        "--plot",
+    );
+    fails(
+        &[&sweep[..], &[&p("no/s.csv"), "--lr", "0.1"]].concat(),
+        "cannot write",
+    );
+    std::fs::write(dir.path().join("file"), "").unwrap();
+    fails(&["demo", "--out", &p("file")], "cannot create");
+    assert_eq!(entries(dir.path()), ["file"]);
+}
+
+#[test]
+fn demo_writes_the_seed_figures_and_an_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let run = ok(&["demo", "--out", out.to_str().unwrap()]);
+    assert!(run.stdout.is_empty(), "demo prints nothing on stdout");
+    assert_eq!(
+        entries(&out),
+        [
+            "anisotropic.png",
+            "index.html",
+            "quartic-3d.png",
+            "quartic-momentum-nag.png",
+            "saddle-3d.png",
+            "saddle-grid.png",
+            "saddle.gif"
+        ]
+    );
+    assert_eq!(png_size(&out.join("saddle-3d.png")), (900, 720));
+    assert_eq!(png_size(&out.join("saddle-grid.png")), (1320, 960));
+    assert_eq!(png_size(&out.join("quartic-momentum-nag.png")), (900, 720));
+    assert_eq!(png_size(&out.join("quartic-3d.png")), (900, 720));
+    assert_eq!(png_size(&out.join("anisotropic.png")), (1200, 800));
+    assert_eq!(gif_frames(&out.join("saddle.gif")), (120, (720, 580)));
+    assert!(std::fs::metadata(out.join("saddle.gif")).unwrap().len() < 5_000_000);
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    for name in entries(&out).iter().filter(|n| n.as_str() != "index.html") {
+        assert!(
+            html.contains(&format!("src=\"{name}\"")),
+            "index.html misses {name}"
+        );
+    }
+    assert!(
+        html.contains("no minimum")
+            && html.contains("ignores the learning rate")
+            && html.contains("η/(1 − μ)")
+    );
+}
+
+#[test]
+fn formula_surfaces_and_schedules_plot_like_built_ins() {
+    let dir = tempfile::tempdir().unwrap();
+    let (png, gif) = (dir.path().join("f.png"), dir.path().join("f.gif"));
+    ok(&[
+        "run",
+        "--surface",
+        "sin(x)*cos(y) + 0.1*(x^2+y^2)",
+        "-o",
+        "adam:lr=0.1",
+        "--schedule",
+        "cosine:t_max=40",
+        "--steps",
+        "40",
+        "--plot",
+        png.to_str().unwrap(),
+        "--animate",
+        gif.to_str().unwrap(),
+        "--view",
+        "3d",
+    ]);
+    assert_eq!(png_size(&png), (900, 720));
+    assert_eq!(gif_frames(&gif), (41, (720, 580)));
+}
