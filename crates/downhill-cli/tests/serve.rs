@@ -424,6 +424,38 @@ fn catalogue_grid_gradient_and_sweep() {
             }
         }
     }
+    // and the same numbers as `downhill sweep`
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("sweep.csv");
+    cli(&[
+        "sweep",
+        "--surface",
+        "anisotropic",
+        "-o",
+        "gd",
+        "-o",
+        "momentum:momentum=0.8",
+        "--lr",
+        "0.01,0.95,2.5",
+        "--steps",
+        "300",
+        "--csv",
+        csv_path.to_str().unwrap(),
+    ]);
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    for (k, row) in reader.records().enumerate() {
+        let row = row.unwrap();
+        let (i, j) = (k / 3, k % 3);
+        assert_eq!(&row[0], ["gd", "momentum:momentum=0.8"][i]);
+        let diverged = &row[7] == "true";
+        assert_eq!(sweep["diverged_at"][i][j].is_u64(), diverged);
+        if !diverged {
+            assert_eq!(
+                sweep["final_loss"][i][j].as_f64().unwrap(),
+                row[5].parse::<f64>().unwrap()
+            );
+        }
+    }
     assert_eq!(
         sweep["final_loss"][0][2],
         Value::Null,

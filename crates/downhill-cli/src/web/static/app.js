@@ -1,7 +1,7 @@
 // The playground page: state (mirrored in the URL hash), controls, the contour
 // view with paths and overlays, linked charts, playback and the sweep tab.
 import { get, post } from "./api.js";
-import { renderContour, arrow, lineChart, heatmap, short } from "./plot.js";
+import { renderContour, arrow, lineChart, heatmap, short, withoutLr } from "./plot.js";
 
 const COLORS = ["#ff4747", "#ffa21a", "#2ad4f5", "#f06bc4", "#9be23a", "#f7d038", "#a98bff", "#ff8a8a",
   "#36d6a0", "#5aa8ff", "#ffc285", "#e58bff", "#62e08a", "#d9d9d9", "#4fc3f7", "#c7a0ff"];
@@ -665,7 +665,7 @@ function wire() {
     const tip = $("heat-tip");
     if (!cell || !view.sweep) { tip.hidden = true; return; }
     const [r, c] = cell, s = view.sweep, loss = s.final_loss[r][c];
-    tip.textContent = `${s.optimizers[r]}\nlr ${s.lrs[c]}\n` + (loss === null ? `diverged at step ${s.diverged_at[r][c]}` : `final loss ${loss}`);
+    tip.textContent = `${withoutLr(s.optimizers[r])}\nlr ${s.lrs[c]}\n` + (loss === null ? `diverged at step ${s.diverged_at[r][c]}` : `final loss ${loss}`);
     const [px, py] = canvasXY(heat, e);
     tip.style.left = `${px + 14}px`; tip.style.top = `${py + 10}px`; tip.hidden = false;
   });

@@ -186,23 +186,25 @@ export function lineChart(canvas, series, steps, { frame = null, hover = null, c
   return (px) => Math.max(0, Math.min(N, Math.round(((px - m.l) / (W - m.l - m.r)) * N)));
 }
 
+/** A spec without its `lr` key (the sweep sets lr itself). */
+export const withoutLr = (spec) => spec.replace(/(^|[:,])lr=[^,]*,?/, "$1").replace(/[:,]$/, "");
+
 /** The sweep heatmap: rows = optimizers, columns = learning rates; colour =
- * rank of log10 final loss; diverged cells grey with a cross. Returns a
+ * log10 of the final loss above the best one; diverged cells grey with a cross. Returns a
  * function from canvas pixels to the cell [row, column] (or null). */
 export function heatmap(canvas, sweep, colors) {
   const ctx = canvas.getContext("2d");
   const rows = sweep.optimizers.length, cols = sweep.lrs.length;
-  const m = { l: 190, r: 90, t: 14, b: 46 };
+  const m = { l: 190, r: 120, t: 14, b: 46 };
   canvas.height = Math.max(160, m.t + m.b + rows * 40);
   const W = canvas.width, H = canvas.height;
   const cw = (W - m.l - m.r) / cols, ch = (H - m.t - m.b) / rows;
   ctx.clearRect(0, 0, W, H);
   const finite = sweep.final_loss.flat().filter((v) => v !== null);
   const lo = Math.min(...finite), hi = Math.max(...finite);
-  const scale = (v) => {
-    if (!(hi > lo)) return 0.5;
-    return Math.log1p(v - lo) / Math.log1p(hi - lo);
-  };
+  // log10 of the gap to the best cell, over twelve decades below the spread
+  const delta = Math.max((hi - lo) * 1e-12, Number.MIN_VALUE);
+  const scale = (v) => (hi > lo ? Math.log10((v - lo + delta) / delta) / Math.log10((hi - lo + delta) / delta) : 0.5);
   ctx.font = "12px system-ui, sans-serif";
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
@@ -219,7 +221,7 @@ export function heatmap(canvas, sweep, colors) {
     ctx.fillStyle = colors[r] ?? "#1d2330";
     ctx.fillRect(8, m.t + r * ch + ch / 2 - 5, 10, 10);
     ctx.fillStyle = "#1d2330"; ctx.textAlign = "left"; ctx.textBaseline = "middle";
-    const label = sweep.optimizers[r];
+    const label = withoutLr(sweep.optimizers[r]);
     ctx.fillText(label.length > 26 ? label.slice(0, 25) + "…" : label, 24, m.t + r * ch + ch / 2);
   }
   ctx.fillStyle = "#6b7385"; ctx.textAlign = "center"; ctx.textBaseline = "top";
