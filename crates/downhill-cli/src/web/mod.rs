@@ -130,7 +130,16 @@ where
     T: Send + 'static,
     F: FnOnce() -> Result<T, ApiError> + Send + 'static,
 {
-    match tokio::time::timeout(TIME_LIMIT, tokio::task::spawn_blocking(work)).await {
+    within(TIME_LIMIT, work).await
+}
+
+/// [`blocking`] with a given time limit; a panic in `work` is a 500 answer.
+async fn within<T, F>(limit: Duration, work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+{
+    match tokio::time::timeout(limit, tokio::task::spawn_blocking(work)).await {
         Ok(Ok(result)) => result,
         Ok(Err(failure)) => Err(ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -140,8 +149,48 @@ where
             StatusCode::SERVICE_UNAVAILABLE,
             format!(
                 "the computation took longer than {} s; ask for fewer steps or points",
-                TIME_LIMIT.as_secs()
+                limit.as_secs_f64()
             ),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn on_runtime<T>(future: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    #[test]
+    fn slow_work_is_answered_503_in_time() {
+        let started = std::time::Instant::now();
+        let result = on_runtime(within(Duration::from_millis(50), || {
+            std::thread::sleep(Duration::from_millis(400));
+            Ok(())
+        }));
+        let error = result.unwrap_err();
+        assert_eq!(error.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(
+            error.message.contains("longer than 0.05 s"),
+            "{}",
+            error.message
+        );
+        assert!(started.elapsed() < Duration::from_millis(1000));
+    }
+
+    #[test]
+    fn a_panic_in_work_is_a_500_not_a_crash() {
+        let result: Result<(), ApiError> =
+            on_runtime(within(Duration::from_secs(5), || panic!("deliberate")));
+        assert_eq!(
+            result.unwrap_err().status,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }
