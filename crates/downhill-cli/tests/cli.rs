@@ -243,3 +243,38 @@ fn help_and_version_exit_zero() {
         assert!(!out.stdout.is_empty());
     }
 }
+
+#[test]
+fn run_feeds_the_loss_to_a_plateau_schedule() {
+    let csv = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--surface",
+            "booth",
+            "--optimizer",
+            "adam:lr=0.5",
+            "--steps",
+            "60",
+            "--format",
+            "csv",
+        ];
+        args.extend_from_slice(extra);
+        let out = downhill(&args);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let constant = csv(&[]);
+    let plateau = csv(&["--schedule", "plateau:patience=2,factor=0.5"]);
+    // Identical until the loss stops improving for three updates, then the lr halves.
+    let first_difference = constant
+        .iter()
+        .zip(&plateau)
+        .position(|(a, b)| a != b)
+        .expect("plateau never acted");
+    assert!(first_difference > 4, "differs from row {first_difference}");
+    // A plateau that never runs out of patience changes nothing.
+    assert_eq!(constant, csv(&["--schedule", "plateau:patience=1000"]));
+}

@@ -35,8 +35,9 @@ pub struct Trajectory {
 
 /// Runs `steps` updates of `rule` from `start`, computing in `T`.
 ///
-/// `before_step(k, optimizer)` runs before the k-th update (k = 0, 1, …), e.g.
-/// to set the learning rate. A step whose gradient, point or loss is not finite
+/// `before_step(point, optimizer)` runs before each update with the point
+/// reached so far (`point.step` = k before the (k+1)-th update, with its loss),
+/// e.g. to feed a plateau schedule the loss and set the learning rate. A step whose gradient, point or loss is not finite
 /// ends the run with a [`Divergence`]; the points kept are all finite.
 pub fn trajectory<T, F>(
     landscape: &dyn Landscape,
@@ -47,7 +48,7 @@ pub fn trajectory<T, F>(
 ) -> Result<Trajectory, ConfigError>
 where
     T: Scalar,
-    F: FnMut(usize, &mut Optimizer<T>) -> Result<(), ConfigError>,
+    F: FnMut(&Point, &mut Optimizer<T>) -> Result<(), ConfigError>,
 {
     let mut optimizer = Optimizer::<T>::new(rule, 2)?;
     let mut params = [T::of(start[0]), T::of(start[1])];
@@ -71,7 +72,8 @@ where
     }
     points.push(first);
     for k in 1..=steps {
-        before_step(k - 1, &mut optimizer)?;
+        let reached = points[points.len() - 1];
+        before_step(&reached, &mut optimizer)?;
         let result = optimizer.step_with(&mut params, &mut grads, |p, g| {
             let (x, y) = (p[0].widen(), p[1].widen());
             let [gx, gy] = landscape.gradient(x, y);

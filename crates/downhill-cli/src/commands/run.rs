@@ -3,9 +3,10 @@
 use crate::output::{number, write_table, Format};
 use crate::CliError;
 use clap::Args;
-use downhill::lab::{self, Trajectory};
+use downhill::lab::{self, Point, Trajectory};
 use downhill::optim::{self, Optimizer};
 use downhill::schedule;
+use downhill::spec::ConfigError;
 use downhill::surface::{self, Landscape};
 use serde_json::Value;
 use std::io::Write;
@@ -142,9 +143,9 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
 
 /// The paths of every spec from `start`, in f64: what `downhill run` prints and
 /// `POST /api/run` returns. Specs and the schedule are all checked before any
-/// step is taken. `observe(run, k, optimizer)` sees each optimizer before its
-/// k-th update (after the schedule has set the learning rate), i.e. in the
-/// state it holds at point k.
+/// step is taken. `observe(run, reached, optimizer)` sees each optimizer at
+/// each point reached before the next update (after the schedule has set the
+/// learning rate), in the state it holds there.
 pub fn trajectories<F>(
     landscape: &dyn Landscape,
     start: [f64; 2],
@@ -154,7 +155,7 @@ pub fn trajectories<F>(
     mut observe: F,
 ) -> Result<Vec<Trajectory>, CliError>
 where
-    F: FnMut(usize, usize, &Optimizer<f64>),
+    F: FnMut(usize, &Point, &Optimizer<f64>),
 {
     let rules = specs
         .iter()
@@ -169,16 +170,32 @@ where
             start,
             rule,
             steps,
-            |k, optimizer| {
-                if let Some(d) = driver.as_mut() {
-                    d.before_step(optimizer)?;
-                }
-                observe(run, k, optimizer);
+            |reached, optimizer| {
+                schedule_step(driver.as_mut(), reached, optimizer)?;
+                observe(run, reached, optimizer);
                 Ok(())
             },
         )?);
     }
     Ok(paths)
+}
+
+/// What a schedule does before each update of a run: a plateau schedule is fed
+/// the loss after each update (its metric), then the learning rate is set.
+pub fn schedule_step(
+    driver: Option<&mut schedule::Driver>,
+    reached: &Point,
+    optimizer: &mut Optimizer<f64>,
+) -> Result<(), ConfigError> {
+    match driver {
+        Some(driver) => {
+            if reached.step > 0 {
+                driver.observe(reached.loss);
+            }
+            driver.before_step(optimizer)
+        }
+        None => Ok(()),
+    }
 }
 
 /// The JSON document of `downhill run --format json`: surface label, start,

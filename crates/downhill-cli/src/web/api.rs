@@ -2,7 +2,7 @@
 //! fields are refused) and is checked against the limits here before any work.
 
 use super::{blocking, ApiError, ApiJson};
-use crate::commands::run::{json, trajectories, write_csv};
+use crate::commands::run::{json, schedule_step, trajectories, write_csv};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -443,7 +443,7 @@ pub async fn sweep(ApiJson(req): ApiJson<SweepRequest>) -> Result<Json<JsonValue
                     start,
                     rule,
                     req.steps,
-                    |_, o| driver.as_mut().map_or(Ok(()), |d| d.before_step(o)),
+                    |reached, o| schedule_step(driver.as_mut(), reached, o),
                 )?;
                 let end = path.diverged.as_ref().map(|d| d.step);
                 loss_row.push(match end {
