@@ -213,6 +213,36 @@ fn run_answers_exactly_what_downhill_run_prints() {
     assert_eq!(status, 200);
     assert!(kind.starts_with("text/csv"));
     assert_eq!(body, cli(&[&args[..], &["--format", "csv"]].concat()));
+    // a plateau schedule watches the loss, in the API as in the CLI
+    let expected: Value = serde_json::from_slice(&cli(&[
+        "run",
+        "--surface",
+        "rosenbrock",
+        "--start",
+        "-1.2,1",
+        "-o",
+        "adam:lr=0.05",
+        "-o",
+        "momentum:lr=0.0005",
+        "--steps",
+        "300",
+        "--schedule",
+        "plateau:patience=3,factor=0.5",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let doc = server.ok(
+        "/api/run",
+        json!({"surface": "rosenbrock", "start": [-1.2, 1], "optimizers": ["adam:lr=0.05", "momentum:lr=0.0005"],
+               "steps": 300, "schedule": "plateau:patience=3,factor=0.5"}),
+    );
+    assert_eq!(doc, expected);
+    let constant = server.ok(
+        "/api/run",
+        json!({"surface": "rosenbrock", "start": [-1.2, 1], "optimizers": ["adam:lr=0.05", "momentum:lr=0.0005"], "steps": 300}),
+    );
+    assert_ne!(doc, constant, "the plateau schedule changed the paths");
     // a diverging run stops and says where, like the CLI
     let doc = server.ok("/api/run", json!({"surface": "saddle", "start": [0.5, 0.001], "optimizers": ["gd:lr=0.5"], "steps": 1000}));
     let expected: Value = serde_json::from_slice(&cli(&[
