@@ -1,7 +1,26 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine: installs what the tests
-# need, then the whole Rust test suite (unit, integration, doc tests).
+# need, then the whole Rust test suite (unit, integration, doc tests) and the
+# end-to-end test of `downhill serve` in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "error: cargo is required (https://rustup.rs)" >&2; exit 2; }
 cargo test --workspace --locked "$@"
+
+# End-to-end: Debian's chromium driven by playwright-core from Node (it never
+# downloads a browser). Missing packages are installed; if that fails, so does the test.
+apt_install() {
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    command -v apt-get >/dev/null || { echo "error: the end-to-end test needs $* and there is no apt-get to install it" >&2; exit 1; }
+    $sudo apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "$@"
+}
+command -v chromium >/dev/null || apt_install chromium
+command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+command -v chromium >/dev/null || { echo "error: the end-to-end test needs chromium and it could not be installed" >&2; exit 1; }
+[ -d e2e/node_modules/playwright-core ] || (cd e2e && npm ci --no-audit --no-fund)
+cargo build --locked -p downhill-cli
+target="${CARGO_TARGET_DIR:-target}"
+mkdir -p "$target/e2e"
+CHROMIUM="$(command -v chromium)" node e2e/playground.mjs "$target/debug/downhill" "$target/e2e/playground.png"

@@ -3,6 +3,7 @@
 mod commands;
 mod output;
 mod plot;
+mod web;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -33,6 +34,8 @@ enum Command {
     Sweep(commands::sweep::SweepArgs),
     /// Write the learning notes' five figures and an index.html explaining them.
     Demo(commands::demo::DemoArgs),
+    /// Serve the web playground (contours, paths, overlays, sweeps) on a local port.
+    Serve(commands::serve::ServeArgs),
 }
 
 /// A failure the user can act on: printed as one `error:` line, exit status 2.
@@ -83,6 +86,7 @@ fn main() -> ExitCode {
         Command::Schedule(args) => commands::schedule::run(args),
         Command::Sweep(args) => commands::sweep::run(args),
         Command::Demo(args) => commands::demo::run(args),
+        Command::Serve(args) => commands::serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

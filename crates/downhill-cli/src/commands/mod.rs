@@ -9,6 +9,7 @@ mod progress;
 pub mod run;
 pub mod schedule;
 mod schedule_plot;
+pub mod serve;
 mod setup;
 pub mod sweep;
 pub mod train;

@@ -3,10 +3,12 @@
 use crate::output::{number, write_table, Format};
 use crate::CliError;
 use clap::Args;
-use downhill::lab::{self, Trajectory};
-use downhill::optim;
+use downhill::lab::{self, Point, Trajectory};
+use downhill::optim::{self, Optimizer};
 use downhill::schedule;
-use downhill::surface;
+use downhill::spec::ConfigError;
+use downhill::surface::{self, Landscape};
+use serde_json::Value;
 use std::io::Write;
 
 /// The learning notes' seven optimizers, used when no `--optimizer` is given.
@@ -82,30 +84,15 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     } else {
         args.optimizers.clone()
     };
-    let rules = specs
-        .iter()
-        .map(|s| optim::build(s))
-        .collect::<Result<Vec<_>, _>>()?;
-    let schedule = args.schedule.as_deref().map(schedule::build).transpose()?;
-    let mut runs = Vec::with_capacity(rules.len());
-    for (spec, rule) in specs.iter().zip(rules) {
-        let mut driver = schedule.clone().map(schedule::Driver::new);
-        let path = lab::trajectory::<f64, _>(
-            surface.landscape.as_ref(),
-            start,
-            rule,
-            args.steps,
-            |reached, optimizer| match driver.as_mut() {
-                Some(driver) => {
-                    // The loss after each update is the metric a plateau schedule watches.
-                    if reached.step > 0 {
-                        driver.observe(reached.loss);
-                    }
-                    driver.before_step(optimizer)
-                }
-                None => Ok(()),
-            },
-        )?;
+    let paths = trajectories(
+        surface.landscape.as_ref(),
+        start,
+        &specs,
+        args.steps,
+        args.schedule.as_deref(),
+        |_, _, _| {},
+    )?;
+    for (spec, path) in specs.iter().zip(&paths) {
         if let Some(d) = &path.diverged {
             eprintln!(
                 "warning: {spec} diverged at step {} ({}); its output stops at step {}",
@@ -114,8 +101,8 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
                 d.step.saturating_sub(1)
             );
         }
-        runs.push((spec.as_str(), path));
     }
+    let runs: Vec<(&str, Trajectory)> = specs.iter().map(String::as_str).zip(paths).collect();
     let figure_runs: Vec<_> = runs
         .iter()
         .map(|(spec, path)| crate::plot::scene::Run {
@@ -129,16 +116,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     match args.format {
         Format::Csv => write_csv(&mut out, &runs)?,
         Format::Json => {
-            let doc = serde_json::json!({
-                "surface": surface.label,
-                "start": start,
-                "steps": args.steps,
-                "runs": runs.iter().map(|(spec, path)| serde_json::json!({
-                    "optimizer": spec,
-                    "points": path.points.iter().map(|p| [p.x, p.y, p.loss]).collect::<Vec<_>>(),
-                    "diverged": path.diverged,
-                })).collect::<Vec<_>>(),
-            });
+            let doc = json(&surface.label, start, args.steps, &runs);
             writeln!(out, "{doc}")?;
         }
         Format::Table => {
@@ -163,7 +141,80 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-fn write_csv(out: &mut impl Write, runs: &[(&str, Trajectory)]) -> Result<(), CliError> {
+/// The paths of every spec from `start`, in f64: what `downhill run` prints and
+/// `POST /api/run` returns. Specs and the schedule are all checked before any
+/// step is taken. `observe(run, reached, optimizer)` sees each optimizer at
+/// each point reached before the next update (after the schedule has set the
+/// learning rate), in the state it holds there.
+pub fn trajectories<F>(
+    landscape: &dyn Landscape,
+    start: [f64; 2],
+    specs: &[String],
+    steps: usize,
+    schedule: Option<&str>,
+    mut observe: F,
+) -> Result<Vec<Trajectory>, CliError>
+where
+    F: FnMut(usize, &Point, &Optimizer<f64>),
+{
+    let rules = specs
+        .iter()
+        .map(|s| optim::build(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let schedule = schedule.map(schedule::build).transpose()?;
+    let mut paths = Vec::with_capacity(rules.len());
+    for (run, rule) in rules.into_iter().enumerate() {
+        let mut driver = schedule.clone().map(schedule::Driver::new);
+        paths.push(lab::trajectory::<f64, _>(
+            landscape,
+            start,
+            rule,
+            steps,
+            |reached, optimizer| {
+                schedule_step(driver.as_mut(), reached, optimizer)?;
+                observe(run, reached, optimizer);
+                Ok(())
+            },
+        )?);
+    }
+    Ok(paths)
+}
+
+/// What a schedule does before each update of a run: a plateau schedule is fed
+/// the loss after each update (its metric), then the learning rate is set.
+pub fn schedule_step(
+    driver: Option<&mut schedule::Driver>,
+    reached: &Point,
+    optimizer: &mut Optimizer<f64>,
+) -> Result<(), ConfigError> {
+    match driver {
+        Some(driver) => {
+            if reached.step > 0 {
+                driver.observe(reached.loss);
+            }
+            driver.before_step(optimizer)
+        }
+        None => Ok(()),
+    }
+}
+
+/// The JSON document of `downhill run --format json`: surface label, start,
+/// steps and one entry per run with its `[x, y, loss]` points and divergence.
+pub fn json(label: &str, start: [f64; 2], steps: usize, runs: &[(&str, Trajectory)]) -> Value {
+    serde_json::json!({
+        "surface": label,
+        "start": start,
+        "steps": steps,
+        "runs": runs.iter().map(|(spec, path)| serde_json::json!({
+            "optimizer": spec,
+            "points": path.points.iter().map(|p| [p.x, p.y, p.loss]).collect::<Vec<_>>(),
+            "diverged": path.diverged,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Writes `downhill run --format csv`: `optimizer,step,x,y,loss`.
+pub fn write_csv(out: &mut impl Write, runs: &[(&str, Trajectory)]) -> Result<(), CliError> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(["optimizer", "step", "x", "y", "loss"])?;
     for (spec, path) in runs {

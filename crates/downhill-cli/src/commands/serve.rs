@@ -1,0 +1,44 @@
+//! `downhill serve`: the web playground on a local port.
+
+use crate::web;
+use crate::CliError;
+use clap::Args;
+use std::io::Write;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on; the default only accepts connections from this machine.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on; 0 picks a free one (the URL printed says which).
+    #[arg(long, default_value_t = 8123)]
+    port: u16,
+}
+
+pub fn run(args: ServeArgs) -> Result<(), CliError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError(format!("cannot start the server runtime: {e}")))?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+            .await
+            .map_err(|e| {
+                CliError(format!(
+                    "cannot listen on {}:{}: {e}",
+                    args.host, args.port
+                ))
+            })?;
+        let address = listener.local_addr()?;
+        if !address.ip().is_loopback() {
+            eprintln!("warning: {address} is reachable from other machines; the playground has no authentication");
+        }
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "downhill: serving on http://{address}/")?;
+        out.flush()?;
+        drop(out);
+        axum::serve(listener, web::router())
+            .await
+            .map_err(|e| CliError(format!("the server stopped: {e}")))
+    })
+}

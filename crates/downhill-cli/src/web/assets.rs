@@ -1,0 +1,43 @@
+//! The page's files, embedded in the binary.
+
+use super::ApiError;
+use axum::extract::Path;
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+const INDEX: &str = include_str!("static/index.html");
+
+/// Every file under `/static/`, with its content type.
+const FILES: &[(&str, &str, &str)] = &[
+    (
+        "style.css",
+        "text/css; charset=utf-8",
+        include_str!("static/style.css"),
+    ),
+    (
+        "api.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/api.js"),
+    ),
+    (
+        "plot.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/plot.js"),
+    ),
+    (
+        "app.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/app.js"),
+    ),
+];
+
+pub async fn index() -> Html<&'static str> {
+    Html(INDEX)
+}
+
+pub async fn file(Path(name): Path<String>) -> Response {
+    match FILES.iter().find(|(file, _, _)| *file == name) {
+        Some((_, kind, body)) => ([(header::CONTENT_TYPE, *kind)], *body).into_response(),
+        None => ApiError::new(StatusCode::NOT_FOUND, format!("no file '{name}'")).into_response(),
+    }
+}

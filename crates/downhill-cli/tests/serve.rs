@@ -1,0 +1,622 @@
+//! `downhill serve`: the JSON API over loopback, good and bad requests, limits
+//! and concurrency. The server is the real binary on a free port; the client
+//! is a few lines of HTTP/1.1 over a `TcpStream`.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+
+/// A running `downhill serve --port 0`, killed on drop.
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Server {
+    fn start() -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_downhill"))
+            .args(["serve", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start downhill serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("downhill: serving on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        let address = url
+            .strip_prefix("http://")
+            .and_then(|a| a.strip_suffix('/'))
+            .unwrap()
+            .to_string();
+        Server { child, address }
+    }
+
+    /// Sends one request; returns status, content type and body.
+    fn send(&self, method: &str, path: &str, body: &[u8]) -> (u16, String, Vec<u8>) {
+        let mut stream = TcpStream::connect(&self.address).unwrap();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.address,
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        // The server may answer (413) before reading a large body; keep going.
+        let _ = stream.write_all(body);
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).unwrap();
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+        let mut body = raw[split + 4..].to_vec();
+        let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+        let header = |name: &str| {
+            head.lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+                })
+                .unwrap_or_default()
+        };
+        if header("transfer-encoding") == "chunked" {
+            body = dechunk(&body);
+        }
+        (status, header("content-type"), body)
+    }
+
+    fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let (status, kind, body) = self.send("POST", path, body.to_string().as_bytes());
+        assert!(kind.starts_with("application/json"), "{kind}");
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    fn get(&self, path: &str) -> (u16, String, Vec<u8>) {
+        self.send("GET", path, b"")
+    }
+
+    /// Posts a request that must succeed.
+    fn ok(&self, path: &str, body: Value) -> Value {
+        let (status, doc) = self.post(path, &body);
+        assert_eq!(status, 200, "{body} → {doc}");
+        doc
+    }
+
+    /// Posts a request that must be refused with 400 and an error naming `needle`.
+    fn refused(&self, path: &str, body: &[u8], needle: &str) {
+        let (status, kind, answer) = self.send("POST", path, body);
+        let doc: Value = serde_json::from_slice(&answer).unwrap();
+        let message = doc["error"].as_str().unwrap_or_default();
+        let shown: String = String::from_utf8_lossy(body).chars().take(300).collect();
+        assert_eq!(status, 400, "{shown}: {doc}");
+        assert!(kind.starts_with("application/json"));
+        assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let end = raw.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&raw[..end]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&raw[end + 2..end + 2 + size]);
+        raw = &raw[end + 4 + size..];
+    }
+}
+
+fn cli(args: &[&str]) -> Vec<u8> {
+    let out = Command::new(env!("CARGO_BIN_EXE_downhill"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn pair(v: &Value) -> [f64; 2] {
+    [v[0].as_f64().unwrap(), v[1].as_f64().unwrap()]
+}
+
+#[test]
+fn the_page_and_its_assets_are_served_from_the_binary() {
+    let server = Server::start();
+    let (status, kind, page) = server.get("/");
+    let page = String::from_utf8(page).unwrap();
+    assert_eq!(status, 200);
+    assert!(kind.starts_with("text/html"));
+    assert!(page.contains("<title>downhill playground</title>"));
+    for (file, kind_wanted) in [
+        ("style.css", "text/css"),
+        ("api.js", "text/javascript"),
+        ("plot.js", "text/javascript"),
+        ("app.js", "text/javascript"),
+    ] {
+        let (status, kind, body) = server.get(&format!("/static/{file}"));
+        assert_eq!(status, 200, "{file}");
+        assert!(kind.starts_with(kind_wanted), "{file}: {kind}");
+        let text = String::from_utf8(body).unwrap();
+        assert!(!text.is_empty());
+        // nothing is loaded from the internet
+        assert!(
+            !text.contains("http://") && !text.contains("https://"),
+            "{file}"
+        );
+    }
+    assert!(!page.contains("http://") && !page.contains("https://"));
+    assert!(page.contains("/static/style.css") && page.contains("/static/app.js"));
+    let (status, kind, body) = server.get("/static/missing.js");
+    assert_eq!(status, 404);
+    assert!(kind.starts_with("application/json"));
+    assert!(String::from_utf8(body)
+        .unwrap()
+        .contains("no file 'missing.js'"));
+}
+
+#[test]
+fn run_answers_exactly_what_downhill_run_prints() {
+    let server = Server::start();
+    let specs = [
+        "nag:lr=0.01,momentum=0.95",
+        "adam:lr=0.1,amsgrad=true",
+        "rmsprop",
+    ];
+    let mut args = vec![
+        "run",
+        "--surface",
+        "x^4 + 2*x^3 + y^2 - 1",
+        "--start",
+        "1,-0.5",
+        "--steps",
+        "60",
+    ];
+    args.extend(["--schedule", "cosine:t_max=40"]);
+    for s in &specs {
+        args.extend(["--optimizer", s]);
+    }
+    let request = json!({
+        "surface": "x^4 + 2*x^3 + y^2 - 1", "start": [1, -0.5], "optimizers": specs,
+        "steps": 60, "schedule": "cosine:t_max=40",
+    });
+    let expected: Value =
+        serde_json::from_slice(&cli(&[&args[..], &["--format", "json"]].concat())).unwrap();
+    assert_eq!(server.ok("/api/run", request.clone()), expected);
+    // with overlays the paths are the same, the overlays added
+    let mut with = request.clone();
+    with["overlays"] = true.into();
+    let mut doc = server.ok("/api/run", with);
+    for run in doc["runs"].as_array_mut().unwrap() {
+        assert!(run.as_object_mut().unwrap().remove("overlays").is_some());
+    }
+    assert_eq!(doc, expected);
+    // CSV: byte for byte
+    let mut csv = request;
+    csv["format"] = "csv".into();
+    let (status, kind, body) = server.send("POST", "/api/run", csv.to_string().as_bytes());
+    assert_eq!(status, 200);
+    assert!(kind.starts_with("text/csv"));
+    assert_eq!(body, cli(&[&args[..], &["--format", "csv"]].concat()));
+    // a plateau schedule watches the loss, in the API as in the CLI
+    let expected: Value = serde_json::from_slice(&cli(&[
+        "run",
+        "--surface",
+        "rosenbrock",
+        "--start",
+        "-1.2,1",
+        "-o",
+        "adam:lr=0.05",
+        "-o",
+        "momentum:lr=0.0005",
+        "--steps",
+        "300",
+        "--schedule",
+        "plateau:patience=3,factor=0.5",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let doc = server.ok(
+        "/api/run",
+        json!({"surface": "rosenbrock", "start": [-1.2, 1], "optimizers": ["adam:lr=0.05", "momentum:lr=0.0005"],
+               "steps": 300, "schedule": "plateau:patience=3,factor=0.5"}),
+    );
+    assert_eq!(doc, expected);
+    let constant = server.ok(
+        "/api/run",
+        json!({"surface": "rosenbrock", "start": [-1.2, 1], "optimizers": ["adam:lr=0.05", "momentum:lr=0.0005"], "steps": 300}),
+    );
+    assert_ne!(doc, constant, "the plateau schedule changed the paths");
+    // a diverging run stops and says where, like the CLI
+    let doc = server.ok("/api/run", json!({"surface": "saddle", "start": [0.5, 0.001], "optimizers": ["gd:lr=0.5"], "steps": 1000}));
+    let expected: Value = serde_json::from_slice(&cli(&[
+        "run",
+        "--surface",
+        "saddle",
+        "--start",
+        "0.5,0.001",
+        "--optimizer",
+        "gd:lr=0.5",
+        "--steps",
+        "1000",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    assert_eq!(doc, expected);
+    assert!(doc["runs"][0]["diverged"]["step"].as_u64().unwrap() < 1000);
+}
+
+#[test]
+fn overlays_come_from_the_optimizer_state() {
+    let server = Server::start();
+    let doc = server.ok(
+        "/api/run",
+        json!({"surface": "rosenbrock", "start": [-1.2, 1], "steps": 30, "overlays": true,
+               "optimizers": ["nag:lr=0.0005,momentum=0.9", "momentum:lr=0.0005", "adagrad:lr=0.3", "rmsprop:lr=0.01,alpha=0.9", "gd:lr=0.001"]}),
+    );
+    let grad = |x: f64, y: f64| {
+        [
+            -2.0 * (1.0 - x) - 400.0 * x * (y - x * x),
+            200.0 * (y - x * x),
+        ]
+    };
+    for run in doc["runs"].as_array().unwrap() {
+        let points: Vec<[f64; 3]> = run["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                [
+                    p[0].as_f64().unwrap(),
+                    p[1].as_f64().unwrap(),
+                    p[2].as_f64().unwrap(),
+                ]
+            })
+            .collect();
+        let o = &run["overlays"];
+        assert_eq!(points.len(), 31);
+        for (k, p) in points.iter().enumerate() {
+            let (g, want) = (pair(&o["gradient"][k]), grad(p[0], p[1]));
+            for i in 0..2 {
+                assert!(
+                    (g[i] - want[i]).abs() <= 1e-12 * want[i].abs().max(1.0),
+                    "{g:?} {want:?}"
+                );
+            }
+            let step = pair(&o["step"][k]);
+            if k + 1 < points.len() {
+                assert_eq!(step, [points[k + 1][0] - p[0], points[k + 1][1] - p[1]]);
+            }
+        }
+        let spec = run["optimizer"].as_str().unwrap();
+        let g0 = pair(&o["gradient"][0]);
+        match spec.split(':').next().unwrap() {
+            "nag" => {
+                // v_k is the last displacement; the look-ahead point is θ + μv
+                for k in 1..points.len() {
+                    let v = pair(&o["velocity"][k]);
+                    assert!((v[0] - (points[k][0] - points[k - 1][0])).abs() < 1e-12);
+                    assert!((v[1] - (points[k][1] - points[k - 1][1])).abs() < 1e-12);
+                    assert_eq!(
+                        pair(&o["lookahead"][k]),
+                        [points[k][0] + 0.9 * v[0], points[k][1] + 0.9 * v[1]]
+                    );
+                }
+                assert!(o.get("effective_lr").is_none());
+            }
+            "momentum" => {
+                // after one update the buffer is g₀: velocity −η·g₀, the first step
+                assert_eq!(pair(&o["velocity"][0]), [0.0, 0.0]);
+                assert_eq!(pair(&o["velocity"][1]), [-0.0005 * g0[0], -0.0005 * g0[1]]);
+                assert!(o.get("lookahead").is_none());
+            }
+            "adagrad" => {
+                // η / (√(g²) + ε) on the first step
+                let e = pair(&o["effective_lr"][0]);
+                for i in 0..2 {
+                    let want = 0.3 / (g0[i].abs() + 1e-10);
+                    assert!((e[i] - want).abs() <= 1e-12 * want, "{e:?}");
+                }
+                assert!(o.get("velocity").is_none());
+            }
+            "rmsprop" => {
+                let e = pair(&o["effective_lr"][0]);
+                for i in 0..2 {
+                    let want = 0.01 / ((0.1 * g0[i] * g0[i]).sqrt() + 1e-8);
+                    assert!((e[i] - want).abs() <= 1e-12 * want, "{e:?}");
+                }
+            }
+            "gd" => {
+                assert!(o.get("velocity").is_none() && o.get("effective_lr").is_none());
+            }
+            other => panic!("{other}"),
+        }
+    }
+}
+
+#[test]
+fn catalogue_grid_gradient_and_sweep() {
+    let server = Server::start();
+    let (status, _, body) = server.get("/api/surfaces");
+    assert_eq!(status, 200);
+    let surfaces: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(surfaces.as_array().unwrap().len(), 19);
+    let quartic = surfaces
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "quartic")
+        .unwrap();
+    assert_eq!(quartic["minima"], json!([[-1.5, 0.0]]));
+    assert_eq!(quartic["domain"]["x"], json!([-2.5, 1.5]));
+    let (_, _, body) = server.get("/api/optimizers");
+    let optimizers: Value = serde_json::from_slice(&body).unwrap();
+    let names: Vec<&str> = optimizers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = downhill::optim::OPTIMIZERS.iter().map(|e| e.name).collect();
+    assert_eq!(names, expected);
+    let adam = optimizers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "adam")
+        .unwrap();
+    let lr = &adam["keys"][0];
+    assert_eq!(
+        (
+            lr["name"].as_str(),
+            lr["type"].as_str(),
+            lr["default"].as_f64()
+        ),
+        (Some("lr"), Some("float"), Some(0.001))
+    );
+    assert_eq!(
+        (
+            lr["min"].as_f64(),
+            lr["min_open"].as_bool(),
+            lr["range"].as_str()
+        ),
+        (Some(0.0), Some(false), Some("[0, inf)"))
+    );
+    assert!(adam["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["name"] == "amsgrad" && k["type"] == "bool"));
+
+    let doc = server.ok("/api/surface", json!({"surface": "x^2 - y"}));
+    assert_eq!(doc["name"], "x^2 - y");
+    let grid = server.ok(
+        "/api/grid",
+        json!({"surface": "sphere", "x": [-1, 1], "y": [0, 2], "n": 3}),
+    );
+    assert_eq!(
+        grid["values"],
+        json!([1.0, 0.0, 1.0, 2.0, 1.0, 2.0, 5.0, 4.0, 5.0])
+    );
+    let grid = server.ok(
+        "/api/grid",
+        json!({"surface": "log(x)", "x": [-1, 1], "y": [0, 1], "n": 2}),
+    );
+    assert_eq!(grid["values"][0], Value::Null, "non-finite values are null");
+    let g = server.ok(
+        "/api/gradient",
+        json!({"surface": "rosenbrock", "points": [[1, 1], [0, 0]]}),
+    );
+    assert_eq!(
+        g,
+        json!({"values": [0.0, 1.0], "gradients": [[0.0, 0.0], [-2.0, 0.0]]})
+    );
+
+    let sweep = server.ok(
+        "/api/sweep",
+        json!({"surface": "anisotropic", "optimizers": ["gd", "momentum:momentum=0.8"], "lrs": [0.01, 0.95, 2.5], "steps": 300}),
+    );
+    for (i, spec) in ["gd", "momentum:momentum=0.8"].iter().enumerate() {
+        for (j, lr) in ["0.01", "0.95", "2.5"].iter().enumerate() {
+            let with_lr = if spec.contains(':') {
+                format!("{spec},lr={lr}")
+            } else {
+                format!("{spec}:lr={lr}")
+            };
+            let run = server.ok(
+                "/api/run",
+                json!({"surface": "anisotropic", "optimizers": [with_lr], "steps": 300}),
+            );
+            let last = run["runs"][0]["points"].as_array().unwrap().last().unwrap()[2].clone();
+            match run["runs"][0]["diverged"]["step"].as_u64() {
+                Some(step) => {
+                    assert_eq!(sweep["final_loss"][i][j], Value::Null);
+                    assert_eq!(sweep["diverged_at"][i][j], json!(step));
+                }
+                None => assert_eq!(sweep["final_loss"][i][j], last, "{spec} lr {lr}"),
+            }
+        }
+    }
+    // and the same numbers as `downhill sweep`
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("sweep.csv");
+    cli(&[
+        "sweep",
+        "--surface",
+        "anisotropic",
+        "-o",
+        "gd",
+        "-o",
+        "momentum:momentum=0.8",
+        "--lr",
+        "0.01,0.95,2.5",
+        "--steps",
+        "300",
+        "--csv",
+        csv_path.to_str().unwrap(),
+    ]);
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    for (k, row) in reader.records().enumerate() {
+        let row = row.unwrap();
+        let (i, j) = (k / 3, k % 3);
+        assert_eq!(&row[0], ["gd", "momentum:momentum=0.8"][i]);
+        let diverged = &row[7] == "true";
+        assert_eq!(sweep["diverged_at"][i][j].is_u64(), diverged);
+        if !diverged {
+            assert_eq!(
+                sweep["final_loss"][i][j].as_f64().unwrap(),
+                row[5].parse::<f64>().unwrap()
+            );
+        }
+    }
+    assert_eq!(
+        sweep["final_loss"][0][2],
+        Value::Null,
+        "gd with lr 2.5 diverges on y²"
+    );
+}
+
+#[test]
+fn bad_requests_get_400_with_an_error_and_the_server_goes_on() {
+    let server = Server::start();
+    let run = |extra: Value| {
+        let mut body =
+            json!({"surface": "sphere", "start": [1, 1], "optimizers": ["gd:lr=0.1"], "steps": 10});
+        for (k, v) in extra.as_object().unwrap() {
+            if v.is_null() {
+                body.as_object_mut().unwrap().remove(k);
+            } else {
+                body[k] = v.clone();
+            }
+        }
+        body.to_string().into_bytes()
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("/api/run", b"{\"surface\": \"sphere\",".to_vec(), "invalid JSON"),
+        ("/api/run", b"{\"surface\": \"\xff\xfe\", \"optimizers\": [\"gd\"], \"steps\": 1}".to_vec(), "invalid JSON"),
+        ("/api/run", b"".to_vec(), "invalid JSON"),
+        ("/api/run", b"[1, 2]".to_vec(), "invalid JSON"),
+        ("/api/run", run(json!({"colour": "red"})), "unknown field `colour`"),
+        ("/api/run", run(json!({"steps": null})), "missing field `steps`"),
+        ("/api/run", run(json!({"steps": -1})), "invalid JSON"),
+        ("/api/run", run(json!({"steps": 20001})), "steps must be between 0 and 20000, got 20001"),
+        ("/api/run", run(json!({"optimizers": []})), "the number of optimizers must be between 1 and 16, got 0"),
+        ("/api/run", run(json!({"optimizers": vec!["gd"; 17]})), "between 1 and 16, got 17"),
+        ("/api/run", run(json!({"optimizers": ["adamm"]})), "unknown optimizer 'adamm'; valid: gd,"),
+        ("/api/run", run(json!({"optimizers": ["adam:lr=-1"]})), "lr"),
+        ("/api/run", run(json!({"optimizers": ["gd:colour=1"]})), "colour"),
+        ("/api/run", run(json!({"surface": "rosenbrok"})), "unknown surface 'rosenbrok'"),
+        ("/api/run", run(json!({"surface": "x^^2"})), "column 3"),
+        ("/api/run", run(json!({"start": [1]})), "invalid JSON"),
+        ("/api/run", b"{\"surface\": \"sphere\", \"start\": [1e999, 0], \"optimizers\": [\"gd\"], \"steps\": 1}".to_vec(), "invalid JSON"),
+        ("/api/run", run(json!({"schedule": "cosine:t_max=-3"})), "t_max"),
+        ("/api/run", run(json!({"format": "xml"})), "unknown variant `xml`"),
+        ("/api/run", run(json!({"overlays": true, "steps": 20000, "optimizers": vec!["gd"; 16]})), "overlays are limited to 200000 points"),
+        ("/api/grid", br#"{"surface": "sphere", "x": [0, 1], "y": [0, 1], "n": 401}"#.to_vec(), "n must be between 2 and 400, got 401"),
+        ("/api/grid", br#"{"surface": "sphere", "x": [0, 1], "y": [0, 1], "n": 1}"#.to_vec(), "n must be between 2 and 400"),
+        ("/api/grid", br#"{"surface": "sphere", "x": [1, 1], "y": [0, 1], "n": 10}"#.to_vec(), "x must be two finite numbers"),
+        ("/api/grid", br#"{"surface": "sphere", "x": [-1.7e308, 1.7e308], "y": [0, 1], "n": 10}"#.to_vec(), "x must be two finite numbers"),
+        ("/api/gradient", br#"{"surface": "sphere", "points": []}"#.to_vec(), "the number of points must be between 1 and 4096"),
+        ("/api/sweep", br#"{"surface": "sphere", "optimizers": ["gd"], "lrs": [], "steps": 10}"#.to_vec(), "learning rates must be between 1 and 64"),
+        ("/api/sweep", br#"{"surface": "sphere", "optimizers": ["gd"], "lrs": [-0.1], "steps": 10}"#.to_vec(), "lr"),
+                ("/api/surface", br#"{"surface": "sin(x"}"#.to_vec(), "formula: column 6"),
+    ];
+    for (path, body, needle) in &cases {
+        server.refused(path, body, needle);
+    }
+    // a formula error carries its column for the page's caret
+    let (status, doc) = server.post("/api/surface", &json!({"surface": "x + * y"}));
+    assert_eq!((status, doc["column"].as_u64()), (400, Some(5)));
+    // 16 optimizers × 64 lrs × 2000 steps
+    let sweep = json!({"surface": "sphere", "optimizers": vec!["gd"; 16], "lrs": vec![0.1; 64], "steps": 2000});
+    server.refused(
+        "/api/sweep",
+        sweep.to_string().as_bytes(),
+        "at most 2000000 updates (optimizers × lrs × steps), this one 2048000",
+    );
+    // 4097 points
+    let points = vec![[0, 0]; 4097];
+    server.refused(
+        "/api/gradient",
+        json!({"surface": "sphere", "points": points})
+            .to_string()
+            .as_bytes(),
+        "between 1 and 4096, got 4097",
+    );
+    // bodies over 64 KiB: 413 with a JSON error
+    let big =
+        json!({"surface": format!("x{}", " ".repeat(70_000)), "optimizers": ["gd"], "steps": 1})
+            .to_string();
+    let (status, kind, body) = server.send("POST", "/api/run", big.as_bytes());
+    assert_eq!(status, 413);
+    assert!(kind.starts_with("application/json"));
+    assert!(String::from_utf8(body)
+        .unwrap()
+        .contains("larger than 65536 bytes"));
+    // wrong method and unknown path
+    let (status, kind, _) = server.get("/api/run");
+    assert_eq!((status, kind.starts_with("application/json")), (405, true));
+    let (status, doc) = server.post("/api/nothing", &json!({}));
+    assert_eq!(
+        (status, doc["error"].as_str()),
+        (404, Some("no such page or endpoint"))
+    );
+    // still serving
+    let doc = server.ok(
+        "/api/run",
+        json!({"surface": "sphere", "start": [1, 1], "optimizers": ["gd:lr=0.25"], "steps": 1}),
+    );
+    assert_eq!(doc["runs"][0]["points"][1], json!([0.5, 0.5, 0.5]));
+}
+
+#[test]
+fn fifty_parallel_runs_are_all_answered() {
+    let server = Server::start();
+    let request = json!({"surface": "rosenbrock", "start": [-1.2, 1], "optimizers": ["adam:lr=0.01", "nag:lr=0.0005"], "steps": 2000, "overlays": true});
+    let expected = server.ok("/api/run", request.clone());
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..50)
+            .map(|_| scope.spawn(|| server.post("/api/run", &request)))
+            .collect();
+        for handle in handles {
+            let (status, doc) = handle.join().unwrap();
+            assert_eq!(status, 200);
+            assert!(doc == expected);
+        }
+    });
+}
+
+#[test]
+fn a_port_in_use_is_an_error() {
+    let server = Server::start();
+    let port = server.address.rsplit(':').next().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_downhill"))
+        .args(["serve", "--port", port])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with(&format!("error: cannot listen on 127.0.0.1:{port}: ")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1);
+    assert!(out.stdout.is_empty());
+}
