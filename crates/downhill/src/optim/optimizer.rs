@@ -306,32 +306,32 @@ impl<T: Scalar> Optimizer<T> {
                 optimizer: group.rule.name(),
             });
         }
-        let sizes: Vec<usize> = self
-            .groups
-            .iter()
-            .flat_map(|g| g.sizes.iter().copied())
-            .collect();
-        for (what, lens) in [
-            (
-                "parameters",
-                params.iter().map(|p| p.len()).collect::<Vec<_>>(),
-            ),
-            ("gradients", grads.iter().map(|g| g.len()).collect()),
-        ] {
-            if lens.len() != sizes.len() {
+        // Checked without collecting anything: a step allocates nothing.
+        let count = self.groups.iter().map(|g| g.sizes.len()).sum::<usize>();
+        for (what, got) in [("parameters", params.len()), ("gradients", grads.len())] {
+            if got != count {
                 return Err(StepError::TensorCount {
                     what,
-                    expected: sizes.len(),
-                    got: lens.len(),
+                    expected: count,
+                    got,
                 });
             }
-            if let Some(index) = lens.iter().zip(&sizes).position(|(a, b)| a != b) {
-                return Err(StepError::TensorLength {
-                    what,
-                    index,
-                    expected: sizes[index],
-                    got: lens[index],
-                });
+        }
+        for (index, ((p, g), expected)) in params
+            .iter()
+            .zip(grads)
+            .zip(self.groups.iter().flat_map(|g| g.sizes.iter().copied()))
+            .enumerate()
+        {
+            for (what, got) in [("parameters", p.len()), ("gradients", g.len())] {
+                if got != expected {
+                    return Err(StepError::TensorLength {
+                        what,
+                        index,
+                        expected,
+                        got,
+                    });
+                }
             }
         }
         let mut base = 0;
