@@ -147,6 +147,7 @@ fn the_page_and_its_assets_are_served_from_the_binary() {
         ("style.css", "text/css"),
         ("api.js", "text/javascript"),
         ("plot.js", "text/javascript"),
+        ("train.js", "text/javascript"),
         ("app.js", "text/javascript"),
     ] {
         let (status, kind, body) = server.get(&format!("/static/{file}"));
