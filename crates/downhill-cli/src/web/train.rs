@@ -6,7 +6,7 @@
 //! library's loop, each from the same initial weights and shuffle order, and
 //! the events are `start`, one `epoch` per epoch per optimizer, `failed` for a
 //! run that diverged, `error` when the time limit ends the job, and `summary`.
-//! A client that goes away stops its job at the next event.
+//! A client that goes away stops its job at the next update.
 
 use super::{blocking, ApiError, ApiJson};
 use crate::commands::setup::{Dtype, Prepared, ScaleArg, Setup, TaskArg, Unit};
@@ -290,6 +290,10 @@ impl Streamer {
 
 impl<T: Float> Observer<T> for Streamer {
     fn on_step(&mut self, _record: &StepRecord) -> Result<(), TrainError> {
+        if self.tx.is_closed() {
+            self.stop = Some(Stop::Disconnected);
+            return Err(TrainError::Output("the client disconnected".into()));
+        }
         if Instant::now() > self.deadline {
             self.stop = Some(Stop::TimeUp);
             return Err(TrainError::Output("time is up".into()));
