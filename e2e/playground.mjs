@@ -1,7 +1,7 @@
 // End-to-end test of `downhill serve` in the system's headless Chromium:
 // loads the page, picks a surface, runs two optimizers, checks the paths, the
-// loss chart and its hover link, a bad formula's inline error, the sweep tab
-// and the shareable URL, and saves a screenshot.
+// loss chart and its hover link, a bad formula's inline error, the sweep tab,
+// the shareable URL and the training tab (live curves, Stop), and saves screenshots.
 //
 // usage: node e2e/playground.mjs DOWNHILL_BINARY SCREENSHOT.png
 import { chromium } from "playwright-core";
@@ -140,6 +140,39 @@ try {
   await page.click("#sweep-run");
   await page.waitForFunction(() => document.getElementById("heatmap").dataset.cells === "18", null, { timeout: 20000 });
   check(true, "the sweep tab draws a 2 × 9 heatmap");
+
+  // the training tab: iris, softmax, two optimizers, live curves streamed from the server
+  await page.click("#tab-train");
+  await page.waitForFunction(() => location.hash.includes("tab=train"));
+  await page.fill("#train-dataset", "iris");
+  await page.fill("#train-model", "softmax");
+  await page.fill("#train-epochs", "5");
+  await page.fill("#train-batch", "16");
+  await page.fill("#train-optimizers", "sgd:lr=0.1,momentum=0.9\nadam:lr=0.01");
+  await page.click("#train-start");
+  await page.waitForFunction(() => document.getElementById("train-table").dataset.final === "2", null, { timeout: 30000 });
+  check(await page.getAttribute("#train-loss", "data-series") === "2" && await page.getAttribute("#train-loss", "data-points") === "10",
+    "the training tab draws two train-loss curves of 5 epochs");
+  check(await page.getAttribute("#train-accuracy", "data-points") === "10", "and the accuracy curves");
+  check(await page.locator("#train-table tr").count() === 3, "the final table has a row per optimizer");
+  check(page.url().includes("tepochs=5") && page.url().includes("topt=adam%3Alr%3D0.01"), "the training settings are in the URL");
+  await page.screenshot({ path: screenshot.replace(/\.png$/, "-training.png") });
+  console.log(`e2e: screenshot ${screenshot.replace(/\.png$/, "-training.png")}`);
+  // a bad spec is shown inline, and Stop ends a long run
+  await page.fill("#train-optimizers", "adam:lr=-1");
+  await page.click("#train-start");
+  await page.waitForSelector("#train-error:not([hidden])", { timeout: 10000 });
+  check((await page.textContent("#train-error")).includes("lr"), "a bad optimizer spec shows an inline error");
+  await page.fill("#train-dataset", "digits");
+  await page.fill("#train-model", "mlp:hidden=[64]");
+  await page.fill("#train-epochs", "200");
+  await page.fill("#train-batch", "1");
+  await page.fill("#train-optimizers", "sgd:lr=0.01");
+  await page.click("#train-start");
+  await page.waitForFunction(() => Number(document.getElementById("train-loss").dataset.points) >= 1, null, { timeout: 30000 });
+  await page.click("#train-stop");
+  await page.waitForFunction(() => !document.getElementById("train-start").disabled, null, { timeout: 10000 });
+  check((await page.textContent("#train-status")).includes("(stopped)"), "Stop ends a running job");
 
   check(problems.length === 0, `no page errors or outside requests${problems.length ? ": " + problems.join("; ") : ""}`);
 } catch (e) {

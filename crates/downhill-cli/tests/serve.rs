@@ -147,6 +147,7 @@ fn the_page_and_its_assets_are_served_from_the_binary() {
         ("style.css", "text/css"),
         ("api.js", "text/javascript"),
         ("plot.js", "text/javascript"),
+        ("train.js", "text/javascript"),
         ("app.js", "text/javascript"),
     ] {
         let (status, kind, body) = server.get(&format!("/static/{file}"));
@@ -619,4 +620,264 @@ fn a_port_in_use_is_an_error() {
     );
     assert_eq!(stderr.lines().count(), 1);
     assert!(out.stdout.is_empty());
+}
+
+/// The events of a finished `/api/train` stream as (name, data) pairs.
+fn train_events(server: &Server, request: &Value) -> Vec<(String, Value)> {
+    let (status, kind, body) = server.send("POST", "/api/train", request.to_string().as_bytes());
+    let text = String::from_utf8(body).unwrap();
+    assert_eq!(status, 200, "{request} → {text}");
+    assert!(kind.starts_with("text/event-stream"), "{kind}");
+    text.split("\n\n")
+        .filter(|block| !block.trim().is_empty() && !block.starts_with(':'))
+        .map(|block| {
+            let field = |name: &str| {
+                block
+                    .lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .unwrap_or_else(|| panic!("no {name} in {block:?}"))
+                    .to_string()
+            };
+            let data: Value = serde_json::from_str(&field("data: ")).unwrap();
+            (field("event: "), data)
+        })
+        .collect()
+}
+
+#[test]
+fn train_streams_every_epoch_and_ends_as_downhill_train_does() {
+    let server = Server::start();
+    let cases = [
+        (
+            "iris",
+            "softmax",
+            vec!["sgd:lr=0.1,momentum=0.9", "adam:lr=0.01"],
+            5,
+            json!(16),
+            None,
+            "f32",
+        ),
+        (
+            "moons:n=300,noise=0.2,seed=4",
+            "mlp:hidden=[16,8],activation=tanh",
+            vec![
+                "adamw:lr=0.01",
+                "rmsprop:lr=0.003",
+                "nag:lr=0.05,momentum=0.9",
+            ],
+            4,
+            json!("full"),
+            Some("cosine:t_max=4"),
+            "f64",
+        ),
+    ];
+    for (dataset, model, specs, epochs, batch, schedule, dtype) in cases {
+        let mut request = json!({
+            "dataset": dataset, "model": model, "optimizers": specs, "epochs": epochs,
+            "batch_size": batch, "seed": 3, "dtype": dtype,
+        });
+        if let Some(s) = schedule {
+            request["schedule"] = s.into();
+        }
+        let events = train_events(&server, &request);
+        let names: Vec<&str> = events.iter().map(|(n, _)| n.as_str()).collect();
+        let mut expected_names = vec!["start"];
+        expected_names.extend(std::iter::repeat_n("epoch", specs.len() * epochs));
+        expected_names.push("summary");
+        assert_eq!(names, expected_names, "{dataset}");
+        let start = &events[0].1;
+        assert_eq!(start["dataset"], dataset);
+        assert_eq!(start["optimizers"], json!(specs));
+        for (k, (_, e)) in events[1..=specs.len() * epochs].iter().enumerate() {
+            assert_eq!(e["run"], k / epochs, "{e}");
+            assert_eq!(e["optimizer"], specs[k / epochs], "{e}");
+            assert_eq!(e["epoch"], k % epochs + 1, "{e}");
+            for key in ["train_loss", "test_loss", "accuracy", "lr", "seconds"] {
+                assert!(e[key].as_f64().unwrap().is_finite(), "{key} in {e}");
+            }
+        }
+        let summary = &events.last().unwrap().1;
+        assert_eq!(summary["runs"].as_array().unwrap().len(), specs.len());
+        for (i, spec) in specs.iter().enumerate() {
+            let batch_text = batch.to_string().trim_matches('"').to_string();
+            let mut args = vec![
+                "train",
+                "--dataset",
+                dataset,
+                "--model",
+                model,
+                "-o",
+                spec,
+                "--epochs",
+            ];
+            let epochs_text = epochs.to_string();
+            args.extend([epochs_text.as_str(), "--batch-size", &batch_text]);
+            args.extend(["--seed", "3", "--dtype", dtype, "--format", "json", "-q"]);
+            if let Some(s) = schedule {
+                args.extend(["--schedule", s]);
+            }
+            let out = String::from_utf8(cli(&args)).unwrap();
+            let cli_summary: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+            let run = &summary["runs"][i];
+            assert_eq!(run["optimizer"], *spec);
+            // the same code path and seed: bit-identical numbers
+            for key in [
+                "train_loss",
+                "test_loss",
+                "test_accuracy",
+                "epochs",
+                "steps",
+            ] {
+                assert_eq!(run[key], cli_summary[key], "{dataset} {spec} {key}");
+            }
+            let last_epoch = &events[(i + 1) * epochs].1;
+            assert_eq!(last_epoch["train_loss"], cli_summary["train_loss"]);
+            assert_eq!(last_epoch["accuracy"], cli_summary["test_accuracy"]);
+        }
+    }
+}
+
+#[test]
+fn a_diverging_run_is_reported_and_the_others_go_on() {
+    let server = Server::start();
+    let request = json!({
+        "dataset": "diabetes", "model": "linear", "optimizers": ["sgd:lr=1000", "adam:lr=0.1"],
+        "epochs": 3, "batch_size": 8,
+    });
+    let events = train_events(&server, &request);
+    let failed: Vec<&Value> = events
+        .iter()
+        .filter(|(n, _)| n == "failed")
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(failed.len(), 1, "{events:?}");
+    assert_eq!(failed[0]["run"], 0);
+    assert!(failed[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("the loss became"));
+    let adam_epochs = events
+        .iter()
+        .filter(|(n, d)| n == "epoch" && d["run"] == 1)
+        .count();
+    assert_eq!(adam_epochs, 3);
+    let summary = &events.last().unwrap().1;
+    assert!(summary["runs"][0]["error"].is_string());
+    assert!(summary["runs"][1]["error"].is_null());
+    assert!(
+        summary["runs"][1]["test_accuracy"].is_null(),
+        "regression has no accuracy"
+    );
+}
+
+#[test]
+fn bad_training_requests_get_400_before_any_stream() {
+    let server = Server::start();
+    let base = json!({
+        "dataset": "iris", "model": "softmax", "optimizers": ["adam"], "epochs": 5,
+    });
+    let with = |key: &str, value: Value| {
+        let mut r = base.clone();
+        r[key] = value;
+        r.to_string()
+    };
+    let many: Vec<String> = (0..9).map(|_| "sgd".to_string()).collect();
+    let cases = [
+        (with("dataset", json!("/etc/passwd")), "invalid spec"),
+        (with("dataset", json!("data/iris.csv")), "invalid spec"),
+        (with("dataset", json!("mnist")), "unknown dataset 'mnist'"),
+        (
+            with("dataset", json!("moons:n=100000")),
+            "moons n may be at most 5000",
+        ),
+        (with("dataset", json!("blobs:classes=500")), "at most 50"),
+        (with("dataset", json!("moons:wobble=2")), "wobble"),
+        (with("model", json!("resnet")), "resnet"),
+        (
+            with("model", json!("mlp:hidden=[4096]")),
+            "units per hidden layer",
+        ),
+        (
+            with("model", json!("mlp:hidden=[8,8,8,8,8]")),
+            "hidden layers",
+        ),
+        (with("model", json!("linear")), "class labels"),
+        (with("optimizers", json!([])), "between 1 and 8"),
+        (with("optimizers", json!(many)), "between 1 and 8, got 9"),
+        (with("optimizers", json!(["adam:lr=-1"])), "lr"),
+        (with("optimizers", json!(["bogus"])), "bogus"),
+        (with("epochs", json!(0)), "epochs must be between 1 and 200"),
+        (with("epochs", json!(201)), "got 201"),
+        (with("epochs", json!(-1)), "invalid JSON"),
+        (with("batch_size", json!(0)), "batch size"),
+        (with("batch_size", json!("half")), "batch size"),
+        (with("batch_size", json!([1])), "batch_size"),
+        (with("schedule", json!("warp:x=1")), "warp"),
+        (with("schedule_unit", json!("hour")), "schedule_unit"),
+        (with("dtype", json!("f16")), "dtype"),
+        (with("test_fraction", json!(1.5)), "test-fraction"),
+        (with("surface", json!("x")), "unknown field"),
+        ("{".to_string(), "invalid JSON"),
+    ];
+    for (body, needle) in cases {
+        server.refused("/api/train", body.as_bytes(), needle);
+    }
+    // the server goes on
+    let events = train_events(&server, &base);
+    assert_eq!(events.last().unwrap().0, "summary");
+}
+
+/// Starts a long training job and reads its stream up to the first epoch event.
+fn open_long_job(server: &Server) -> Result<BufReader<TcpStream>, u16> {
+    let body = json!({
+        "dataset": "digits", "model": "mlp:hidden=[256]", "optimizers": ["sgd:lr=0.01"],
+        "epochs": 200, "batch_size": 1,
+    })
+    .to_string();
+    let mut stream = TcpStream::connect(&server.address).unwrap();
+    let head = format!(
+        "POST /api/train HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        server.address,
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let status: u16 = line.split(' ').nth(1).unwrap().parse().unwrap();
+    if status != 200 {
+        return Err(status);
+    }
+    loop {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "the stream ended early"
+        );
+        if line.starts_with("event: epoch") {
+            return Ok(reader);
+        }
+    }
+}
+
+#[test]
+fn jobs_are_limited_and_a_client_that_leaves_stops_its_job() {
+    let server = Server::start();
+    let jobs: Vec<_> = (0..4).map(|_| open_long_job(&server).unwrap()).collect();
+    assert_eq!(open_long_job(&server).err(), Some(503));
+    // other requests are still served meanwhile
+    let (status, _, _) = server.get("/api/optimizers");
+    assert_eq!(status, 200);
+    drop(jobs);
+    // the jobs notice at their next epoch and free their places
+    let started = std::time::Instant::now();
+    loop {
+        match open_long_job(&server) {
+            Ok(_) => break,
+            Err(503) if started.elapsed().as_secs() < 20 => {
+                std::thread::sleep(std::time::Duration::from_millis(200))
+            }
+            Err(status) => panic!("no place freed after the clients left: {status}"),
+        }
+    }
 }

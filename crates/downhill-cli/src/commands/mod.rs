@@ -10,6 +10,6 @@ pub mod run;
 pub mod schedule;
 mod schedule_plot;
 pub mod serve;
-mod setup;
+pub(crate) mod setup;
 pub mod sweep;
 pub mod train;

@@ -25,6 +25,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("static/plot.js"),
     ),
     (
+        "train.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/train.js"),
+    ),
+    (
         "app.js",
         "text/javascript; charset=utf-8",
         include_str!("static/app.js"),

@@ -7,6 +7,7 @@
 
 mod api;
 mod assets;
+mod train;
 
 use crate::CliError;
 use axum::body::Bytes;
@@ -37,6 +38,7 @@ pub fn router() -> Router {
         .route("/api/grid", post(api::grid))
         .route("/api/gradient", post(api::gradient))
         .route("/api/sweep", post(api::sweep))
+        .route("/api/train", post(train::train))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page or endpoint") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here")

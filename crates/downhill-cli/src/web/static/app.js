@@ -1,7 +1,9 @@
 // The playground page: state (mirrored in the URL hash), controls, the contour
-// view with paths and overlays, linked charts, playback and the sweep tab.
+// view with paths and overlays, linked charts, playback, the sweep tab and
+// (in train.js) the training tab.
 import { get, post } from "./api.js";
 import { renderContour, arrow, lineChart, heatmap, short, withoutLr } from "./plot.js";
+import { initTraining, readTrainHash, writeTrainHash } from "./train.js";
 
 const COLORS = ["#ff4747", "#ffa21a", "#2ad4f5", "#f06bc4", "#9be23a", "#f7d038", "#a98bff", "#ff8a8a",
   "#36d6a0", "#5aa8ff", "#ffc285", "#e58bff", "#62e08a", "#d9d9d9", "#4fc3f7", "#c7a0ff"];
@@ -36,7 +38,8 @@ function readHash() {
   if (p.has("schedule")) state.schedule = p.get("schedule");
   if (p.getAll("opt").length) state.optimizers = p.getAll("opt");
   if (p.has("show")) state.show = p.get("show").split(",").filter(Boolean);
-  if (p.has("tab")) state.tab = p.get("tab") === "sweep" ? "sweep" : "paths";
+  if (p.has("tab")) state.tab = ["sweep", "train"].includes(p.get("tab")) ? p.get("tab") : "paths";
+  readTrainHash(p);
 }
 
 function writeHash() {
@@ -48,6 +51,7 @@ function writeHash() {
   for (const spec of specs()) p.append("opt", spec);
   p.set("show", state.show.join(","));
   p.set("tab", state.tab);
+  writeTrainHash(p);
   history.replaceState(null, "", "#" + p.toString());
 }
 
@@ -548,6 +552,8 @@ function setTab(tab) {
   for (const b of document.querySelectorAll(".tab")) b.classList.toggle("active", b.dataset.tab === tab);
   $("paths-view").hidden = tab !== "paths";
   $("sweep-view").hidden = tab !== "sweep";
+  $("train-view").hidden = tab !== "train";
+  $("sidebar").hidden = tab === "train";
   writeHash();
 }
 
@@ -679,6 +685,7 @@ async function main() {
   state.opts = state.optimizers.slice(0, 16).map(newOpt);
   renderOptimizers();
   wire();
+  hook.train = initTraining(COLORS, writeHash);
   setTab(state.tab);
   if (!(await loadSurface())) {
     state.surface = defaults.surface;

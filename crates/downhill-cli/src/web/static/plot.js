@@ -140,8 +140,8 @@ export function ticks(lo, hi, count) {
 
 /** A line chart of `series` ([{color, values}]) against the step, with a
  * marker at `frame` and a highlighted `hover` step. Returns the step under a
- * canvas x coordinate. */
-export function lineChart(canvas, series, steps, { frame = null, hover = null, clipTop = null } = {}) {
+ * canvas x coordinate. The first value is labelled `first` on the x axis. */
+export function lineChart(canvas, series, steps, { frame = null, hover = null, clipTop = null, first = 0 } = {}) {
   const ctx = canvas.getContext("2d");
   const W = canvas.width, H = canvas.height;
   const m = { l: 58, r: 10, t: 8, b: 20 };
@@ -161,7 +161,7 @@ export function lineChart(canvas, series, steps, { frame = null, hover = null, c
     ctx.textAlign = "right"; ctx.textBaseline = "middle"; ctx.fillText(short(v), m.l - 5, y);
   }
   ctx.textAlign = "center"; ctx.textBaseline = "top";
-  for (const s of ticks(0, N, 5)) ctx.fillText(String(s), X(s), H - m.b + 4);
+  for (const s of ticks(0, N, 5)) ctx.fillText(String(s + first), X(s), H - m.b + 4);
   ctx.save();
   ctx.beginPath(); ctx.rect(m.l, m.t, W - m.l - m.r, H - m.t - m.b); ctx.clip();
   for (const s of series) {
