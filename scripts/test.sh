@@ -20,7 +20,7 @@ command -v chromium >/dev/null || apt_install chromium
 command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
 command -v chromium >/dev/null || { echo "error: the end-to-end test needs chromium and it could not be installed" >&2; exit 1; }
 [ -d e2e/node_modules/playwright-core ] || (cd e2e && npm ci --no-audit --no-fund)
-cargo build --locked -p downhill-cli
+# `cargo test` above built target/debug/downhill for the integration tests.
 target="${CARGO_TARGET_DIR:-target}"
 mkdir -p "$target/e2e"
 CHROMIUM="$(command -v chromium)" node e2e/playground.mjs "$target/debug/downhill" "$target/e2e/playground.png"
