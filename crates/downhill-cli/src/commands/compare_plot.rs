@@ -8,20 +8,6 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
 
-static FONT: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans.ttf");
-
-/// Line colours (matplotlib's "tab10"), reused in order.
-const COLORS: [RGBColor; 8] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-];
-
 /// Refuses a plot path whose extension is not `.png` or `.svg` (before any training).
 pub fn check_path(path: &Path) -> Result<(), CliError> {
     match extension(path).as_deref() {
@@ -40,8 +26,7 @@ fn extension(path: &Path) -> Option<String> {
 
 /// Draws the figure into a temporary file next to `path`, then renames it.
 pub fn draw(path: &Path, dataset: &str, model: &str, runs: &[Run]) -> Result<(), CliError> {
-    plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
-        .map_err(|_| CliError("the embedded font could not be read".into()))?;
+    crate::plot::register_font();
     let ext = extension(path).unwrap_or_default();
     let tmp = temp_path(path).with_extension(&ext);
     let title = format!("{dataset} · {model}");
@@ -144,7 +129,7 @@ fn panel<DB: DrawingBackend>(
         .draw()
         .map_err(|e| e.to_string())?;
     for (i, run) in runs.iter().enumerate() {
-        let color = COLORS[i % COLORS.len()];
+        let color = crate::plot::PALETTE[i % crate::plot::PALETTE.len()];
         let line: Vec<(f64, f64)> = run
             .epochs
             .iter()

@@ -7,23 +7,8 @@ use crate::CliError;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 
-/// DejaVu Sans (Bitstream Vera licence, see assets/fonts/LICENSE-DejaVu.txt).
-static FONT: &[u8] = include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../assets/fonts/DejaVuSans.ttf"
-));
 const SIZE: (u32, u32) = (960, 540);
-
-/// Registers the embedded font as plotters' "sans-serif".
-fn register_font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // The bytes are a valid TrueType font, checked by the plot tests.
-        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
-    });
-}
 
 /// Writes the plot to `path` (.png or .svg) through a temporary file in the
 /// same folder, renamed into place only when complete.
@@ -47,7 +32,7 @@ pub fn write(path: &Path, title: &str, lrs: &[f64]) -> Result<(), CliError> {
             "--plot needs at least one step (--steps 1 or more)".into(),
         ));
     }
-    register_font();
+    crate::plot::register_font();
     let temp = temp_path(path, if svg { "svg" } else { "png" });
     let drawn = if svg {
         draw(SVGBackend::new(&temp, SIZE).into_drawing_area(), title, lrs)

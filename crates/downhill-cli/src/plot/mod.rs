@@ -43,7 +43,7 @@ pub fn register_font() {
 }
 
 /// Path colours: Tableau 10, distinct on light backgrounds and in print.
-const PALETTE: [RGBColor; 10] = [
+pub const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
