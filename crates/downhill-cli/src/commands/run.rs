@@ -66,19 +66,28 @@ pub fn parse_point(text: &str) -> Result<[f64; 2], CliError> {
     Ok([x, y])
 }
 
-pub fn run(args: RunArgs) -> Result<(), CliError> {
-    args.figures.validate()?;
-    let surface = surface::resolve(&args.surface)?;
-    let start = match &args.start {
+/// Resolves `--surface`, `--start` (default: the surface's own start) and checks `--steps`.
+pub fn resolve_problem(
+    surface: &str,
+    start: Option<&str>,
+    steps: usize,
+) -> Result<(surface::Resolved, [f64; 2]), CliError> {
+    let surface = surface::resolve(surface)?;
+    let start = match start {
         Some(text) => parse_point(text)?,
         None => surface.start,
     };
-    if args.steps > MAX_STEPS {
+    if steps > MAX_STEPS {
         return Err(CliError(format!(
-            "--steps must be at most {MAX_STEPS}, got {}",
-            args.steps
+            "--steps must be at most {MAX_STEPS}, got {steps}"
         )));
     }
+    Ok((surface, start))
+}
+
+pub fn run(args: RunArgs) -> Result<(), CliError> {
+    args.figures.validate()?;
+    let (surface, start) = resolve_problem(&args.surface, args.start.as_deref(), args.steps)?;
     let specs: Vec<String> = if args.optimizers.is_empty() {
         SEED_OPTIMIZERS.iter().map(|s| s.to_string()).collect()
     } else {

@@ -2,7 +2,7 @@
 //! surface, one CSV row per grid point, with optional panel-grid and heatmap
 //! figures.
 
-use super::run::{parse_point, MAX_STEPS};
+use super::run::resolve_problem;
 use crate::output::number;
 use crate::plot::file::{write_atomic, write_figure, Still};
 use crate::plot::sweep::{Cell, Heatmap, PanelGrid};
@@ -11,7 +11,7 @@ use clap::Args;
 use downhill::lab::{self, Trajectory};
 use downhill::optim::{self, OPTIMIZERS};
 use downhill::spec::Spec;
-use downhill::surface::{self, Resolved};
+use downhill::surface::Resolved;
 use rayon::prelude::*;
 use std::path::PathBuf;
 
@@ -169,17 +169,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         .as_deref()
         .map(|p| Still::from_path("--grid", p))
         .transpose()?;
-    let surface = surface::resolve(&args.surface)?;
-    let start = match &args.start {
-        Some(text) => parse_point(text)?,
-        None => surface.start,
-    };
-    if args.steps > MAX_STEPS {
-        return Err(CliError(format!(
-            "--steps must be at most {MAX_STEPS}, got {}",
-            args.steps
-        )));
-    }
+    let (surface, start) = resolve_problem(&args.surface, args.start.as_deref(), args.steps)?;
     if !(args.eps.is_finite() && args.eps > 0.0) {
         return Err(CliError(format!(
             "--eps must be a positive number, got {}",
