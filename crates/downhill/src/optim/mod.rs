@@ -31,7 +31,7 @@ pub use asgd::Asgd;
 pub use bufs::Bufs;
 pub use nadam::Nadam;
 pub use nag::Nag;
-pub use optimizer::{Optimizer, ParamGroup, StepError};
+pub use optimizer::{Evaluated, NonFinite, Optimizer, Outcome, ParamGroup, StepError};
 pub use radam::Radam;
 pub use registry::{build, Entry, OPTIMIZERS};
 pub use rmsprop::Rmsprop;

@@ -60,6 +60,63 @@ pub enum StepError {
     NeedsObjective { optimizer: &'static str },
 }
 
+/// What a step does with a gradient that holds NaN or ±∞.
+///
+/// PyTorch lets such values flow into the parameters; `torch.cuda.amp.GradScaler`
+/// skips the step instead. Here the caller chooses, and refusing is the default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NonFinite {
+    /// Refuse the step with [`StepError::NonFiniteGradient`]; nothing changes.
+    #[default]
+    Error,
+    /// Skip the step: parameters, state and step count stay as they were.
+    Skip,
+    /// Replace each non-finite entry with zero and take the step.
+    Zero,
+}
+
+impl NonFinite {
+    /// The policies by name, as the command line spells them.
+    pub const NAMES: [(&'static str, NonFinite); 3] = [
+        ("error", NonFinite::Error),
+        ("skip", NonFinite::Skip),
+        ("zero", NonFinite::Zero),
+    ];
+}
+
+impl std::str::FromStr for NonFinite {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        Self::NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, policy)| policy)
+            .ok_or_else(|| {
+                format!("unknown non-finite gradient policy '{name}' (valid: error, skip, zero)")
+            })
+    }
+}
+
+/// What a successful step did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Outcome {
+    /// The update was applied to every parameter.
+    Applied,
+    /// The gradient was not finite and the step was skipped ([`NonFinite::Skip`]);
+    /// `index` and `value` describe the first bad entry.
+    Skipped { index: usize, value: f64 },
+    /// `count` non-finite entries were replaced with zero before the update ([`NonFinite::Zero`]).
+    Zeroed { count: usize },
+}
+
+/// A step taken through an objective: the loss it reported and what the step did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Evaluated<T> {
+    pub loss: T,
+    pub outcome: Outcome,
+}
+
 /// The state of one group: step count, named scalars and buffers (buffer-major).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct GroupState<T> {
@@ -121,6 +178,10 @@ pub struct Optimizer<T: Scalar> {
     pub(crate) len: usize,
     /// Scratch for look-ahead points (empty unless a group needs one).
     point: Vec<T>,
+    /// What to do with a non-finite gradient.
+    non_finite: NonFinite,
+    /// Scratch for a cleaned gradient (used only by [`NonFinite::Zero`] when needed).
+    clean: Vec<T>,
 }
 
 /// Equal when hyperparameters and state are equal (scratch space is ignored).
@@ -167,7 +228,13 @@ impl<T: Scalar> Optimizer<T> {
         } else {
             Vec::new()
         };
-        Optimizer { groups, len, point }
+        Optimizer {
+            groups,
+            len,
+            point,
+            non_finite: NonFinite::default(),
+            clean: Vec::new(),
+        }
     }
 
     /// Total number of parameters.
@@ -197,6 +264,16 @@ impl<T: Scalar> Optimizer<T> {
     /// A hyperparameter of group `group` (`None` for an unknown key or group).
     pub fn get(&self, group: usize, key: &str) -> Option<Value> {
         self.groups.get(group)?.rule.hyper().get(key)
+    }
+
+    /// What steps do with a non-finite gradient ([`NonFinite::Error`] unless set).
+    pub fn non_finite(&self) -> NonFinite {
+        self.non_finite
+    }
+
+    /// Chooses what steps do with a non-finite gradient. Not part of the saved state.
+    pub fn set_non_finite(&mut self, policy: NonFinite) {
+        self.non_finite = policy;
     }
 
     /// Sets a hyperparameter in every group (what a schedule does with `lr`).
@@ -247,29 +324,53 @@ impl<T: Scalar> Optimizer<T> {
     }
 
     /// One update from gradients at the current parameters (PyTorch's `step()`).
-    /// Refuses (changing nothing) on wrong lengths or a non-finite gradient.
-    pub fn step(&mut self, params: &mut [T], grads: &[T]) -> Result<(), StepError> {
-        if let Some(group) = self.groups.iter().find(|g| g.rule.needs_lookahead()) {
-            return Err(StepError::NeedsObjective {
-                optimizer: group.rule.name(),
-            });
-        }
+    /// Refuses (changing nothing) on wrong lengths; a non-finite gradient is
+    /// handled by the [`NonFinite`] policy.
+    pub fn step(&mut self, params: &mut [T], grads: &[T]) -> Result<Outcome, StepError> {
+        self.refuse_lookahead()?;
         self.check_lengths(params.len(), grads.len())?;
-        check_finite(grads, 0)?;
-        self.apply(params, grads);
-        Ok(())
+        self.screened_apply(params, grads)
+    }
+
+    /// Applies the update unless the policy says otherwise about a non-finite gradient.
+    fn screened_apply(&mut self, params: &mut [T], grads: &[T]) -> Result<Outcome, StepError> {
+        let Some(index) = first_non_finite(grads) else {
+            self.apply(params, grads);
+            return Ok(Outcome::Applied);
+        };
+        let value = grads[index].widen();
+        match self.non_finite {
+            NonFinite::Error => Err(StepError::NonFiniteGradient { index, value }),
+            NonFinite::Skip => Ok(Outcome::Skipped { index, value }),
+            NonFinite::Zero => {
+                let mut clean = std::mem::take(&mut self.clean);
+                let count = zeroed_copy(grads, &mut clean);
+                self.apply(params, &clean);
+                self.clean = clean;
+                Ok(Outcome::Zeroed { count })
+            }
+        }
+    }
+
+    fn refuse_lookahead(&self) -> Result<(), StepError> {
+        match self.groups.iter().find(|g| g.rule.needs_lookahead()) {
+            Some(group) => Err(StepError::NeedsObjective {
+                optimizer: group.rule.name(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// One update through an objective that writes the gradient at the point
     /// it is given and returns the loss there (PyTorch's `step(closure)`).
     /// Rules that look ahead (`nag`) evaluate it away from `params`.
-    /// Returns the loss the objective reported.
+    /// Returns the loss the objective reported with what the step did.
     pub fn step_with<F>(
         &mut self,
         params: &mut [T],
         grads: &mut [T],
         mut objective: F,
-    ) -> Result<T, StepError>
+    ) -> Result<Evaluated<T>, StepError>
     where
         F: FnMut(&[T], &mut [T]) -> T,
     {
@@ -290,9 +391,8 @@ impl<T: Scalar> Optimizer<T> {
             }
             objective(&self.point, grads)
         };
-        check_finite(grads, 0)?;
-        self.apply(params, grads);
-        Ok(loss)
+        let outcome = self.screened_apply(params, grads)?;
+        Ok(Evaluated { loss, outcome })
     }
 
     /// One update of separately stored tensors, in group order.
@@ -300,12 +400,8 @@ impl<T: Scalar> Optimizer<T> {
         &mut self,
         params: &mut [&mut [T]],
         grads: &[&[T]],
-    ) -> Result<(), StepError> {
-        if let Some(group) = self.groups.iter().find(|g| g.rule.needs_lookahead()) {
-            return Err(StepError::NeedsObjective {
-                optimizer: group.rule.name(),
-            });
-        }
+    ) -> Result<Outcome, StepError> {
+        self.refuse_lookahead()?;
         // Checked without collecting anything: a step allocates nothing.
         let count = self.groups.iter().map(|g| g.sizes.len()).sum::<usize>();
         for (what, got) in [("parameters", params.len()), ("gradients", grads.len())] {
@@ -336,9 +432,43 @@ impl<T: Scalar> Optimizer<T> {
         }
         let mut base = 0;
         for g in grads {
-            check_finite(g, base)?;
+            if let Some(i) = first_non_finite(g) {
+                return self.tensors_with_bad_gradient(params, grads, base + i, g[i].widen());
+            }
             base += g.len();
         }
+        self.apply_tensors(params, grads);
+        Ok(Outcome::Applied)
+    }
+
+    /// [`Optimizer::step_tensors`] once a non-finite entry (the first is at
+    /// flat `index`) was found: the policy decides. The rare path, so it may allocate.
+    fn tensors_with_bad_gradient(
+        &mut self,
+        params: &mut [&mut [T]],
+        grads: &[&[T]],
+        index: usize,
+        value: f64,
+    ) -> Result<Outcome, StepError> {
+        match self.non_finite {
+            NonFinite::Error => Err(StepError::NonFiniteGradient { index, value }),
+            NonFinite::Skip => Ok(Outcome::Skipped { index, value }),
+            NonFinite::Zero => {
+                let mut cleaned: Vec<Vec<T>> = Vec::with_capacity(grads.len());
+                let mut count = 0;
+                for g in grads {
+                    let mut clean = Vec::new();
+                    count += zeroed_copy(g, &mut clean);
+                    cleaned.push(clean);
+                }
+                let views: Vec<&[T]> = cleaned.iter().map(Vec::as_slice).collect();
+                self.apply_tensors(params, &views);
+                Ok(Outcome::Zeroed { count })
+            }
+        }
+    }
+
+    fn apply_tensors(&mut self, params: &mut [&mut [T]], grads: &[&[T]]) {
         let mut first = 0;
         for group in &mut self.groups {
             let count = group.sizes.len();
@@ -349,7 +479,6 @@ impl<T: Scalar> Optimizer<T> {
             with_rule!(&group.rule, r => update_tensors(r, &mut group.state, &group.sizes, p, g));
             first += count;
         }
-        Ok(())
     }
 
     fn check_lengths(&self, params: usize, grads: usize) -> Result<(), StepError> {
@@ -452,23 +581,28 @@ unsafe fn apply_avx2<T: Scalar, R: Rule>(
     rule.apply(coeffs, bufs, p, g)
 }
 
-fn check_finite<T: Scalar>(grads: &[T], base: usize) -> Result<(), StepError> {
+/// The index of the first NaN or ±∞ in `grads`, found by a vectorised scan.
+fn first_non_finite<T: Scalar>(grads: &[T]) -> Option<usize> {
     use rayon::prelude::*;
     let bad = if grads.len() < 2 * GRAIN || rayon::current_num_threads() == 1 {
         has_non_finite(grads)
     } else {
         grads.par_chunks(GRAIN).any(has_non_finite)
     };
-    match bad
-        .then(|| grads.iter().position(|g| !g.is_finite()))
+    bad.then(|| grads.iter().position(|g| !g.is_finite()))
         .flatten()
-    {
-        Some(i) => Err(StepError::NonFiniteGradient {
-            index: base + i,
-            value: grads[i].widen(),
-        }),
-        None => Ok(()),
-    }
+}
+
+/// Writes `grads` into `clean` with every non-finite entry replaced by zero;
+/// returns how many were replaced.
+fn zeroed_copy<T: Scalar>(grads: &[T], clean: &mut Vec<T>) -> usize {
+    clean.clear();
+    clean.extend(
+        grads
+            .iter()
+            .map(|&g| if g.is_finite() { g } else { T::zero() }),
+    );
+    grads.iter().filter(|g| !g.is_finite()).count()
 }
 
 /// A branch-free OR over the whole run (no early exit, so it vectorises).
