@@ -535,3 +535,39 @@ fn compare_shares_weights_and_shuffles_and_plots() {
         "{table}"
     );
 }
+
+/// `--on-non-finite`: a bad name lists the valid ones; a run that diverges
+/// still stops under `skip` (here its test loss is NaN after the first epoch); a
+/// healthy run reports that nothing was skipped or zeroed.
+#[test]
+fn non_finite_policy_option() {
+    let dir = temp_dir("policy");
+    let base = ["train", "--dataset", "linear:n=64", "--model", "linear"];
+    let out = downhill(&dir, &[&base[..], &["--on-non-finite", "ignore"]].concat());
+    let line = error_line(&out);
+    assert!(line.contains("(valid: error, skip, zero)"), "{line}");
+
+    let out = downhill(
+        &dir,
+        &[&base[..], &["-o", "sgd:lr=1e30", "--on-non-finite", "skip"]].concat(),
+    );
+    let line = error_line(&out);
+    assert!(
+        line.starts_with("error: the loss became NaN at epoch 1"),
+        "{line}"
+    );
+
+    for policy in ["skip", "zero"] {
+        let out = downhill(
+            &dir,
+            &[
+                &base[..],
+                &["--on-non-finite", policy, "--format", "json", "-q"],
+            ]
+            .concat(),
+        );
+        let summary = last_json(&stdout(&out));
+        assert_eq!(summary["skipped_updates"], 0, "{policy}");
+        assert_eq!(summary["zeroed_values"], 0, "{policy}");
+    }
+}

@@ -291,3 +291,60 @@ fn linear_scaling_rule_and_lr_policy_set_the_rate() {
         vec![1e-6, 1e-6, 5e-7, 2.5e-7]
     );
 }
+
+/// One training sample with a NaN feature makes its batch's loss and gradient
+/// NaN: the default policy stops, `skip` and `zero` carry on. With plain SGD a
+/// zeroed gradient moves nothing, so both give the same weights.
+#[test]
+fn non_finite_gradient_policies_in_training() {
+    use downhill::optim::NonFinite;
+    let mut s = setup("moons:n=200,noise=0.2", "softmax", Scaling::Standard);
+    s.train.x[[7, 1]] = f32::NAN;
+    let (epochs, batch) = (3, 16);
+    let run = |policy: NonFinite| {
+        let mut state =
+            TrainState::<f32>::new(&s.net, optim::build("sgd:lr=0.1").unwrap(), 2).unwrap();
+        state.optimizer.set_non_finite(policy);
+        let mut history = History::default();
+        let result = train::train(
+            &s.net,
+            &s.train,
+            Some(&s.test),
+            &config(epochs, batch),
+            &mut state,
+            &mut [&mut history],
+        );
+        (result, state, history)
+    };
+    let (result, state, _) = run(NonFinite::Error);
+    let Err(TrainError::NonFiniteLoss { epoch: 1, step, .. }) = result else {
+        panic!("{result:?}")
+    };
+    assert_eq!(
+        state.optimizer.steps_taken(0),
+        step - 1,
+        "the bad batch was applied"
+    );
+
+    let (skipped, skip_state, skip_history) = run(NonFinite::Skip);
+    let skipped = skipped.unwrap();
+    assert_eq!(
+        skipped.skipped_updates, epochs as u64,
+        "one bad batch per epoch"
+    );
+    assert_eq!(skipped.zeroed_values, 0);
+    let batches = s.train.len().div_ceil(batch) as u64;
+    assert_eq!(
+        skip_state.optimizer.steps_taken(0),
+        (batches - 1) * epochs as u64
+    );
+    assert!(skip_history.epochs.iter().all(|e| e.train_loss.is_finite()));
+    assert!(skip_state.params.iter().all(|w| w.is_finite()));
+
+    let (zeroed, zero_state, _) = run(NonFinite::Zero);
+    let zeroed = zeroed.unwrap();
+    assert_eq!(zeroed.skipped_updates, 0);
+    assert_eq!(zeroed.zeroed_values, (epochs * s.net.param_len()) as u64);
+    assert_eq!(zero_state.optimizer.steps_taken(0), batches * epochs as u64);
+    assert_eq!(zero_state.params, skip_state.params);
+}

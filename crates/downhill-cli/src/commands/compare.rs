@@ -70,7 +70,8 @@ fn run_as<T: Float>(args: CompareArgs) -> Result<(), CliError> {
             &mut [&mut history, &mut progress],
         );
         progress.finish();
-        result.map_err(|e| CliError(format!("{spec}: {e}")))?;
+        let outcome = result.map_err(|e| CliError(format!("{spec}: {e}")))?;
+        super::train::warn_non_finite(&outcome);
         runs.push(Run {
             spec: spec.clone(),
             epochs: history.epochs,

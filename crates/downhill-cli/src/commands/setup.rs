@@ -75,6 +75,9 @@ pub struct Setup {
     /// Element type of parameters and arithmetic.
     #[arg(long, value_enum, default_value_t = Dtype::F32)]
     pub dtype: Dtype,
+    /// A non-finite gradient: stop with an error, skip the update, or zero the bad entries (error, skip, zero).
+    #[arg(long, value_name = "POLICY", default_value = "error")]
+    pub on_non_finite: optim::NonFinite,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -235,6 +238,7 @@ impl Setup {
         spec: &str,
     ) -> Result<TrainState<T>, CliError> {
         let mut state = TrainState::new(&p.net, optim::build(spec)?, self.seed)?;
+        state.optimizer.set_non_finite(self.on_non_finite);
         if let Some(reference) = self.scale_lr {
             state.scale_lr(self.batch_size.resolve(p.train.len()), reference as usize)?;
         }

@@ -67,7 +67,11 @@ fn run_as<T: Float>(args: TrainArgs) -> Result<(), CliError> {
     let p = setup.prepare()?;
     let identity = run_identity(&args);
     let mut state: TrainState<T> = match &args.resume {
-        Some(path) => Checkpoint::load(path, &identity)?.into_state(p.net.param_len())?,
+        Some(path) => {
+            let mut state = Checkpoint::load(path, &identity)?.into_state(p.net.param_len())?;
+            state.optimizer.set_non_finite(setup.on_non_finite);
+            state
+        }
         None => setup.fresh_state(&p, &args.optimizer)?,
     };
     let metrics_format = match &args.metrics {
@@ -129,7 +133,24 @@ fn run_as<T: Float>(args: TrainArgs) -> Result<(), CliError> {
     if let Some(m) = metrics {
         m.finish()?;
     }
+    warn_non_finite(&outcome);
     report(&args, &p, &history.epochs, &state, outcome)
+}
+
+/// One stderr line when the non-finite gradient policy acted during the run.
+pub fn warn_non_finite(outcome: &Outcome) {
+    if outcome.skipped_updates > 0 {
+        eprintln!(
+            "warning: {} updates skipped for a non-finite gradient (--on-non-finite skip)",
+            outcome.skipped_updates
+        );
+    }
+    if outcome.zeroed_values > 0 {
+        eprintln!(
+            "warning: {} non-finite gradient entries replaced with zero (--on-non-finite zero)",
+            outcome.zeroed_values
+        );
+    }
 }
 
 /// Prints the epochs in the chosen format; JSON ends with the summary object.
@@ -213,6 +234,8 @@ fn report<T: Float>(
                 "steps": state.step,
                 "seconds": state.seconds,
                 "stopped_early": outcome.stopped_early,
+                "skipped_updates": outcome.skipped_updates,
+                "zeroed_values": outcome.zeroed_values,
                 "train_samples": p.train.len(),
                 "test_samples": p.test.len(),
                 "parameters": p.net.param_len(),

@@ -65,6 +65,8 @@ pub struct TrainRequest {
     test_fraction: Option<f64>,
     /// `f32` (default) or `f64`.
     dtype: Option<String>,
+    /// A non-finite gradient: `error` (default), `skip` or `zero`.
+    on_non_finite: Option<String>,
 }
 
 fn within_limit(what: &str, value: u64, max: u64) -> Result<(), ApiError> {
@@ -167,6 +169,12 @@ impl TrainRequest {
                 )))
             }
         };
+        let on_non_finite = self
+            .on_non_finite
+            .as_deref()
+            .unwrap_or("error")
+            .parse()
+            .map_err(ApiError::bad)?;
         Ok(Setup {
             dataset: self.dataset.clone(),
             label: None,
@@ -188,6 +196,7 @@ impl TrainRequest {
             scale_lr: None,
             patience: None,
             dtype,
+            on_non_finite,
         })
     }
 }

@@ -20,7 +20,7 @@ pub use observer::{EpochRecord, History, MetricsFormat, MetricsWriter, Observer,
 use crate::data::{BatchSize, Batcher, Dataset};
 use crate::hyper::Value;
 use crate::model::{Float, Network};
-use crate::optim::{AnyRule, Optimizer, ParamGroup, StepError};
+use crate::optim::{self, AnyRule, NonFinite, Optimizer, ParamGroup, StepError};
 use crate::schedule::{linear_scaling, AnySchedule, Scheduler};
 use crate::spec::ConfigError;
 use ndarray::Array2;
@@ -174,10 +174,19 @@ impl<T: Float> TrainState<T> {
 pub struct Outcome {
     pub epochs: usize,
     pub stopped_early: bool,
+    /// Updates skipped for a non-finite gradient in this call ([`NonFinite::Skip`]).
+    pub skipped_updates: u64,
+    /// Gradient entries replaced with zero in this call ([`NonFinite::Zero`]).
+    pub zeroed_values: u64,
 }
 
 /// Trains until `config.epochs` epochs are complete (continuing from
 /// `state.epoch`) or early stopping triggers.
+///
+/// A non-finite gradient is handled by the optimizer's [`NonFinite`] policy.
+/// Under the default ([`NonFinite::Error`]) a non-finite batch loss stops the
+/// run; under `skip` or `zero` the batch is left out of the epoch's mean loss,
+/// and only an epoch without one finite batch loss stops it.
 pub fn train<T: Float>(
     net: &Network,
     train: &Samples<T>,
@@ -192,10 +201,12 @@ pub fn train<T: Float>(
     let mut grads = vec![T::zero(); net.param_len()];
     let sizes = net.tensor_sizes();
     let mut stopped_early = false;
+    let (mut skipped_updates, mut zeroed_values) = (0, 0);
+    let tolerant = state.optimizer.non_finite() != NonFinite::Error;
     while state.epoch < config.epochs && !stopped_early {
         let started = Instant::now();
         batcher.shuffle(&mut state.rng);
-        let (mut loss_sum, mut seen) = (0.0, 0usize);
+        let (mut loss_sum, mut seen, mut last_bad_loss) = (0.0, 0usize, None);
         for (index, rows) in batcher.batches().enumerate() {
             if let Some(s) = state.schedule.as_mut() {
                 let due = match s.unit {
@@ -219,19 +230,28 @@ pub fn train<T: Float>(
                     T::of(loss)
                 });
             state.step += 1;
-            if !loss.is_finite() {
+            if !loss.is_finite() && !tolerant {
                 return Err(TrainError::NonFiniteLoss {
                     epoch: state.epoch + 1,
                     step: state.step,
                     loss,
                 });
             }
-            stepped.map_err(|source| TrainError::Step {
+            let stepped = stepped.map_err(|source| TrainError::Step {
                 step: state.step,
                 source,
             })?;
-            loss_sum += loss * rows.len() as f64;
-            seen += rows.len();
+            match stepped.outcome {
+                optim::Outcome::Applied => {}
+                optim::Outcome::Skipped { .. } => skipped_updates += 1,
+                optim::Outcome::Zeroed { count } => zeroed_values += count as u64,
+            }
+            if loss.is_finite() {
+                loss_sum += loss * rows.len() as f64;
+                seen += rows.len();
+            } else {
+                last_bad_loss = Some(loss);
+            }
             let record = StepRecord {
                 epoch: state.epoch,
                 step: state.step,
@@ -240,6 +260,13 @@ pub fn train<T: Float>(
             for o in observers.iter_mut() {
                 o.on_step(&record)?;
             }
+        }
+        if let (0, Some(loss)) = (seen, last_bad_loss) {
+            return Err(TrainError::NonFiniteLoss {
+                epoch: state.epoch + 1,
+                step: state.step,
+                loss,
+            });
         }
         let train_loss = loss_sum / seen.max(1) as f64;
         let evaluation = test
@@ -283,5 +310,7 @@ pub fn train<T: Float>(
     Ok(Outcome {
         epochs: state.epoch,
         stopped_early,
+        skipped_updates,
+        zeroed_values,
     })
 }
