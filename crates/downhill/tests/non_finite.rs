@@ -166,6 +166,7 @@ fn a_finite_gradient_is_applied_under_every_policy() {
 fn policies_parse_by_name() {
     for (name, policy) in NonFinite::NAMES {
         assert_eq!(name.parse::<NonFinite>(), Ok(policy));
+        assert_eq!(policy.name(), name);
     }
     assert_eq!(
         "ignore".parse::<NonFinite>().unwrap_err(),

@@ -93,3 +93,105 @@ fn a_non_finite_gradient_deep_in_a_large_vector_is_found() {
     assert_eq!(opt, before);
     assert!(params.iter().all(|&p| p == 1.0));
 }
+
+/// Many separately stored tensors (stepped by `step_tensors`, split across
+/// threads by element count) under every policy: the same results for 1, 2
+/// and 4 threads, and the same as one flat step. Under `zero` the gradient
+/// holds NaN and ±∞ in several tensors and cleaning blocks.
+#[test]
+fn many_tensors_give_the_same_results_on_any_thread_count() {
+    use downhill::optim::{NonFinite, Outcome};
+    let sizes: Vec<usize> = (0..60)
+        .map(|i| 500 + (i * 7919) % 9000)
+        .chain([90_000])
+        .collect();
+    let n: usize = sizes.iter().sum();
+    let start: Vec<f64> = (0..n)
+        .map(|i| ((i * 37) % 101) as f64 / 50.0 - 1.0)
+        .collect();
+    let mut grads: Vec<f64> = (0..n).map(|i| ((i % 13) as f64) * 1e-3 - 6e-3).collect();
+    for (k, i) in [5usize, 4_097, 77_777, n - 3].into_iter().enumerate() {
+        grads[i] = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, f64::NAN][k];
+    }
+    let clean: Vec<f64> = grads
+        .iter()
+        .map(|g| if g.is_finite() { *g } else { 0.0 })
+        .collect();
+    for spec in SPECS.iter().filter(|s| !s.starts_with("nag")) {
+        for policy in [NonFinite::Zero, NonFinite::Error] {
+            let g = if policy == NonFinite::Zero {
+                &grads
+            } else {
+                &clean
+            };
+            let run = |threads: usize| {
+                let mut opt = Optimizer::<f64>::with_groups(
+                    build(spec).unwrap(),
+                    vec![ParamGroup::new(sizes.clone())],
+                )
+                .unwrap();
+                opt.set_non_finite(policy);
+                let mut params = start.clone();
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let mut outcomes = Vec::new();
+                pool.install(|| {
+                    for _ in 0..3 {
+                        let mut views: Vec<&mut [f64]> = Vec::new();
+                        let mut rest = params.as_mut_slice();
+                        for &size in &sizes {
+                            let (head, tail) = rest.split_at_mut(size);
+                            views.push(head);
+                            rest = tail;
+                        }
+                        let mut offset = 0;
+                        let grad_views: Vec<&[f64]> = sizes
+                            .iter()
+                            .map(|&size| {
+                                offset += size;
+                                &g[offset - size..offset]
+                            })
+                            .collect();
+                        outcomes.push(opt.step_tensors(&mut views, &grad_views).unwrap());
+                    }
+                });
+                (opt, params, outcomes)
+            };
+            let (one, p1, o1) = run(1);
+            let expected = if policy == NonFinite::Zero {
+                Outcome::Zeroed { count: 4 }
+            } else {
+                Outcome::Applied
+            };
+            assert!(o1.iter().all(|o| *o == expected), "{spec}: {o1:?}");
+            for threads in [2, 4] {
+                let (other, p, o) = run(threads);
+                assert_eq!(o, o1, "{spec} {policy:?} {threads} threads");
+                assert!(
+                    p1.iter().zip(&p).all(|(a, b)| a.to_bits() == b.to_bits()),
+                    "{spec} {policy:?}: 1 vs {threads} threads"
+                );
+                assert_eq!(one, other, "{spec} {policy:?}: {threads} threads");
+            }
+            // Zeroing in the step equals stepping with the cleaned gradient.
+            let mut flat = Optimizer::<f64>::with_groups(
+                build(spec).unwrap(),
+                vec![ParamGroup::new(sizes.clone())],
+            )
+            .unwrap();
+            let mut p_flat = start.clone();
+            for _ in 0..3 {
+                flat.step(&mut p_flat, &clean).unwrap();
+            }
+            assert!(
+                p1.iter()
+                    .zip(&p_flat)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{spec} {policy:?}: tensors vs flat"
+            );
+            assert_eq!(one, flat, "{spec} {policy:?}: tensors vs flat state");
+        }
+    }
+}

@@ -12,6 +12,7 @@ mod adam;
 mod adamax;
 mod asgd;
 mod bufs;
+mod engine;
 mod nadam;
 mod nag;
 pub(crate) mod ops;

@@ -1,5 +1,6 @@
 //! The optimizer: parameter groups, their state, and the step loop.
 
+use super::engine::{first_non_finite, update_group};
 use super::{with_rule, AnyRule, Bufs, Rule};
 use crate::hyper::{KeyError, Value};
 use crate::scalar::Scalar;
@@ -82,6 +83,15 @@ impl NonFinite {
         ("skip", NonFinite::Skip),
         ("zero", NonFinite::Zero),
     ];
+
+    /// The policy's name, as the command line spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            NonFinite::Error => "error",
+            NonFinite::Skip => "skip",
+            NonFinite::Zero => "zero",
+        }
+    }
 }
 
 impl std::str::FromStr for NonFinite {
@@ -180,8 +190,6 @@ pub struct Optimizer<T: Scalar> {
     point: Vec<T>,
     /// What to do with a non-finite gradient.
     non_finite: NonFinite,
-    /// Scratch for a cleaned gradient (used only by [`NonFinite::Zero`] when needed).
-    clean: Vec<T>,
 }
 
 /// Equal when hyperparameters and state are equal (scratch space is ignored).
@@ -233,7 +241,6 @@ impl<T: Scalar> Optimizer<T> {
             len,
             point,
             non_finite: NonFinite::default(),
-            clean: Vec::new(),
         }
     }
 
@@ -329,27 +336,46 @@ impl<T: Scalar> Optimizer<T> {
     pub fn step(&mut self, params: &mut [T], grads: &[T]) -> Result<Outcome, StepError> {
         self.refuse_lookahead()?;
         self.check_lengths(params.len(), grads.len())?;
-        self.screened_apply(params, grads)
+        self.guarded_flat(params, grads)
     }
 
-    /// Applies the update unless the policy says otherwise about a non-finite gradient.
-    fn screened_apply(&mut self, params: &mut [T], grads: &[T]) -> Result<Outcome, StepError> {
-        let Some(index) = first_non_finite(grads) else {
-            self.apply(params, grads);
-            return Ok(Outcome::Applied);
-        };
-        let value = grads[index].widen();
-        match self.non_finite {
-            NonFinite::Error => Err(StepError::NonFiniteGradient { index, value }),
-            NonFinite::Skip => Ok(Outcome::Skipped { index, value }),
-            NonFinite::Zero => {
-                let mut clean = std::mem::take(&mut self.clean);
-                let count = zeroed_copy(grads, &mut clean);
-                self.apply(params, &clean);
-                self.clean = clean;
-                Ok(Outcome::Zeroed { count })
-            }
+    /// Applies the update as the [`NonFinite`] policy says: `Zero` updates in
+    /// one pass, cleaning the gradient on the way in; the others scan the
+    /// gradient first (`first_bad` gives the first bad entry's flat index
+    /// and value) and update only when it is clean.
+    fn guarded(
+        &mut self,
+        first_bad: impl FnOnce() -> Option<(usize, f64)>,
+        update: impl FnOnce(&mut Self, bool) -> usize,
+    ) -> Result<Outcome, StepError> {
+        if self.non_finite == NonFinite::Zero {
+            return Ok(match update(self, true) {
+                0 => Outcome::Applied,
+                count => Outcome::Zeroed { count },
+            });
         }
+        match (first_bad(), self.non_finite) {
+            (None, _) => {
+                update(self, false);
+                Ok(Outcome::Applied)
+            }
+            (Some((index, value)), NonFinite::Skip) => Ok(Outcome::Skipped { index, value }),
+            (Some((index, value)), _) => Err(StepError::NonFiniteGradient { index, value }),
+        }
+    }
+
+    /// Applies the update to a flat parameter vector (the group ranges of it).
+    fn guarded_flat(&mut self, params: &mut [T], grads: &[T]) -> Result<Outcome, StepError> {
+        let first_bad = || first_non_finite(grads).map(|i| (i, grads[i].widen()));
+        self.guarded(first_bad, |opt, zero_bad| {
+            let mut zeroed = 0;
+            for group in &mut opt.groups {
+                let range = group.range();
+                let (p, g) = (&mut params[range.clone()], &grads[range]);
+                zeroed += with_rule!(&group.rule, r => update_group(r, &mut group.state, &mut [p], &[g], zero_bad));
+            }
+            zeroed
+        })
     }
 
     fn refuse_lookahead(&self) -> Result<(), StepError> {
@@ -391,7 +417,7 @@ impl<T: Scalar> Optimizer<T> {
             }
             objective(&self.point, grads)
         };
-        let outcome = self.screened_apply(params, grads)?;
+        let outcome = self.guarded_flat(params, grads)?;
         Ok(Evaluated { loss, outcome })
     }
 
@@ -430,55 +456,31 @@ impl<T: Scalar> Optimizer<T> {
                 }
             }
         }
-        let mut base = 0;
-        for g in grads {
-            if let Some(i) = first_non_finite(g) {
-                return self.tensors_with_bad_gradient(params, grads, base + i, g[i].widen());
-            }
-            base += g.len();
-        }
-        self.apply_tensors(params, grads);
-        Ok(Outcome::Applied)
-    }
-
-    /// [`Optimizer::step_tensors`] once a non-finite entry (the first is at
-    /// flat `index`) was found: the policy decides. The rare path, so it may allocate.
-    fn tensors_with_bad_gradient(
-        &mut self,
-        params: &mut [&mut [T]],
-        grads: &[&[T]],
-        index: usize,
-        value: f64,
-    ) -> Result<Outcome, StepError> {
-        match self.non_finite {
-            NonFinite::Error => Err(StepError::NonFiniteGradient { index, value }),
-            NonFinite::Skip => Ok(Outcome::Skipped { index, value }),
-            NonFinite::Zero => {
-                let mut cleaned: Vec<Vec<T>> = Vec::with_capacity(grads.len());
-                let mut count = 0;
-                for g in grads {
-                    let mut clean = Vec::new();
-                    count += zeroed_copy(g, &mut clean);
-                    cleaned.push(clean);
+        let first_bad = || {
+            let mut base = 0;
+            for g in grads {
+                if let Some(i) = first_non_finite(g) {
+                    return Some((base + i, g[i].widen()));
                 }
-                let views: Vec<&[T]> = cleaned.iter().map(Vec::as_slice).collect();
-                self.apply_tensors(params, &views);
-                Ok(Outcome::Zeroed { count })
+                base += g.len();
             }
-        }
-    }
-
-    fn apply_tensors(&mut self, params: &mut [&mut [T]], grads: &[&[T]]) {
-        let mut first = 0;
-        for group in &mut self.groups {
-            let count = group.sizes.len();
-            let (p, g) = (
-                &mut params[first..first + count],
-                &grads[first..first + count],
-            );
-            with_rule!(&group.rule, r => update_tensors(r, &mut group.state, &group.sizes, p, g));
-            first += count;
-        }
+            None
+        };
+        self.guarded(first_bad, |opt, zero_bad| {
+            let mut zeroed = 0;
+            let mut first = 0;
+            for group in &mut opt.groups {
+                let count = group.sizes.len();
+                let (p, g) = (
+                    &mut params[first..first + count],
+                    &grads[first..first + count],
+                );
+                zeroed +=
+                    with_rule!(&group.rule, r => update_group(r, &mut group.state, p, g, zero_bad));
+                first += count;
+            }
+            zeroed
+        })
     }
 
     fn check_lengths(&self, params: usize, grads: usize) -> Result<(), StepError> {
@@ -492,229 +494,5 @@ impl<T: Scalar> Optimizer<T> {
             }
         }
         Ok(())
-    }
-
-    fn apply(&mut self, params: &mut [T], grads: &[T]) {
-        for group in &mut self.groups {
-            let range = group.range();
-            let (p, g) = (&mut params[range.clone()], &grads[range]);
-            with_rule!(&group.rule, r => update_tensors(r, &mut group.state, &[p.len()], &mut [p], &[g]));
-        }
-    }
-}
-
-/// One step of one group whose tensors are `params` (sizes `sizes`, laid out
-/// one after another in the group's state buffers).
-fn update_tensors<T: Scalar, R: Rule>(
-    rule: &R,
-    state: &mut GroupState<T>,
-    sizes: &[usize],
-    params: &mut [&mut [T]],
-    grads: &[&[T]],
-) {
-    state.step += 1;
-    let coeffs = rule.begin_step(state.step, &mut state.scalars);
-    let len = sizes.iter().sum();
-    let mut start = 0;
-    for ((p, g), &size) in params.iter_mut().zip(grads).zip(sizes) {
-        let bufs = Bufs::over(&mut state.buffers, len, start..start + size);
-        apply_split(rule, &coeffs, bufs, p, g);
-        start += size;
-    }
-}
-
-/// Elements per parallel task: large enough that scheduling costs are noise.
-pub(crate) const GRAIN: usize = 1 << 15;
-
-/// Applies `rule` to a run of elements, split across rayon's threads when the
-/// run is long. Every element gets the same arithmetic either way, so results
-/// do not depend on the number of threads.
-fn apply_split<T: Scalar, R: Rule>(
-    rule: &R,
-    coeffs: &R::Coeffs,
-    bufs: Bufs<'_, T>,
-    p: &mut [T],
-    g: &[T],
-) {
-    if p.len() < 2 * GRAIN || rayon::current_num_threads() == 1 {
-        apply_leaf(rule, coeffs, bufs, p, g);
-        return;
-    }
-    let mid = p.len() / 2 / GRAIN * GRAIN;
-    let (left, right) = bufs.split_at(mid);
-    let (p_left, p_right) = p.split_at_mut(mid);
-    let (g_left, g_right) = g.split_at(mid);
-    rayon::join(
-        || apply_split(rule, coeffs, left, p_left, g_left),
-        || apply_split(rule, coeffs, right, p_right, g_right),
-    );
-}
-
-/// The rule's loop over one run, compiled for AVX2 when the processor has it.
-/// Without FMA contraction the arithmetic is the same IEEE operations either
-/// way, so the results are bit-identical; only the vector width differs.
-fn apply_leaf<T: Scalar, R: Rule>(
-    rule: &R,
-    coeffs: &R::Coeffs,
-    bufs: Bufs<'_, T>,
-    p: &mut [T],
-    g: &[T],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor supports AVX2, checked just above.
-        return unsafe { apply_avx2(rule, coeffs, bufs, p, g) };
-    }
-    rule.apply(coeffs, bufs, p, g)
-}
-
-/// [`Rule::apply`] inlined into a function compiled with AVX2 enabled.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn apply_avx2<T: Scalar, R: Rule>(
-    rule: &R,
-    coeffs: &R::Coeffs,
-    bufs: Bufs<'_, T>,
-    p: &mut [T],
-    g: &[T],
-) {
-    rule.apply(coeffs, bufs, p, g)
-}
-
-/// The index of the first NaN or ±∞ in `grads`, found by a vectorised scan.
-fn first_non_finite<T: Scalar>(grads: &[T]) -> Option<usize> {
-    use rayon::prelude::*;
-    let bad = if grads.len() < 2 * GRAIN || rayon::current_num_threads() == 1 {
-        has_non_finite(grads)
-    } else {
-        grads.par_chunks(GRAIN).any(has_non_finite)
-    };
-    bad.then(|| grads.iter().position(|g| !g.is_finite()))
-        .flatten()
-}
-
-/// Writes `grads` into `clean` with every non-finite entry replaced by zero;
-/// returns how many were replaced.
-fn zeroed_copy<T: Scalar>(grads: &[T], clean: &mut Vec<T>) -> usize {
-    clean.clear();
-    clean.extend(
-        grads
-            .iter()
-            .map(|&g| if g.is_finite() { g } else { T::zero() }),
-    );
-    grads.iter().filter(|g| !g.is_finite()).count()
-}
-
-/// A branch-free OR over the whole run (no early exit, so it vectorises).
-fn has_non_finite<T: Scalar>(values: &[T]) -> bool {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor supports AVX2, checked just above.
-        return unsafe { has_non_finite_avx2(values) };
-    }
-    values.iter().fold(false, |bad, x| bad | !x.is_finite())
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn has_non_finite_avx2<T: Scalar>(values: &[T]) -> bool {
-    values.iter().fold(false, |bad, x| bad | !x.is_finite())
-}
-
-#[cfg(all(test, target_arch = "x86_64"))]
-mod tests {
-    use super::*;
-    use crate::optim::build;
-
-    /// The AVX2 build of every update loop against the baseline (SSE2) build
-    /// of the same loop: bit-identical parameters and state.
-    fn compare<T: Scalar>(spec: &str) {
-        let rule = build(spec).unwrap();
-        let n = 1003;
-        let mut plain = Group::<T>::fresh(rule.clone(), vec![n], 0);
-        let mut wide = plain.clone();
-        let mut p_plain: Vec<T> = (0..n)
-            .map(|i| T::of(((i * 37) % 101) as f64 / 50.0 - 1.0))
-            .collect();
-        let mut p_wide = p_plain.clone();
-        for step in 0..5 {
-            let g: Vec<T> = (0..n)
-                .map(|i| T::of((((i + step) * 13) % 29) as f64 * 1e-2 - 0.14))
-                .collect();
-            with_rule!(&rule, r => step_both(r, [&mut plain.state, &mut wide.state], [&mut p_plain, &mut p_wide], &g));
-        }
-        let bits = |v: &[T]| v.iter().map(|x| x.widen().to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&p_plain), bits(&p_wide), "{spec} ({})", T::DTYPE);
-        assert_eq!(
-            bits(&plain.state.buffers),
-            bits(&wide.state.buffers),
-            "{spec} ({})",
-            T::DTYPE
-        );
-    }
-
-    /// One step of the baseline loop on the first state and of the AVX2 loop on the second.
-    fn step_both<T: Scalar, R: Rule>(
-        rule: &R,
-        states: [&mut GroupState<T>; 2],
-        params: [&mut [T]; 2],
-        g: &[T],
-    ) {
-        let n = g.len();
-        let [plain, wide] = states;
-        let [p_plain, p_wide] = params;
-        plain.step += 1;
-        let coeffs = rule.begin_step(plain.step, &mut plain.scalars);
-        rule.apply(&coeffs, Bufs::over(&mut plain.buffers, n, 0..n), p_plain, g);
-        wide.step += 1;
-        let coeffs = rule.begin_step(wide.step, &mut wide.scalars);
-        // SAFETY: only called after the AVX2 check in the test.
-        unsafe {
-            apply_avx2(
-                rule,
-                &coeffs,
-                Bufs::over(&mut wide.buffers, n, 0..n),
-                p_wide,
-                g,
-            )
-        };
-    }
-
-    #[test]
-    fn avx2_loops_match_the_baseline_loops() {
-        if !std::arch::is_x86_feature_detected!("avx2") {
-            eprintln!("this processor has no AVX2: only the baseline loops run here");
-            return;
-        }
-        for spec in [
-            "sgd:lr=0.01,momentum=0.9,dampening=0.1,weight_decay=0.01,maximize=true",
-            "sgd:lr=0.01,momentum=0.9,nesterov=true",
-            "gd:lr=0.1",
-            "nag",
-            "adagrad:lr=0.1,lr_decay=0.01,weight_decay=0.1",
-            "rmsprop:centered=true,momentum=0.5,weight_decay=0.1",
-            "rmsprop",
-            "adadelta",
-            "adam:amsgrad=true,weight_decay=0.1",
-            "adamw:beta1=0.6",
-            "nadam:decoupled_weight_decay=true,weight_decay=0.1",
-            "radam",
-            "adamax:weight_decay=0.1",
-            "rprop",
-            "asgd:t0=2,weight_decay=0.1",
-        ] {
-            compare::<f32>(spec);
-            compare::<f64>(spec);
-        }
-    }
-
-    #[test]
-    fn the_finiteness_scan_finds_every_kind_of_bad_value() {
-        let mut values = vec![1.0f32; 5000];
-        assert!(!has_non_finite(&values));
-        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
-            values[4321] = bad;
-            assert!(has_non_finite(&values));
-        }
     }
 }

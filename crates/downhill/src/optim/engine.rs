@@ -1,0 +1,308 @@
+//! The step engine: runs a rule's elementwise update over a group's tensors,
+//! across rayon's threads for long runs and many tensors, compiled for AVX2
+//! where the processor has it, and (for [`NonFinite::Zero`](super::NonFinite))
+//! with non-finite gradient entries replaced by zero on the way in.
+//!
+//! Every element gets the same arithmetic whatever the split, so results do
+//! not depend on the number of threads or on how tensors are laid out.
+
+use super::optimizer::GroupState;
+use super::{Bufs, Rule};
+use crate::scalar::Scalar;
+
+/// Elements per parallel task: large enough that scheduling costs are noise.
+pub(crate) const GRAIN: usize = 1 << 15;
+
+/// Elements cleaned at a time by the zeroing path: the cleaned block stays in
+/// the L1/L2 cache, so the gradient is read from memory once.
+const BLOCK: usize = 2048;
+
+/// One step of one group whose tensors are `params` (laid out one after
+/// another in the group's state buffers). With `zero_bad`, non-finite gradient
+/// entries count as zero; returns how many there were (0 without `zero_bad`).
+pub(crate) fn update_group<T: Scalar, R: Rule>(
+    rule: &R,
+    state: &mut GroupState<T>,
+    params: &mut [&mut [T]],
+    grads: &[&[T]],
+    zero_bad: bool,
+) -> usize {
+    state.step += 1;
+    let coeffs = rule.begin_step(state.step, &mut state.scalars);
+    let len = params.iter().map(|p| p.len()).sum();
+    let bufs = Bufs::over(&mut state.buffers, len, 0..len);
+    update_tensors(rule, &coeffs, bufs, params, grads, len, zero_bad)
+}
+
+/// Updates a list of tensors holding `total` elements: halves of the list
+/// (split by element count) go to different threads when the list is long.
+fn update_tensors<T: Scalar, R: Rule>(
+    rule: &R,
+    coeffs: &R::Coeffs,
+    bufs: Bufs<'_, T>,
+    params: &mut [&mut [T]],
+    grads: &[&[T]],
+    total: usize,
+    zero_bad: bool,
+) -> usize {
+    if let ([p], [g]) = (&mut *params, grads) {
+        return update_run(rule, coeffs, bufs, p, g, zero_bad);
+    }
+    if total < 2 * GRAIN || rayon::current_num_threads() == 1 {
+        let mut rest = bufs;
+        let mut zeroed = 0;
+        for (p, g) in params.iter_mut().zip(grads) {
+            let (head, tail) = rest.split_at(p.len());
+            zeroed += update_leaf(rule, coeffs, head, p, g, zero_bad);
+            rest = tail;
+        }
+        return zeroed;
+    }
+    // The first k tensors hold about half of the elements (at least one tensor each side).
+    let (mut k, mut left) = (1, params[0].len());
+    while k + 1 < params.len() && left + params[k].len() <= total / 2 {
+        left += params[k].len();
+        k += 1;
+    }
+    let (bufs_left, bufs_right) = bufs.split_at(left);
+    let (p_left, p_right) = params.split_at_mut(k);
+    let (g_left, g_right) = grads.split_at(k);
+    let (a, b) = rayon::join(
+        || update_tensors(rule, coeffs, bufs_left, p_left, g_left, left, zero_bad),
+        || {
+            update_tensors(
+                rule,
+                coeffs,
+                bufs_right,
+                p_right,
+                g_right,
+                total - left,
+                zero_bad,
+            )
+        },
+    );
+    a + b
+}
+
+/// Updates one run of elements, split in halves across threads when it is long.
+fn update_run<T: Scalar, R: Rule>(
+    rule: &R,
+    coeffs: &R::Coeffs,
+    bufs: Bufs<'_, T>,
+    p: &mut [T],
+    g: &[T],
+    zero_bad: bool,
+) -> usize {
+    if p.len() < 2 * GRAIN || rayon::current_num_threads() == 1 {
+        return update_leaf(rule, coeffs, bufs, p, g, zero_bad);
+    }
+    let mid = p.len() / 2 / GRAIN * GRAIN;
+    let (left, right) = bufs.split_at(mid);
+    let (p_left, p_right) = p.split_at_mut(mid);
+    let (g_left, g_right) = g.split_at(mid);
+    let (a, b) = rayon::join(
+        || update_run(rule, coeffs, left, p_left, g_left, zero_bad),
+        || update_run(rule, coeffs, right, p_right, g_right, zero_bad),
+    );
+    a + b
+}
+
+/// The rule's loop over one run on this thread, compiled for AVX2 when the
+/// processor has it. Without FMA contraction the arithmetic is the same IEEE
+/// operations either way, so results are bit-identical; only the vector width differs.
+fn update_leaf<T: Scalar, R: Rule>(
+    rule: &R,
+    coeffs: &R::Coeffs,
+    bufs: Bufs<'_, T>,
+    p: &mut [T],
+    g: &[T],
+    zero_bad: bool,
+) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor supports AVX2, checked just above.
+        return unsafe { leaf_avx2(rule, coeffs, bufs, p, g, zero_bad) };
+    }
+    leaf(rule, coeffs, bufs, p, g, zero_bad)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn leaf_avx2<T: Scalar, R: Rule>(
+    rule: &R,
+    coeffs: &R::Coeffs,
+    bufs: Bufs<'_, T>,
+    p: &mut [T],
+    g: &[T],
+    zero_bad: bool,
+) -> usize {
+    leaf(rule, coeffs, bufs, p, g, zero_bad)
+}
+
+/// [`Rule::apply`], or with `zero_bad` the same block by block on a cleaned
+/// copy of the gradient (see [`BLOCK`]).
+#[inline(always)]
+fn leaf<T: Scalar, R: Rule>(
+    rule: &R,
+    coeffs: &R::Coeffs,
+    bufs: Bufs<'_, T>,
+    p: &mut [T],
+    g: &[T],
+    zero_bad: bool,
+) -> usize {
+    if !zero_bad {
+        rule.apply(coeffs, bufs, p, g);
+        return 0;
+    }
+    let mut clean = [T::zero(); BLOCK];
+    let mut rest = bufs;
+    let mut zeroed = 0;
+    for (p, g) in p.chunks_mut(BLOCK).zip(g.chunks(BLOCK)) {
+        let (head, tail) = rest.split_at(p.len());
+        let clean = &mut clean[..p.len()];
+        zeroed += zeroed_into(g, clean);
+        rule.apply(coeffs, head, p, clean);
+        rest = tail;
+    }
+    zeroed
+}
+
+/// Copies `g` into `clean` with NaN and ±∞ replaced by zero; returns how many were.
+#[inline(always)]
+fn zeroed_into<T: Scalar>(g: &[T], clean: &mut [T]) -> usize {
+    let mut bad = 0;
+    for (c, &x) in clean.iter_mut().zip(g) {
+        let finite = x.is_finite();
+        *c = if finite { x } else { T::zero() };
+        bad += usize::from(!finite);
+    }
+    bad
+}
+
+/// The index of the first NaN or ±∞ in `grads`, found by a vectorised scan.
+pub(crate) fn first_non_finite<T: Scalar>(grads: &[T]) -> Option<usize> {
+    use rayon::prelude::*;
+    let bad = if grads.len() < 2 * GRAIN || rayon::current_num_threads() == 1 {
+        has_non_finite(grads)
+    } else {
+        grads.par_chunks(GRAIN).any(has_non_finite)
+    };
+    bad.then(|| grads.iter().position(|g| !g.is_finite()))
+        .flatten()
+}
+
+/// A branch-free OR over the whole run (no early exit, so it vectorises).
+fn has_non_finite<T: Scalar>(values: &[T]) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor supports AVX2, checked just above.
+        return unsafe { has_non_finite_avx2(values) };
+    }
+    values.iter().fold(false, |bad, x| bad | !x.is_finite())
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn has_non_finite_avx2<T: Scalar>(values: &[T]) -> bool {
+    values.iter().fold(false, |bad, x| bad | !x.is_finite())
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+    use crate::optim::optimizer::Group;
+    use crate::optim::{build, with_rule, AnyRule};
+
+    /// The AVX2 build of every update loop against the baseline (SSE2) build
+    /// of the same loop: bit-identical parameters and state.
+    fn compare<T: Scalar>(spec: &str) {
+        let rule = build(spec).unwrap();
+        let n = 1003;
+        let mut plain = Group::<T>::fresh(rule.clone(), vec![n], 0);
+        let mut wide = plain.clone();
+        let mut p_plain: Vec<T> = (0..n)
+            .map(|i| T::of(((i * 37) % 101) as f64 / 50.0 - 1.0))
+            .collect();
+        let mut p_wide = p_plain.clone();
+        for step in 0..5 {
+            let g: Vec<T> = (0..n)
+                .map(|i| T::of((((i + step) * 13) % 29) as f64 * 1e-2 - 0.14))
+                .collect();
+            with_rule!(&rule, r => step_both(r, [&mut plain.state, &mut wide.state], [&mut p_plain, &mut p_wide], &g));
+        }
+        let bits = |v: &[T]| v.iter().map(|x| x.widen().to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&p_plain), bits(&p_wide), "{spec} ({})", T::DTYPE);
+        assert_eq!(
+            bits(&plain.state.buffers),
+            bits(&wide.state.buffers),
+            "{spec} ({})",
+            T::DTYPE
+        );
+    }
+
+    /// One step of the baseline loop on the first state and of the AVX2 loop on the second.
+    fn step_both<T: Scalar, R: Rule>(
+        rule: &R,
+        states: [&mut GroupState<T>; 2],
+        params: [&mut [T]; 2],
+        g: &[T],
+    ) {
+        let n = g.len();
+        let [plain, wide] = states;
+        let [p_plain, p_wide] = params;
+        plain.step += 1;
+        let coeffs = rule.begin_step(plain.step, &mut plain.scalars);
+        rule.apply(&coeffs, Bufs::over(&mut plain.buffers, n, 0..n), p_plain, g);
+        wide.step += 1;
+        let coeffs = rule.begin_step(wide.step, &mut wide.scalars);
+        // SAFETY: only called after the AVX2 check in the test.
+        unsafe {
+            leaf_avx2(
+                rule,
+                &coeffs,
+                Bufs::over(&mut wide.buffers, n, 0..n),
+                p_wide,
+                g,
+                false,
+            )
+        };
+    }
+
+    #[test]
+    fn avx2_loops_match_the_baseline_loops() {
+        if !std::arch::is_x86_feature_detected!("avx2") {
+            eprintln!("this processor has no AVX2: only the baseline loops run here");
+            return;
+        }
+        for spec in [
+            "sgd:lr=0.01,momentum=0.9,dampening=0.1,weight_decay=0.01,maximize=true",
+            "sgd:lr=0.01,momentum=0.9,nesterov=true",
+            "gd:lr=0.1",
+            "nag",
+            "adagrad:lr=0.1,lr_decay=0.01,weight_decay=0.1",
+            "rmsprop:centered=true,momentum=0.5,weight_decay=0.1",
+            "rmsprop",
+            "adadelta",
+            "adam:amsgrad=true,weight_decay=0.1",
+            "adamw:beta1=0.6",
+            "nadam:decoupled_weight_decay=true,weight_decay=0.1",
+            "radam",
+            "adamax:weight_decay=0.1",
+            "rprop",
+            "asgd:t0=2,weight_decay=0.1",
+        ] {
+            compare::<f32>(spec);
+            compare::<f64>(spec);
+        }
+    }
+
+    #[test]
+    fn the_finiteness_scan_finds_every_kind_of_bad_value() {
+        let mut values = vec![1.0f32; 5000];
+        assert!(!has_non_finite(&values));
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            values[4321] = bad;
+            assert!(has_non_finite(&values));
+        }
+    }
+}
