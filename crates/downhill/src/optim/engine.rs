@@ -31,142 +31,116 @@ pub(crate) fn update_group<T: Scalar, R: Rule>(
     let coeffs = rule.begin_step(state.step, &mut state.scalars);
     let len = params.iter().map(|p| p.len()).sum();
     let bufs = Bufs::over(&mut state.buffers, len, 0..len);
-    update_tensors(rule, &coeffs, bufs, params, grads, len, zero_bad)
+    let pass = Pass {
+        rule,
+        coeffs: &coeffs,
+        zero_bad,
+    };
+    pass.tensors(bufs, params, grads, len)
 }
 
-/// Updates a list of tensors holding `total` elements: halves of the list
-/// (split by element count) go to different threads when the list is long.
-fn update_tensors<T: Scalar, R: Rule>(
-    rule: &R,
-    coeffs: &R::Coeffs,
-    bufs: Bufs<'_, T>,
-    params: &mut [&mut [T]],
-    grads: &[&[T]],
-    total: usize,
+/// What every element of one step gets: the rule, its coefficients for this
+/// step, and whether non-finite gradient entries are replaced with zero.
+struct Pass<'a, R: Rule> {
+    rule: &'a R,
+    coeffs: &'a R::Coeffs,
     zero_bad: bool,
-) -> usize {
-    if let ([p], [g]) = (&mut *params, grads) {
-        return update_run(rule, coeffs, bufs, p, g, zero_bad);
+}
+
+impl<R: Rule> Pass<'_, R> {
+    /// Updates a list of tensors holding `total` elements: halves of the list
+    /// (split by element count) go to different threads when the list is long.
+    fn tensors<T: Scalar>(
+        &self,
+        bufs: Bufs<'_, T>,
+        params: &mut [&mut [T]],
+        grads: &[&[T]],
+        total: usize,
+    ) -> usize {
+        if let ([p], [g]) = (&mut *params, grads) {
+            return self.run(bufs, p, g);
+        }
+        if total < 2 * GRAIN || rayon::current_num_threads() == 1 {
+            let mut rest = bufs;
+            let mut zeroed = 0;
+            for (p, g) in params.iter_mut().zip(grads) {
+                let (head, tail) = rest.split_at(p.len());
+                zeroed += self.leaf(head, p, g);
+                rest = tail;
+            }
+            return zeroed;
+        }
+        // The first k tensors hold about half of the elements (at least one tensor each side).
+        let (mut k, mut left) = (1, params[0].len());
+        while k + 1 < params.len() && left + params[k].len() <= total / 2 {
+            left += params[k].len();
+            k += 1;
+        }
+        let (bufs_left, bufs_right) = bufs.split_at(left);
+        let (p_left, p_right) = params.split_at_mut(k);
+        let (g_left, g_right) = grads.split_at(k);
+        let (a, b) = rayon::join(
+            || self.tensors(bufs_left, p_left, g_left, left),
+            || self.tensors(bufs_right, p_right, g_right, total - left),
+        );
+        a + b
     }
-    if total < 2 * GRAIN || rayon::current_num_threads() == 1 {
+
+    /// Updates one run of elements, split in halves across threads when it is long.
+    fn run<T: Scalar>(&self, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) -> usize {
+        if p.len() < 2 * GRAIN || rayon::current_num_threads() == 1 {
+            return self.leaf(bufs, p, g);
+        }
+        let mid = p.len() / 2 / GRAIN * GRAIN;
+        let (left, right) = bufs.split_at(mid);
+        let (p_left, p_right) = p.split_at_mut(mid);
+        let (g_left, g_right) = g.split_at(mid);
+        let (a, b) = rayon::join(
+            || self.run(left, p_left, g_left),
+            || self.run(right, p_right, g_right),
+        );
+        a + b
+    }
+
+    /// The rule's loop over one run on this thread, compiled for AVX2 when the
+    /// processor has it. Without FMA contraction the arithmetic is the same IEEE
+    /// operations either way, so results are bit-identical; only the vector width differs.
+    fn leaf<T: Scalar>(&self, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor supports AVX2, checked just above.
+            return unsafe { self.leaf_avx2(bufs, p, g) };
+        }
+        self.leaf_body(bufs, p, g)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn leaf_avx2<T: Scalar>(&self, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) -> usize {
+        self.leaf_body(bufs, p, g)
+    }
+
+    /// [`Rule::apply`], or with `zero_bad` the same block by block on a
+    /// cleaned copy of the gradient (see [`BLOCK`]).
+    #[inline(always)]
+    fn leaf_body<T: Scalar>(&self, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) -> usize {
+        if !self.zero_bad {
+            self.rule.apply(self.coeffs, bufs, p, g);
+            return 0;
+        }
+        let mut clean = [T::zero(); BLOCK];
         let mut rest = bufs;
         let mut zeroed = 0;
-        for (p, g) in params.iter_mut().zip(grads) {
+        for (p, g) in p.chunks_mut(BLOCK).zip(g.chunks(BLOCK)) {
             let (head, tail) = rest.split_at(p.len());
-            zeroed += update_leaf(rule, coeffs, head, p, g, zero_bad);
+            let clean = &mut clean[..p.len()];
+            zeroed += zeroed_into(g, clean);
+            self.rule.apply(self.coeffs, head, p, clean);
             rest = tail;
         }
-        return zeroed;
+        zeroed
     }
-    // The first k tensors hold about half of the elements (at least one tensor each side).
-    let (mut k, mut left) = (1, params[0].len());
-    while k + 1 < params.len() && left + params[k].len() <= total / 2 {
-        left += params[k].len();
-        k += 1;
-    }
-    let (bufs_left, bufs_right) = bufs.split_at(left);
-    let (p_left, p_right) = params.split_at_mut(k);
-    let (g_left, g_right) = grads.split_at(k);
-    let (a, b) = rayon::join(
-        || update_tensors(rule, coeffs, bufs_left, p_left, g_left, left, zero_bad),
-        || {
-            update_tensors(
-                rule,
-                coeffs,
-                bufs_right,
-                p_right,
-                g_right,
-                total - left,
-                zero_bad,
-            )
-        },
-    );
-    a + b
 }
-
-/// Updates one run of elements, split in halves across threads when it is long.
-fn update_run<T: Scalar, R: Rule>(
-    rule: &R,
-    coeffs: &R::Coeffs,
-    bufs: Bufs<'_, T>,
-    p: &mut [T],
-    g: &[T],
-    zero_bad: bool,
-) -> usize {
-    if p.len() < 2 * GRAIN || rayon::current_num_threads() == 1 {
-        return update_leaf(rule, coeffs, bufs, p, g, zero_bad);
-    }
-    let mid = p.len() / 2 / GRAIN * GRAIN;
-    let (left, right) = bufs.split_at(mid);
-    let (p_left, p_right) = p.split_at_mut(mid);
-    let (g_left, g_right) = g.split_at(mid);
-    let (a, b) = rayon::join(
-        || update_run(rule, coeffs, left, p_left, g_left, zero_bad),
-        || update_run(rule, coeffs, right, p_right, g_right, zero_bad),
-    );
-    a + b
-}
-
-/// The rule's loop over one run on this thread, compiled for AVX2 when the
-/// processor has it. Without FMA contraction the arithmetic is the same IEEE
-/// operations either way, so results are bit-identical; only the vector width differs.
-fn update_leaf<T: Scalar, R: Rule>(
-    rule: &R,
-    coeffs: &R::Coeffs,
-    bufs: Bufs<'_, T>,
-    p: &mut [T],
-    g: &[T],
-    zero_bad: bool,
-) -> usize {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor supports AVX2, checked just above.
-        return unsafe { leaf_avx2(rule, coeffs, bufs, p, g, zero_bad) };
-    }
-    leaf(rule, coeffs, bufs, p, g, zero_bad)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn leaf_avx2<T: Scalar, R: Rule>(
-    rule: &R,
-    coeffs: &R::Coeffs,
-    bufs: Bufs<'_, T>,
-    p: &mut [T],
-    g: &[T],
-    zero_bad: bool,
-) -> usize {
-    leaf(rule, coeffs, bufs, p, g, zero_bad)
-}
-
-/// [`Rule::apply`], or with `zero_bad` the same block by block on a cleaned
-/// copy of the gradient (see [`BLOCK`]).
-#[inline(always)]
-fn leaf<T: Scalar, R: Rule>(
-    rule: &R,
-    coeffs: &R::Coeffs,
-    bufs: Bufs<'_, T>,
-    p: &mut [T],
-    g: &[T],
-    zero_bad: bool,
-) -> usize {
-    if !zero_bad {
-        rule.apply(coeffs, bufs, p, g);
-        return 0;
-    }
-    let mut clean = [T::zero(); BLOCK];
-    let mut rest = bufs;
-    let mut zeroed = 0;
-    for (p, g) in p.chunks_mut(BLOCK).zip(g.chunks(BLOCK)) {
-        let (head, tail) = rest.split_at(p.len());
-        let clean = &mut clean[..p.len()];
-        zeroed += zeroed_into(g, clean);
-        rule.apply(coeffs, head, p, clean);
-        rest = tail;
-    }
-    zeroed
-}
-
 /// Copies `g` into `clean` with NaN and ±∞ replaced by zero; returns how many were.
 #[inline(always)]
 fn zeroed_into<T: Scalar>(g: &[T], clean: &mut [T]) -> usize {
@@ -256,16 +230,12 @@ mod tests {
         wide.step += 1;
         let coeffs = rule.begin_step(wide.step, &mut wide.scalars);
         // SAFETY: only called after the AVX2 check in the test.
-        unsafe {
-            leaf_avx2(
-                rule,
-                &coeffs,
-                Bufs::over(&mut wide.buffers, n, 0..n),
-                p_wide,
-                g,
-                false,
-            )
+        let pass = Pass {
+            rule,
+            coeffs: &coeffs,
+            zero_bad: false,
         };
+        unsafe { pass.leaf_avx2(Bufs::over(&mut wide.buffers, n, 0..n), p_wide, g) };
     }
 
     #[test]
