@@ -195,3 +195,33 @@ fn many_tensors_give_the_same_results_on_any_thread_count() {
         }
     }
 }
+
+#[test]
+fn a_non_finite_gradient_in_one_of_many_tensors_is_found() {
+    let sizes = vec![5_000; 50];
+    let mut opt =
+        Optimizer::<f32>::with_groups(build("adam").unwrap(), vec![ParamGroup::new(sizes)])
+            .unwrap();
+    let mut params = vec![vec![1.0f32; 5_000]; 50];
+    let mut grads = vec![vec![0.5f32; 5_000]; 50];
+    grads[37][123] = f32::NEG_INFINITY;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let before = opt.clone();
+    let mut views: Vec<&mut [f32]> = params.iter_mut().map(Vec::as_mut_slice).collect();
+    let grad_views: Vec<&[f32]> = grads.iter().map(Vec::as_slice).collect();
+    let err = pool
+        .install(|| opt.step_tensors(&mut views, &grad_views))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "gradient element {} is -inf (not finite); the step was not applied",
+            37 * 5_000 + 123
+        )
+    );
+    assert_eq!(opt, before);
+    assert!(params.iter().flatten().all(|&p| p == 1.0));
+}

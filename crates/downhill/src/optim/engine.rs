@@ -153,16 +153,33 @@ fn zeroed_into<T: Scalar>(g: &[T], clean: &mut [T]) -> usize {
     bad
 }
 
-/// The index of the first NaN or ±∞ in `grads`, found by a vectorised scan.
-pub(crate) fn first_non_finite<T: Scalar>(grads: &[T]) -> Option<usize> {
+/// The flat index and value of the first NaN or ±∞ in `tensors` (taken one
+/// after another), found by a vectorised scan spread across rayon's threads
+/// (over tensors, and over chunks of long ones); only a bad gradient is searched
+/// again for the position.
+pub(crate) fn first_non_finite<T: Scalar>(tensors: &[&[T]]) -> Option<(usize, f64)> {
     use rayon::prelude::*;
-    let bad = if grads.len() < 2 * GRAIN || rayon::current_num_threads() == 1 {
-        has_non_finite(grads)
+    let total: usize = tensors.iter().map(|g| g.len()).sum();
+    let bad = if total < 2 * GRAIN || rayon::current_num_threads() == 1 {
+        tensors.iter().any(|g| has_non_finite(g))
     } else {
-        grads.par_chunks(GRAIN).any(has_non_finite)
+        tensors.par_iter().any(|g| {
+            if g.len() < 2 * GRAIN {
+                has_non_finite(g)
+            } else {
+                g.par_chunks(GRAIN).any(has_non_finite)
+            }
+        })
     };
-    bad.then(|| grads.iter().position(|g| !g.is_finite()))
-        .flatten()
+    if !bad {
+        return None;
+    }
+    tensors
+        .iter()
+        .flat_map(|g| g.iter())
+        .enumerate()
+        .find(|(_, x)| !x.is_finite())
+        .map(|(index, x)| (index, x.widen()))
 }
 
 /// A branch-free OR over the whole run (no early exit, so it vectorises).

@@ -366,7 +366,7 @@ impl<T: Scalar> Optimizer<T> {
 
     /// Applies the update to a flat parameter vector (the group ranges of it).
     fn guarded_flat(&mut self, params: &mut [T], grads: &[T]) -> Result<Outcome, StepError> {
-        let first_bad = || first_non_finite(grads).map(|i| (i, grads[i].widen()));
+        let first_bad = || first_non_finite(&[grads]);
         self.guarded(first_bad, |opt, zero_bad| {
             let mut zeroed = 0;
             for group in &mut opt.groups {
@@ -456,16 +456,7 @@ impl<T: Scalar> Optimizer<T> {
                 }
             }
         }
-        let first_bad = || {
-            let mut base = 0;
-            for g in grads {
-                if let Some(i) = first_non_finite(g) {
-                    return Some((base + i, g[i].widen()));
-                }
-                base += g.len();
-            }
-            None
-        };
+        let first_bad = || first_non_finite(grads);
         self.guarded(first_bad, |opt, zero_bad| {
             let mut zeroed = 0;
             let mut first = 0;
