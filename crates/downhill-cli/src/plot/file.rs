@@ -44,26 +44,78 @@ fn extension(path: &Path) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
-/// Writes a file through a temporary file in the same folder, renamed into
-/// place only when `fill` succeeded: no partial file on any error.
+/// The folder a file is written into (`.` for a bare name).
+fn folder(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// An I/O error's text without the temporary file's path that tempfile adds.
+fn reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.split_once(" at path ") {
+        Some((head, _)) => head.to_string(),
+        None => text,
+    }
+}
+
+/// Checks, before any work, that `path` can be written: its folder exists and
+/// takes a new file, and `path` itself is not a folder. Creates nothing.
+pub fn check_output(flag: &str, path: &Path) -> Result<(), CliError> {
+    let refuse = |why: String| {
+        Err(CliError(format!(
+            "cannot write {flag} '{}': {why}",
+            path.display()
+        )))
+    };
+    let dir = folder(path);
+    if path.as_os_str().is_empty() || path.file_name().is_none() {
+        return refuse("not a file name".into());
+    }
+    if !dir.is_dir() {
+        return refuse(format!("the folder '{}' does not exist", dir.display()));
+    }
+    if path.is_dir() {
+        return refuse("is a folder".into());
+    }
+    match tempfile::Builder::new()
+        .prefix(".downhill-")
+        .tempfile_in(&dir)
+    {
+        Ok(_) => Ok(()),
+        Err(e) => refuse(format!(
+            "cannot write in '{}': {}",
+            dir.display(),
+            reason(&e)
+        )),
+    }
+}
+
+/// Writes a file atomically: `fill` writes a temporary file in the same
+/// folder, which is flushed, fsynced and renamed onto `path` only when `fill`
+/// succeeded (then the folder is fsynced). On any error the temporary file is
+/// removed and a file already at `path` is left as it was.
 pub fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut std::fs::File) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
-    let cannot =
-        |e: &dyn std::fmt::Display| CliError(format!("cannot write '{}': {e}", path.display()));
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let cannot = |why: String| CliError(format!("cannot write '{}': {why}", path.display()));
+    let dir = folder(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(".downhill-")
         .tempfile_in(&dir)
-        .map_err(|e| cannot(&e))?;
+        .map_err(|e| cannot(reason(&e)))?;
     fill(tmp.as_file_mut())?;
-    tmp.as_file_mut().flush().map_err(|e| cannot(&e))?;
-    readable(tmp.as_file()).map_err(|e| cannot(&e))?;
-    tmp.persist(path).map_err(|e| cannot(&e.error))?;
+    let file = tmp.as_file_mut();
+    file.flush().map_err(|e| cannot(reason(&e)))?;
+    readable(file).map_err(|e| cannot(reason(&e)))?;
+    file.sync_all().map_err(|e| cannot(reason(&e)))?;
+    tmp.persist(path).map_err(|e| cannot(reason(&e.error)))?;
+    if let Ok(dir) = std::fs::File::open(&dir) {
+        let _ = dir.sync_all();
+    }
     Ok(())
 }
 
