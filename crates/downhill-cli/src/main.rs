@@ -80,7 +80,13 @@ fn first_line(rendered: &str) -> String {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // `--steps -1` is a bad number, not an unknown flag `-1`
+    let command = <Cli as clap::CommandFactory>::command()
+        .mut_subcommands(|c| c.allow_negative_numbers(true));
+    let parsed = command
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version

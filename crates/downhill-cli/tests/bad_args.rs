@@ -21,7 +21,7 @@ const CASES: &[Case] = &[
     ("fly", "unrecognized subcommand 'fly'"),
     ("run --colour red", "unexpected argument '--colour'"),
     // run
-    ("run --steps -1", "'-1'"),
+    ("run --steps -1", "invalid value '-1' for '--steps <STEPS>'"),
     ("run --steps abc", "invalid value 'abc' for '--steps"),
     ("run --steps _", "invalid value '' for '--steps"),
     ("run --steps 1 --steps 2", "'--steps <STEPS>' cannot be used multiple times"),
@@ -68,7 +68,7 @@ const CASES: &[Case] = &[
     ("bench --optimizer nope --params 10", "unknown optimizer 'nope'"),
     ("bench --optimizer adam:lr=-1 --params 10", "lr must be in [0, inf)"),
     ("bench --optimizer adam --params 0", "--params and --tensors must be positive"),
-    ("bench --optimizer adam --params -5", "'-5'"),
+    ("bench --optimizer adam --params -5", "invalid value '-5' for '--params <PARAMS>'"),
     ("bench --optimizer adam --params 10 --tensors 0", "--params and --tensors"),
     ("bench --optimizer adam --params 10 --tensors 11", "tensors <= params"),
     ("bench --optimizer adam --params 10 --threads 0", "--threads must be at least 1"),
@@ -84,7 +84,7 @@ const CASES: &[Case] = &[
     ("schedule cosine:t_max=10 --lr nan", "got NaN"),
     ("schedule cosine:t_max=10 --lr inf", "got inf"),
     ("schedule cosine:t_max=10 --lr abc", "invalid value 'abc' for '--lr"),
-    ("schedule cosine:t_max=10 --steps -1", "'-1'"),
+    ("schedule cosine:t_max=10 --steps -1", "invalid value '-1' for '--steps <STEPS>'"),
     ("schedule cosine:t_max=10 --steps 999999999999", "--steps must be at most"),
     ("schedule cosine:t_max=-1", "t_max must be a whole number, got '-1'"),
     ("schedule cosine:t_max=10,t_max=5", "key 't_max' is given twice"),
@@ -116,6 +116,8 @@ const CASES: &[Case] = &[
     ("sweep -o gd --lr 0.1 --param nokey=1 --csv out.csv", "none of the optimizers has the key 'nokey'"),
     ("sweep -o gd --lr 0.1 --eps nan --csv out.csv", "--eps must be a positive number"),
     ("sweep -o gd --lr 0.1 --eps 0 --csv out.csv", "--eps must be a positive number"),
+    ("sweep -o gd --lr 0.1 --eps -1 --csv out.csv", "--eps must be a positive number, got -1"),
+    ("sweep -o gd --lr 0.1 --steps -2 --csv out.csv", "invalid value '-2' for '--steps <STEPS>'"),
     ("sweep -o gd --lr 0.1 --surface nope --csv out.csv", "unknown surface 'nope'"),
     ("sweep -o nope --lr 0.1 --csv out.csv", "unknown optimizer 'nope'"),
     ("sweep -o gd --lr 0.1 --csv out.csv --plot out.jpg", "--plot 'out.jpg' must end in .png or .svg"),
@@ -131,7 +133,7 @@ const CASES: &[Case] = &[
     ("train --dataset nope", "unknown dataset 'nope'; valid: a bundled name (iris"),
     ("train --dataset _", "unknown dataset ''"),
     ("train --dataset iris --dataset digits", "cannot be used multiple times"),
-    ("train --dataset iris --epochs -1", "'-1'"),
+    ("train --dataset iris --epochs -1", "invalid value '-1' for '--epochs <EPOCHS>'"),
     ("train --dataset iris --epochs 0", "--epochs must be at least 1, got 0"),
     ("train --dataset iris --epochs x", "invalid value 'x' for '--epochs"),
     ("train --dataset iris --batch-size 0", "batch size must be 'full' or a whole number"),
@@ -165,7 +167,8 @@ const CASES: &[Case] = &[
     ("train --dataset moons:nope=1", "unknown key 'nope'; valid keys: n, noise, seed"),
     ("train --dataset blobs:classes=0", "classes must be in [2, 1000]"),
     ("train --dataset iris --test-dataset nope", "unknown dataset 'nope'"),
-    ("train --dataset iris --seed -1", "'-1'"),
+    ("train --dataset iris --seed -1", "invalid value '-1' for '--seed <SEED>'"),
+    ("train --dataset iris --test-fraction -0.1", "--test-fraction must be in [0, 1), got -0.1"),
     ("train --dataset iris --dtype f16", "invalid value 'f16' for '--dtype"),
     ("train --dataset iris --format xml", "invalid value 'xml' for '--format"),
     // compare
@@ -177,7 +180,7 @@ const CASES: &[Case] = &[
     ("compare --dataset nope -o adam", "unknown dataset 'nope'"),
     // serve
     ("serve --port 70000", "invalid value '70000' for '--port"),
-    ("serve --port -1", "'-1'"),
+    ("serve --port -1", "-1 is not in 0..=65535"),
     ("serve --port x", "invalid value 'x' for '--port"),
     ("serve --host nowhere.invalid --port 0", "cannot listen on nowhere.invalid:0"),
     // output paths that cannot be written (the folder `missing` does not
@@ -413,4 +416,44 @@ fn a_read_only_folder_is_an_error_before_any_work() {
     ];
     check_all(&cases);
     assert!(!Path::new(&png).exists() && !Path::new(&csv).exists());
+}
+
+#[test]
+fn demo_into_an_existing_folder_keeps_other_files_and_leaves_no_staging() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), "mine").unwrap();
+    std::fs::write(out.join("index.html"), "old").unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_downhill"))
+        .args(["demo", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let names: Vec<String> = snapshot(dir.path()).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        [
+            "demo/",
+            "demo/anisotropic.png",
+            "demo/index.html",
+            "demo/notes.txt",
+            "demo/quartic-3d.png",
+            "demo/quartic-momentum-nag.png",
+            "demo/saddle-3d.png",
+            "demo/saddle-grid.png",
+            "demo/saddle.gif",
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert!(std::fs::read_to_string(out.join("index.html"))
+        .unwrap()
+        .starts_with("<!doctype html>"));
 }
