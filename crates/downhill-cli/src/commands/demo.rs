@@ -17,7 +17,6 @@ use downhill::optim;
 use downhill::surface::{self, Resolved};
 use plotters::coord::Shift;
 use plotters::prelude::DrawingArea;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The notes' AdaDelta: no learning rate (PyTorch's lr factor fixed at 1), ρ = 0.9.

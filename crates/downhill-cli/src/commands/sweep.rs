@@ -310,7 +310,7 @@ fn write_csv(
         .map(String::from),
     );
     write_atomic(&args.csv, |file| {
-        let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(file));
+        let mut writer = csv::Writer::from_writer(file);
         writer.write_record(&header)?;
         for p in points {
             let mut row = vec![p.optimizer.clone(), number(p.lr)];
