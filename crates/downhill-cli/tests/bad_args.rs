@@ -199,6 +199,13 @@ const CASES: &[Case] = &[
     ("train --dataset iris --checkpoint missing/c.json", "cannot write --checkpoint 'missing/c.json'"),
     ("train --dataset iris --checkpoint sub.png", "is a folder"),
     ("compare --dataset iris -o adam --plot missing/out.png", "cannot write --plot 'missing/out.png'"),
+    // bad arguments with an existing file as the output: the file is kept
+    ("run --steps 1 --surface nope --plot keep.png", "unknown surface 'nope'"),
+    ("run --steps x --animate keep.png", "invalid value 'x' for '--steps"),
+    ("sweep -o gd --lr nan --csv keep.csv", "--lr must be comma-separated"),
+    ("schedule nope --plot keep.png", "unknown schedule 'nope'"),
+    ("train --dataset iris --epochs 0 --metrics keep.csv --checkpoint keep.json", "--epochs must be at least 1"),
+    ("compare --dataset iris -o nope --plot keep.png", "unknown optimizer 'nope'"),
     // failures after the work started: nothing written, existing files kept
     ("train --dataset iris --epochs 3 -q --optimizer gd:lr=1e30 --metrics keep.csv --checkpoint keep.json", "the loss became NaN"),
     ("compare --dataset iris --epochs 2 -q -o adam -o gd:lr=1e30 --plot keep.png", "the loss became NaN"),
