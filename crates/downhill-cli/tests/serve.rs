@@ -981,6 +981,29 @@ fn slow_clients_are_cut_off_and_do_not_block_others() {
     let mut silent: Vec<TcpStream> = (0..20)
         .map(|_| TcpStream::connect(&server.address).unwrap())
         .collect();
+    // 5 that send a head byte by byte, and 5 a body, a byte every 100 ms
+    let trickles: Vec<_> = (0..10)
+        .map(|k| {
+            let mut s = TcpStream::connect(&server.address).unwrap();
+            if k % 2 == 1 {
+                s.write_all(b"POST /api/run HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+                    .unwrap();
+            } else {
+                s.write_all(b"POST /api/run HTTP/1.1\r\nX-Slow: ").unwrap();
+            }
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                // writes fail once the server has closed the connection
+                while s.write_all(b"a").is_ok() {
+                    assert!(
+                        started.elapsed() < HANG_GUARD,
+                        "a trickling client was never cut off"
+                    );
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            })
+        })
+        .collect();
     // a normal client is answered meanwhile
     let doc = server.ok(
         "/api/run",
@@ -1000,6 +1023,9 @@ fn slow_clients_are_cut_off_and_do_not_block_others() {
             got.contains(r#"{"error":"the request body did not arrive within 10 s"}"#),
             "{got}"
         );
+    }
+    for t in trickles {
+        t.join().unwrap();
     }
     let (status, _, _) = server.get("/api/optimizers");
     assert_eq!(status, 200);
