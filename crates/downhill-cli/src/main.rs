@@ -59,8 +59,34 @@ impl<E: std::fmt::Display + 'static> From<E> for CliError {
     }
 }
 
+/// One line of a clap error: its first line, followed by the indented list
+/// under it when it ends in ':' (the missing required arguments).
+fn first_line(rendered: &str) -> String {
+    let mut lines = rendered.lines();
+    let first = lines
+        .next()
+        .unwrap_or("error: invalid arguments")
+        .trim_end();
+    match first.strip_suffix(':') {
+        Some(head) => {
+            let listed: Vec<&str> = lines
+                .take_while(|l| l.starts_with(' '))
+                .map(str::trim)
+                .collect();
+            format!("{head}: {}", listed.join(", "))
+        }
+        None => first.to_string(),
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // `--steps -1` is a bad number, not an unknown flag `-1`
+    let command = <Cli as clap::CommandFactory>::command()
+        .mut_subcommands(|c| c.allow_negative_numbers(true));
+    let parsed = command
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version
@@ -68,12 +94,18 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            let rendered = e.render().to_string();
-            let first = rendered
-                .lines()
-                .next()
-                .unwrap_or("error: invalid arguments");
-            eprintln!("{}", first.trim_end());
+            if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                let names: Vec<String> = <Cli as clap::CommandFactory>::command()
+                    .get_subcommands()
+                    .map(|c| c.get_name().to_string())
+                    .collect();
+                eprintln!(
+                    "error: a subcommand is required; valid: {} (see downhill --help)",
+                    names.join(", ")
+                );
+                return ExitCode::from(2);
+            }
+            eprintln!("{}", first_line(&e.render().to_string()));
             return ExitCode::from(2);
         }
     };

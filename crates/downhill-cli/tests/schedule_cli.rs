@@ -241,7 +241,7 @@ fn plots_png_and_svg_without_leftovers() {
     let missing = dir.join("no-such-dir").join("lr.png");
     assert_error(
         &["schedule", "constant", "--plot", missing.to_str().unwrap()],
-        "cannot write plot",
+        "cannot write --plot",
     );
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()

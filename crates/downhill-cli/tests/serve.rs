@@ -6,6 +6,10 @@ use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a test waits for any answer before failing instead of hanging.
+const HANG_GUARD: Duration = Duration::from_secs(120);
 
 /// A running `downhill serve --port 0`, killed on drop.
 struct Server {
@@ -40,6 +44,8 @@ impl Server {
     /// Sends one request; returns status, content type and body.
     fn send(&self, method: &str, path: &str, body: &[u8]) -> (u16, String, Vec<u8>) {
         let mut stream = TcpStream::connect(&self.address).unwrap();
+        // a hang guard only: every answer is due long before
+        stream.set_read_timeout(Some(HANG_GUARD)).unwrap();
         let head = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             self.address,
@@ -880,4 +886,170 @@ fn jobs_are_limited_and_a_client_that_leaves_stops_its_job() {
             Err(status) => panic!("no place freed after the clients left: {status}"),
         }
     }
+}
+
+/// `VmRSS` and `VmHWM` (peak) of a process in KiB, from /proc/PID/status.
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| -> u64 {
+        let line = status.lines().find(|l| l.starts_with(name)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+#[test]
+fn two_hundred_concurrent_runs_are_all_answered_identically_in_bounded_memory() {
+    let mut server = Server::start();
+    let pid = server.child.id();
+    let request = json!({"surface": "rosenbrock", "start": [-1.2, 1],
+        "optimizers": ["adam:lr=0.01", "nag:lr=0.0005", "rmsprop:lr=0.001", "momentum:lr=0.0005"],
+        "steps": 400});
+    let body = request.to_string();
+    let (status, _, expected) = server.send("POST", "/api/run", body.as_bytes());
+    assert_eq!(status, 200);
+    let (rss_before, _) = memory_kib(pid);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..200)
+            .map(|_| scope.spawn(|| server.send("POST", "/api/run", body.as_bytes())))
+            .collect();
+        for handle in handles {
+            let (status, _, answer) = handle.join().unwrap();
+            assert_eq!(status, 200);
+            assert!(
+                answer == expected,
+                "an answer differs from the sequential one"
+            );
+        }
+    });
+    let elapsed = started.elapsed();
+    let (rss_after, peak) = memory_kib(pid);
+    eprintln!(
+        "200 concurrent /api/run ({} bytes each): {:.2} s; server VmRSS {} KiB before, {} KiB after, VmHWM {} KiB",
+        expected.len(),
+        elapsed.as_secs_f64(),
+        rss_before,
+        rss_after,
+        peak
+    );
+    assert!(peak < 512 * 1024, "peak memory {peak} KiB");
+    // still up and answering
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server exited"
+    );
+    let (status, _, again) = server.send("POST", "/api/run", body.as_bytes());
+    assert_eq!((status, again == expected), (200, true));
+}
+
+/// Reads from a stalled connection until the server closes it; returns what
+/// it sent (the hang guard fails the test if it never does).
+fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    stream.set_read_timeout(Some(HANG_GUARD)).unwrap();
+    let mut got = Vec::new();
+    match stream.read_to_end(&mut got) {
+        Ok(_) => got,
+        // a reset also means the server closed it
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => got,
+        Err(e) => panic!("the server did not close a stalled connection: {e}"),
+    }
+}
+
+#[test]
+fn slow_clients_are_cut_off_and_do_not_block_others() {
+    let server = Server::start();
+    // 50 connections that send half a request head and stall
+    let mut half_heads: Vec<TcpStream> = (0..50)
+        .map(|_| {
+            let mut s = TcpStream::connect(&server.address).unwrap();
+            s.write_all(b"POST /api/run HTTP/1.1\r\nHost: x\r\nContent-Le")
+                .unwrap();
+            s
+        })
+        .collect();
+    // 10 that announce a body and send a tenth of it
+    let mut slow_bodies: Vec<TcpStream> = (0..10)
+        .map(|_| {
+            let mut s = TcpStream::connect(&server.address).unwrap();
+            s.write_all(b"POST /api/run HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"surface\"")
+                .unwrap();
+            s
+        })
+        .collect();
+    // 20 that connect and send nothing
+    let mut silent: Vec<TcpStream> = (0..20)
+        .map(|_| TcpStream::connect(&server.address).unwrap())
+        .collect();
+    // 5 that send a head byte by byte, and 5 a body, a byte every 100 ms
+    let trickles: Vec<_> = (0..10)
+        .map(|k| {
+            let mut s = TcpStream::connect(&server.address).unwrap();
+            if k % 2 == 1 {
+                s.write_all(b"POST /api/run HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+                    .unwrap();
+            } else {
+                s.write_all(b"POST /api/run HTTP/1.1\r\nX-Slow: ").unwrap();
+            }
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                // writes fail once the server has closed the connection
+                while s.write_all(b"a").is_ok() {
+                    assert!(
+                        started.elapsed() < HANG_GUARD,
+                        "a trickling client was never cut off"
+                    );
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            })
+        })
+        .collect();
+    // a normal client is answered meanwhile
+    let doc = server.ok(
+        "/api/run",
+        json!({"surface": "sphere", "start": [1, 1], "optimizers": ["gd:lr=0.25"], "steps": 1}),
+    );
+    assert_eq!(doc["runs"][0]["points"][1], json!([0.5, 0.5, 0.5]));
+    // the server closes the stalled connections after its timeouts
+    for s in half_heads.iter_mut().chain(silent.iter_mut()) {
+        let got = read_until_closed(s);
+        let text = String::from_utf8_lossy(&got);
+        assert!(got.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+    }
+    for s in &mut slow_bodies {
+        let got = String::from_utf8(read_until_closed(s)).unwrap();
+        assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+        assert!(
+            got.contains(r#"{"error":"the request body did not arrive within 10 s"}"#),
+            "{got}"
+        );
+    }
+    for t in trickles {
+        t.join().unwrap();
+    }
+    let (status, _, _) = server.get("/api/optimizers");
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn connections_over_the_cap_wait_until_stalled_ones_are_cut_off() {
+    let server = Server::start();
+    // as many silent connections as the server serves at once (MAX_CONNECTIONS)
+    let stalled: Vec<TcpStream> = (0..256)
+        .map(|_| TcpStream::connect(&server.address).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let doc = server.ok(
+        "/api/run",
+        json!({"surface": "sphere", "start": [1, 1], "optimizers": ["gd:lr=0.25"], "steps": 1}),
+    );
+    let waited = started.elapsed();
+    assert_eq!(doc["runs"][0]["points"][1], json!([0.5, 0.5, 0.5]));
+    // no slot frees before the header timeout (10 s) closes a silent connection
+    assert!(
+        waited >= Duration::from_secs(5),
+        "answered after {waited:?}"
+    );
+    drop(stalled);
 }

@@ -81,6 +81,8 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
     if threads == 0 {
         return Err(CliError("--threads must be at least 1, got 0".into()));
     }
+    let elem = if args.dtype == Dtype::F32 { 4 } else { 8 };
+    check_memory(args.params, (5 + rule.buffers().len()) * elem)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()?;
@@ -88,7 +90,6 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
         Dtype::F32 => time_steps::<f32>(rule.clone(), &args),
         Dtype::F64 => time_steps::<f64>(rule.clone(), &args),
     })?;
-    let elem = if args.dtype == Dtype::F32 { 4 } else { 8 };
     let mut sorted = times.clone();
     sorted.sort_by(f64::total_cmp);
     let median_ns = sorted[sorted.len() / 2];
@@ -146,6 +147,23 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+/// Refuses a size whose buffers (parameters, gradients and their flat copies:
+/// five, plus the optimizer's state; `per_param` bytes in all) cannot be
+/// allocated, instead of aborting on the allocation later.
+fn check_memory(params: usize, per_param: usize) -> Result<(), CliError> {
+    let fits = params
+        .checked_mul(per_param)
+        .is_some_and(|bytes| Vec::<u8>::new().try_reserve_exact(bytes).is_ok());
+    if fits {
+        Ok(())
+    } else {
+        Err(CliError(format!(
+            "--params {params} needs about {:.3e} bytes of memory ({per_param} per parameter), more than can be allocated here",
+            params as f64 * per_param as f64
+        )))
+    }
 }
 
 /// Step times in nanoseconds after a warm-up, one per sample.

@@ -39,6 +39,7 @@ pub struct Run {
 pub fn run(args: CompareArgs) -> Result<(), CliError> {
     if let Some(path) = &args.plot {
         compare_plot::check_path(path)?;
+        crate::plot::file::check_output("--plot", path)?;
     }
     match args.setup.dtype {
         Dtype::F32 => run_as::<f32>(args),

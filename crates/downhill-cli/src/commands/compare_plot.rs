@@ -2,8 +2,8 @@
 //! wall time, one line per optimizer (plotters; PNG or SVG by extension).
 
 use super::compare::Run;
+use crate::plot::file::{write_figure, Figure, Still};
 use crate::CliError;
-use downhill::train::temp_path;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -24,26 +24,34 @@ fn extension(path: &Path) -> Option<String> {
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
 }
 
-/// Draws the figure into a temporary file next to `path`, then renames it.
-pub fn draw(path: &Path, dataset: &str, model: &str, runs: &[Run]) -> Result<(), CliError> {
-    crate::plot::register_font();
-    let ext = extension(path).unwrap_or_default();
-    let tmp = temp_path(path).with_extension(&ext);
-    let title = format!("{dataset} · {model}");
-    let size = (1400, 1000);
-    let drawn = if ext == "svg" {
-        let root = SVGBackend::new(&tmp, size).into_drawing_area();
-        panels(&root, &title, runs).and_then(|()| root.present().map_err(|e| e.to_string()))
-    } else {
-        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
-        panels(&root, &title, runs).and_then(|()| root.present().map_err(|e| e.to_string()))
-    };
-    let moved = drawn.and_then(|()| std::fs::rename(&tmp, path).map_err(|e| e.to_string()));
-    if let Err(e) = moved {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(CliError(format!("--plot {}: {e}", path.display())));
+/// The four panels (two without accuracy) under one title.
+struct Panels<'a> {
+    title: String,
+    runs: &'a [Run],
+}
+
+impl Figure for Panels<'_> {
+    fn size(&self) -> (u32, u32) {
+        (1400, 1000)
     }
-    Ok(())
+
+    fn draw<DB: crate::plot::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        _fine: bool,
+    ) -> Result<(), CliError> {
+        panels(area, &self.title, self.runs).map_err(CliError)
+    }
+}
+
+/// Draws the figure and writes it atomically (see [`write_figure`]).
+pub fn draw(path: &Path, dataset: &str, model: &str, runs: &[Run]) -> Result<(), CliError> {
+    let kind = match extension(path).as_deref() {
+        Some("svg") => Still::Svg,
+        _ => Still::Png,
+    };
+    let title = format!("{dataset} · {model}");
+    write_figure(path, kind, &Panels { title, runs })
 }
 
 fn panels<DB: DrawingBackend>(

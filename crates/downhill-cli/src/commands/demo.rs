@@ -17,7 +17,6 @@ use downhill::optim;
 use downhill::surface::{self, Resolved};
 use plotters::coord::Shift;
 use plotters::prelude::DrawingArea;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The notes' AdaDelta: no learning rate (PyTorch's lr factor fixed at 1), ρ = 0.9.
@@ -94,9 +93,8 @@ impl<L: Layers> Figure for Panels<L> {
 }
 
 pub fn run(args: DemoArgs) -> Result<(), CliError> {
-    let out = &args.out;
-    std::fs::create_dir_all(out)
-        .map_err(|e| CliError(format!("cannot create '{}': {e}", out.display())))?;
+    let staging = Staging::new(&args.out)?;
+    let out = staging.dir.path();
     let bar = progress("demo");
     bar.inc_length(5);
 
@@ -240,12 +238,74 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
     bar.inc(1);
 
     write_index(&out.join("index.html"))?;
+    staging.publish()?;
     bar.finish_and_clear();
     eprintln!(
         "wrote {} (5 figures and an animation)",
-        out.join("index.html").display()
+        args.out.join("index.html").display()
     );
     Ok(())
+}
+
+/// A hidden folder next to the output folder that the files are written into
+/// first; an error half-way removes it, leaving the output folder as it was.
+struct Staging {
+    dir: tempfile::TempDir,
+    out: PathBuf,
+}
+
+impl Staging {
+    /// Checks that `out` is a folder or can be made one (its parent exists).
+    fn new(out: &Path) -> Result<Staging, CliError> {
+        let cannot = |why: String| CliError(format!("cannot create '{}': {why}", out.display()));
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if out.exists() && !out.is_dir() {
+            return Err(cannot("a file of that name exists".into()));
+        }
+        if !parent.is_dir() {
+            return Err(cannot(format!(
+                "the folder '{}' does not exist",
+                parent.display()
+            )));
+        }
+        let dir = tempfile::Builder::new()
+            .prefix(".downhill-demo-")
+            .tempdir_in(&parent)
+            .map_err(|e| cannot(e.kind().to_string()))?;
+        Ok(Staging {
+            dir,
+            out: out.to_path_buf(),
+        })
+    }
+
+    /// Moves the finished files into place: the whole folder when `out` does
+    /// not exist yet, else file by file (each rename is atomic).
+    fn publish(self) -> Result<(), CliError> {
+        let cannot =
+            |e: std::io::Error| CliError(format!("cannot create '{}': {e}", self.out.display()));
+        if !self.out.exists() {
+            // temporary folders are private (0700); the output is an ordinary folder
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(self.dir.path(), std::fs::Permissions::from_mode(0o755))
+                    .map_err(cannot)?;
+            }
+            let dir = self.dir.keep();
+            return std::fs::rename(&dir, &self.out).map_err(|e| {
+                let _ = std::fs::remove_dir_all(&dir);
+                cannot(e)
+            });
+        }
+        for entry in std::fs::read_dir(self.dir.path()).map_err(cannot)? {
+            let entry = entry.map_err(cannot)?;
+            std::fs::rename(entry.path(), self.out.join(entry.file_name())).map_err(cannot)?;
+        }
+        Ok(())
+    }
 }
 
 /// The figures and what they show.

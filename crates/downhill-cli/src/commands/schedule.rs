@@ -58,6 +58,9 @@ pub fn run(args: ScheduleArgs) -> Result<(), CliError> {
         )));
     }
     let built = schedule::build(&args.spec)?;
+    if let Some(path) = &args.plot {
+        crate::plot::file::check_output("--plot", path)?;
+    }
     if args.momentum && !built.cycles_momentum() {
         return Err(CliError(format!(
             "--momentum needs a schedule that cycles momentum (cyclic or onecycle with cycle_momentum=true), got '{}'",

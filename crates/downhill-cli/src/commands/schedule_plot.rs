@@ -3,15 +3,15 @@
 //! Text is drawn with DejaVu Sans embedded in the binary, so plotting needs no
 //! system font libraries.
 
+use crate::plot::file::{write_figure, Figure, Still};
 use crate::CliError;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const SIZE: (u32, u32) = (960, 540);
 
-/// Writes the plot to `path` (.png or .svg) through a temporary file in the
-/// same folder, renamed into place only when complete.
+/// Writes the plot to `path` (.png or .svg) atomically (see [`write_figure`]).
 pub fn write(path: &Path, title: &str, lrs: &[f64]) -> Result<(), CliError> {
     let extension = path
         .extension()
@@ -32,35 +32,32 @@ pub fn write(path: &Path, title: &str, lrs: &[f64]) -> Result<(), CliError> {
             "--plot needs at least one step (--steps 1 or more)".into(),
         ));
     }
-    crate::plot::register_font();
-    let temp = temp_path(path, if svg { "svg" } else { "png" });
-    let drawn = if svg {
-        draw(SVGBackend::new(&temp, SIZE).into_drawing_area(), title, lrs)
-    } else {
-        draw(
-            BitMapBackend::new(&temp, SIZE).into_drawing_area(),
-            title,
-            lrs,
-        )
-    };
-    let result = drawn.and_then(|()| std::fs::rename(&temp, path).map_err(|e| e.to_string()));
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        CliError(format!("cannot write plot '{}': {e}", path.display()))
-    })
+    let kind = if svg { Still::Svg } else { Still::Png };
+    write_figure(path, kind, &LrFigure { title, lrs })
 }
 
-/// `.NAME.PID.tmp.EXT` next to `path` (the bitmap encoder picks the format by extension).
-fn temp_path(path: &Path, extension: &str) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.tmp.{extension}", std::process::id()))
+/// lr against step.
+struct LrFigure<'a> {
+    title: &'a str,
+    lrs: &'a [f64],
+}
+
+impl Figure for LrFigure<'_> {
+    fn size(&self) -> (u32, u32) {
+        SIZE
+    }
+
+    fn draw<DB: crate::plot::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        _fine: bool,
+    ) -> Result<(), CliError> {
+        draw(area, self.title, self.lrs).map_err(CliError)
+    }
 }
 
 fn draw<DB: DrawingBackend>(
-    root: DrawingArea<DB, Shift>,
+    root: &DrawingArea<DB, Shift>,
     title: &str,
     lrs: &[f64],
 ) -> Result<(), String> {
@@ -74,7 +71,7 @@ fn draw<DB: DrawingBackend>(
         (hi.abs() * 0.1).max(1e-3)
     };
     let last = (lrs.len() - 1).max(1) as f64;
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 18))
         .margin(16)
         .x_label_area_size(40)
@@ -93,7 +90,7 @@ fn draw<DB: DrawingBackend>(
     chart
         .draw_series(LineSeries::new(points, BLUE.stroke_width(2)))
         .map_err(|e| fail(&e))?;
-    root.present().map_err(|e| fail(&e))
+    Ok(())
 }
 
 /// An axis label: up to 4 decimals for ordinary sizes, else scientific.

@@ -37,8 +37,6 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         writeln!(out, "downhill: serving on http://{address}/")?;
         out.flush()?;
         drop(out);
-        axum::serve(listener, web::router())
-            .await
-            .map_err(|e| CliError(format!("the server stopped: {e}")))
+        match web::conn::serve(listener, web::router()).await {}
     })
 }

@@ -135,6 +135,10 @@ impl Setup {
                 self.test_fraction
             )));
         }
+        if self.epochs == 0 {
+            return Err(CliError("--epochs must be at least 1, got 0".into()));
+        }
+        self.check_file_options()?;
         let model = ModelSpec::parse(&self.model)?;
         let dataset = self.load(&self.dataset)?;
         let (dataset, mut train, mut test) = match &self.test_dataset {
@@ -188,6 +192,30 @@ impl Setup {
             test,
             net,
         })
+    }
+
+    /// Refuses --label, --labels and --data-format when no dataset is a file:
+    /// they would be ignored silently.
+    fn check_file_options(&self) -> Result<(), CliError> {
+        let is_file = |text: &str| {
+            let head = text.split(':').next().unwrap_or("");
+            !data::BUNDLED.iter().any(|b| b.name == text) && !data::GENERATORS.contains(&head)
+        };
+        if is_file(&self.dataset) || self.test_dataset.as_deref().is_some_and(is_file) {
+            return Ok(());
+        }
+        let given = [
+            ("--label", self.label.is_some()),
+            ("--labels", self.labels.is_some()),
+            ("--data-format", self.data_format.is_some()),
+        ];
+        match given.iter().find(|(_, set)| *set) {
+            Some((flag, _)) => Err(CliError(format!(
+                "{flag} applies to a dataset file only; '{}' is a bundled dataset or a generator",
+                self.dataset
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Loads a dataset and applies `--task`.

@@ -4,7 +4,7 @@
 
 use super::run::resolve_problem;
 use crate::output::number;
-use crate::plot::file::{write_atomic, write_figure, Still};
+use crate::plot::file::{check_output, write_atomic, write_figure, Still};
 use crate::plot::sweep::{Cell, Heatmap, PanelGrid};
 use crate::CliError;
 use clap::Args;
@@ -169,6 +169,12 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         .as_deref()
         .map(|p| Still::from_path("--grid", p))
         .transpose()?;
+    check_output("--csv", &args.csv)?;
+    for (flag, path) in [("--plot", &args.plot), ("--grid", &args.grid)] {
+        if let Some(path) = path {
+            check_output(flag, path)?;
+        }
+    }
     let (surface, start) = resolve_problem(&args.surface, args.start.as_deref(), args.steps)?;
     if !(args.eps.is_finite() && args.eps > 0.0) {
         return Err(CliError(format!(
@@ -304,7 +310,7 @@ fn write_csv(
         .map(String::from),
     );
     write_atomic(&args.csv, |file| {
-        let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(file));
+        let mut writer = csv::Writer::from_writer(file);
         writer.write_record(&header)?;
         for p in points {
             let mut row = vec![p.optimizer.clone(), number(p.lr)];

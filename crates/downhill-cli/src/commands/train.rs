@@ -56,6 +56,12 @@ fn run_identity(args: &TrainArgs) -> serde_json::Value {
 }
 
 pub fn run(args: TrainArgs) -> Result<(), CliError> {
+    if let Some(path) = &args.metrics {
+        crate::plot::file::check_output("--metrics", path)?;
+    }
+    if let Some(path) = &args.checkpoint {
+        crate::plot::file::check_output("--checkpoint", path)?;
+    }
     match args.setup.dtype {
         Dtype::F32 => run_as::<f32>(args),
         Dtype::F64 => run_as::<f64>(args),

@@ -66,13 +66,8 @@ pub fn write_gif<L: Layers>(
     write_atomic(path, |file| {
         let gif_error =
             |e: gif::EncodingError| CliError(format!("cannot write '{}': {e}", path.display()));
-        let mut encoder = gif::Encoder::new(
-            std::io::BufWriter::new(file),
-            w as u16,
-            h as u16,
-            &palette.rgb,
-        )
-        .map_err(gif_error)?;
+        let mut encoder =
+            gif::Encoder::new(file, w as u16, h as u16, &palette.rgb).map_err(gif_error)?;
         encoder
             .set_repeat(gif::Repeat::Infinite)
             .map_err(gif_error)?;
@@ -112,6 +107,8 @@ pub fn write_gif<L: Layers>(
             previous = Some(frame);
             progress.inc(1);
         }
+        // the trailer, with its error (dropping the encoder would ignore it)
+        encoder.into_inner().map_err(gif_error)?;
         Ok(())
     })
 }

@@ -3,7 +3,7 @@
 use super::anim::write_gif;
 use super::contour::Contour;
 use super::curves::Curves;
-use super::file::{check_gif, write_figure, Still};
+use super::file::{check_gif, check_output, write_figure, Still};
 use super::scene::{Run, Scene, StillOf};
 use super::surface3d::Surface3d;
 use crate::CliError;
@@ -54,6 +54,15 @@ impl FigureArgs {
         }
         if let Some(p) = &self.animate {
             check_gif("--animate", p)?;
+        }
+        for (flag, path) in [
+            ("--plot", &self.plot),
+            ("--curves", &self.curves),
+            ("--animate", &self.animate),
+        ] {
+            if let Some(path) = path {
+                check_output(flag, path)?;
+            }
         }
         Ok(())
     }

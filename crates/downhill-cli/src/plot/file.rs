@@ -44,26 +44,81 @@ fn extension(path: &Path) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
-/// Writes a file through a temporary file in the same folder, renamed into
-/// place only when `fill` succeeded: no partial file on any error.
-pub fn write_atomic(
-    path: &Path,
-    fill: impl FnOnce(&mut std::fs::File) -> Result<(), CliError>,
-) -> Result<(), CliError> {
-    let cannot =
-        |e: &dyn std::fmt::Display| CliError(format!("cannot write '{}': {e}", path.display()));
-    let dir = match path.parent() {
+/// The folder a file is written into (`.` for a bare name).
+fn folder(path: &Path) -> PathBuf {
+    match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
+    }
+}
+
+/// An I/O error's text without the temporary file's path that tempfile adds.
+fn reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.split_once(" at path ") {
+        Some((head, _)) => head.to_string(),
+        None => text,
+    }
+}
+
+/// Checks, before any work, that `path` can be written: its folder exists and
+/// takes a new file, and `path` itself is not a folder. Creates nothing.
+pub fn check_output(flag: &str, path: &Path) -> Result<(), CliError> {
+    let refuse = |why: String| {
+        Err(CliError(format!(
+            "cannot write {flag} '{}': {why}",
+            path.display()
+        )))
     };
+    let dir = folder(path);
+    if path.as_os_str().is_empty() || path.file_name().is_none() {
+        return refuse("not a file name".into());
+    }
+    if !dir.is_dir() {
+        return refuse(format!("the folder '{}' does not exist", dir.display()));
+    }
+    if path.is_dir() {
+        return refuse("is a folder".into());
+    }
+    match tempfile::Builder::new()
+        .prefix(".downhill-")
+        .tempfile_in(&dir)
+    {
+        Ok(_) => Ok(()),
+        Err(e) => refuse(format!(
+            "cannot write in '{}': {}",
+            dir.display(),
+            reason(&e)
+        )),
+    }
+}
+
+/// Writes a file atomically: `fill` writes (buffered) into a temporary file
+/// in the same folder, which is flushed (errors included: the buffer is never
+/// left to flush on drop), fsynced and renamed onto `path` only when all of
+/// that succeeded; then the folder is fsynced. On any error the temporary file
+/// is removed and a file already at `path` is left as it was.
+pub fn write_atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    let cannot = |why: String| CliError(format!("cannot write '{}': {why}", path.display()));
+    let dir = folder(path);
     let mut tmp = tempfile::Builder::new()
         .prefix(".downhill-")
         .tempfile_in(&dir)
-        .map_err(|e| cannot(&e))?;
-    fill(tmp.as_file_mut())?;
-    tmp.as_file_mut().flush().map_err(|e| cannot(&e))?;
-    readable(tmp.as_file()).map_err(|e| cannot(&e))?;
-    tmp.persist(path).map_err(|e| cannot(&e.error))?;
+        .map_err(|e| cannot(reason(&e)))?;
+    let mut buffered = std::io::BufWriter::new(tmp.as_file_mut());
+    fill(&mut buffered)?;
+    let file = buffered
+        .into_inner()
+        .map_err(|e| cannot(reason(e.error())))?;
+    readable(file).map_err(|e| cannot(reason(&e)))?;
+    file.sync_all().map_err(|e| cannot(reason(&e)))?;
+    tmp.persist(path).map_err(|e| cannot(reason(&e.error)))?;
+    if let Ok(dir) = std::fs::File::open(&dir) {
+        let _ = dir.sync_all();
+    }
     Ok(())
 }
 
@@ -94,7 +149,7 @@ pub fn write_figure(path: &Path, kind: Still, figure: &impl Figure) -> Result<()
                 area.present()?;
             }
             write_atomic(path, |file| {
-                let encoder = image::codecs::png::PngEncoder::new(std::io::BufWriter::new(file));
+                let encoder = image::codecs::png::PngEncoder::new(file);
                 image::ImageEncoder::write_image(
                     encoder,
                     &rgb,
@@ -131,4 +186,57 @@ fn readable(file: &std::fs::File) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn readable(_: &std::fs::File) -> std::io::Result<()> {
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_fill_that_fails_half_way_leaves_the_old_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        std::fs::write(&path, "old").unwrap();
+        let result = write_atomic(&path, |w| {
+            w.write_all(&vec![b'x'; 100_000]).unwrap();
+            Err(CliError("diverged".into()))
+        });
+        assert_eq!(result.unwrap_err().0, "diverged");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(names(dir.path()), ["out.csv"]);
+    }
+
+    #[test]
+    fn a_complete_fill_replaces_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        std::fs::write(&path, "old").unwrap();
+        write_atomic(&path, |w| {
+            w.write_all(b"new").map_err(|e| CliError(e.to_string()))
+        })
+        .unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(names(dir.path()), ["out.csv"]);
+    }
+
+    #[test]
+    fn outputs_are_checked_without_creating_anything() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("no").join("x.png");
+        let err = check_output("--plot", &missing).unwrap_err().0;
+        assert!(err.ends_with("does not exist"), "{err}");
+        let err = check_output("--plot", dir.path()).unwrap_err().0;
+        assert!(err.ends_with("is a folder"), "{err}");
+        check_output("--plot", &dir.path().join("x.png")).unwrap();
+        assert!(names(dir.path()).is_empty());
+    }
 }

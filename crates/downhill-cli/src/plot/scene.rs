@@ -162,7 +162,12 @@ fn clip(p: Xy, q: Xy, d: &Domain) -> Option<(Xy, Xy, bool, bool)> {
         } else if t == 1.0 {
             q
         } else {
-            (p.0 + t * dx, p.1 + t * dy)
+            // Far-away points lose precision here: clamp onto the domain so
+            // that a diverged path never maps outside the pixel range.
+            (
+                (p.0 + t * dx).clamp(d.x[0], d.x[1]),
+                (p.1 + t * dy).clamp(d.y[0], d.y[1]),
+            )
         }
     };
     Some((at(t0), at(t1), t0 > 0.0, t1 < 1.0))
@@ -302,6 +307,17 @@ mod tests {
         assert_eq!(got[1].points[0], (1.0, 0.25));
         assert_eq!(got[1].points[1], (0.0, 0.5));
         assert_eq!(first_exit(&p, &D), Some(1));
+    }
+
+    #[test]
+    fn a_far_diverged_segment_is_clipped_onto_the_domain() {
+        // gd:lr=10 on the sphere: x alternates sign and grows ×19 per step
+        let p = path(&[(2.4e61, 2.4e61), (-4.56e62, -4.56e62)]);
+        for piece in pieces(&p, &D, 0, 1) {
+            for (x, y) in piece.points {
+                assert!(D.contains(x, y), "({x}, {y})");
+            }
+        }
     }
 
     #[test]

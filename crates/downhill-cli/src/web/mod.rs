@@ -2,11 +2,13 @@
 //! page that uses it. Every asset is embedded; nothing is fetched from elsewhere.
 //!
 //! Requests are checked against the limits below; a bad one gets status 400
-//! (413 when the body is too large) and `{"error": "…"}`. CPU work runs on
+//! (413 when the body is too large, 408 when it arrives too slowly) and
+//! `{"error": "…"}`. Connections are bounded as described in [`conn`]. CPU work runs on
 //! tokio's blocking pool under a time limit, so one request cannot stall others.
 
 mod api;
 mod assets;
+pub mod conn;
 mod train;
 
 use crate::CliError;
@@ -112,7 +114,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|r| {
+        let read = tokio::time::timeout(conn::BODY_TIMEOUT, Bytes::from_request(req, state));
+        let bytes = read.await.map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the request body did not arrive within {} s",
+                    conn::BODY_TIMEOUT.as_secs()
+                ),
+            )
+        })?;
+        let bytes = bytes.map_err(|r| {
             let message = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 format!("the request body is larger than {MAX_BODY} bytes")
             } else {
