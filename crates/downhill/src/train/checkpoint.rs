@@ -118,7 +118,11 @@ impl<T: Float> Checkpoint<T> {
 
     /// Parses the text of a checkpoint file (see [`Checkpoint::load`]).
     pub fn parse(text: &str, run: &serde_json::Value) -> Result<Self, String> {
-        let content = unseal(text, FORMAT, VERSION).map_err(|e| e.to_string())?;
+        Self::parse_content(unseal(text, FORMAT, VERSION).map_err(|e| e.to_string())?, run)
+    }
+
+    /// Parses the document inside a sealed checkpoint file (its `content`).
+    pub fn parse_content(content: &str, run: &serde_json::Value) -> Result<Self, String> {
         let probe: serde_json::Value =
             serde_json::from_str(content).map_err(|e| format!("not JSON ({e})"))?;
         if probe.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
