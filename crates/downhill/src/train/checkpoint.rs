@@ -118,7 +118,10 @@ impl<T: Float> Checkpoint<T> {
 
     /// Parses the text of a checkpoint file (see [`Checkpoint::load`]).
     pub fn parse(text: &str, run: &serde_json::Value) -> Result<Self, String> {
-        Self::parse_content(unseal(text, FORMAT, VERSION).map_err(|e| e.to_string())?, run)
+        Self::parse_content(
+            unseal(text, FORMAT, VERSION).map_err(|e| e.to_string())?,
+            run,
+        )
     }
 
     /// Parses the document inside a sealed checkpoint file (its `content`).
