@@ -96,7 +96,13 @@ pub fn parse_idx(file: &str, bytes: &[u8]) -> Result<(Vec<usize>, Vec<u8>), Data
         .ok_or_else(|| fail("dimensions overflow".into()))?;
     let data = &bytes[body..];
     if data.len() < count {
-        let item: usize = dims[1..].iter().product::<usize>().max(1);
+        // One item is the product of the dimensions after the first (none for 0 or 1 dimensions).
+        let item: usize = dims
+            .get(1..)
+            .unwrap_or(&[])
+            .iter()
+            .product::<usize>()
+            .max(1);
         return Err(fail(format!(
             "truncated data: dimensions {dims:?} need {count} bytes from byte {body}, \
              the file ends at byte {} (in item {} of {})",
@@ -159,6 +165,12 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "x: 1 unexpected bytes after the data of dimensions [2, 3], from byte 18"
+        );
+        // Found by fuzzing (fuzz/artifacts/idx): zero dimensions and no data panicked.
+        let e = parse_idx("x", &[0, 0, 8, 0]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "x: truncated data: dimensions [] need 1 bytes from byte 4, the file ends at byte 4 (in item 1 of 1)"
         );
         let e = parse_idx("x", b"PK\x03\x04").unwrap_err();
         assert_eq!(
