@@ -51,3 +51,43 @@ fn bad_data_files_are_one_error_line_with_file_and_line() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_damaged_checkpoint_is_one_error_line_and_is_kept() {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("downhill-cli-damaged-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let train = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_downhill"))
+            .current_dir(&dir)
+            .args(["train", "--dataset", "iris", "--model", "softmax", "-q"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    assert!(train(&["--epochs", "2", "--checkpoint", "ck.json"])
+        .status
+        .success());
+    let good = std::fs::read_to_string(dir.join("ck.json")).unwrap();
+    let cases = [
+        (good[..good.len() - 1].to_string(), "error: checkpoint: ck.json: the file is corrupt: not a complete downhill-checkpoint document (truncated or damaged)"),
+        (good.replacen("\"epoch\":2", "\"epoch\":1", 1), "error: checkpoint: ck.json: the file is corrupt: checksum mismatch"),
+    ];
+    for (text, want) in cases {
+        std::fs::write(dir.join("ck.json"), &text).unwrap();
+        let out = train(&[
+            "--epochs",
+            "3",
+            "--resume",
+            "ck.json",
+            "--checkpoint",
+            "ck.json",
+        ]);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with(want), "expected '{want}', got '{err}'");
+        assert_eq!(std::fs::read_to_string(dir.join("ck.json")).unwrap(), text);
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
