@@ -389,7 +389,7 @@ fn nan_loss_is_an_error_and_leaves_no_metrics_file() {
         .unwrap();
     let ck: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("ck.json")).unwrap()).unwrap();
-    assert_eq!(ck["epoch"].as_u64(), Some(epoch - 1));
+    assert_eq!(ck["content"]["epoch"].as_u64(), Some(epoch - 1));
     assert_eq!(
         std::fs::read_dir(&dir).unwrap().count(),
         1,
@@ -443,7 +443,9 @@ fn resume_matches_an_uninterrupted_run() {
         .concat(),
     );
     let read = |name: &str| -> Value {
-        serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap()
+        let file: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(name)).unwrap()).unwrap();
+        file["content"].clone()
     };
     let (a, b) = (read("a.json"), read("b.json"));
     assert_eq!(a["epoch"], 6);

@@ -14,6 +14,7 @@
 //! ```
 
 pub mod data;
+pub mod file;
 pub mod hyper;
 pub mod lab;
 pub mod model;

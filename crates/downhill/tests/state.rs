@@ -233,7 +233,7 @@ fn damaged_or_mismatched_state_is_refused() {
             "not an optimizer state",
         ),
         (
-            good.replace("\"version\":1", "\"version\":99"),
+            good.replace("\"version\":2", "\"version\":99"),
             "version 99 is not supported",
         ),
         (good.replace("\"exp_avg_sq\"", "\"exp_avg_sqq\""), "buffers"),

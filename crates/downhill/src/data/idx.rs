@@ -39,6 +39,16 @@ pub fn load_idx(images: &Path, labels: &Path) -> Result<Dataset, DataError> {
         });
     }
     let width: usize = dims[1..].iter().product();
+    if pixels.len() > super::MAX_CELLS {
+        return Err(DataError::File {
+            file: image_file,
+            message: format!(
+                "{} values is more than the {} supported",
+                pixels.len(),
+                super::MAX_CELLS
+            ),
+        });
+    }
     let features = Array2::from_shape_vec(
         (dims[0], width),
         pixels.iter().map(|&p| f64::from(p)).collect(),
@@ -58,11 +68,13 @@ pub fn parse_idx(file: &str, bytes: &[u8]) -> Result<(Vec<usize>, Vec<u8>), Data
         message,
     };
     if bytes.len() < 4 || bytes[0] != 0 || bytes[1] != 0 {
-        return Err(fail("not an IDX file (bad magic number)".into()));
+        return Err(fail(
+            "not an IDX file (bad magic number: bytes 0–1 must be 00 00)".into(),
+        ));
     }
     if bytes[2] != 0x08 {
         return Err(fail(format!(
-            "IDX data type 0x{:02x} is not supported (only 0x08, unsigned byte)",
+            "IDX data type 0x{:02x} at byte 2 is not supported (only 0x08, unsigned byte)",
             bytes[2]
         )));
     }
@@ -70,7 +82,7 @@ pub fn parse_idx(file: &str, bytes: &[u8]) -> Result<(Vec<usize>, Vec<u8>), Data
     let body = 4 + 4 * ndim;
     if bytes.len() < body {
         return Err(fail(format!(
-            "truncated header: {} bytes, expected {body}",
+            "truncated header: the file ends at byte {}, the header of {ndim} dimensions needs {body}",
             bytes.len()
         )));
     }
@@ -83,10 +95,27 @@ pub fn parse_idx(file: &str, bytes: &[u8]) -> Result<(Vec<usize>, Vec<u8>), Data
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
         .ok_or_else(|| fail("dimensions overflow".into()))?;
     let data = &bytes[body..];
-    if data.len() != count {
+    if data.len() < count {
+        // One item is the product of the dimensions after the first (none for 0 or 1 dimensions).
+        let item: usize = dims
+            .get(1..)
+            .unwrap_or(&[])
+            .iter()
+            .product::<usize>()
+            .max(1);
         return Err(fail(format!(
-            "expected {count} data bytes for dimensions {dims:?}, found {}",
-            data.len()
+            "truncated data: dimensions {dims:?} need {count} bytes from byte {body}, \
+             the file ends at byte {} (in item {} of {})",
+            bytes.len(),
+            data.len() / item + 1,
+            dims.first().copied().unwrap_or(1)
+        )));
+    }
+    if data.len() > count {
+        return Err(fail(format!(
+            "{} unexpected bytes after the data of dimensions {dims:?}, from byte {}",
+            data.len() - count,
+            body + count
         )));
     }
     Ok((dims, data.to_vec()))
@@ -130,11 +159,33 @@ mod tests {
         let e = parse_idx("x", &idx(&[2, 3], &[1, 2, 3, 4])).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "x: expected 6 data bytes for dimensions [2, 3], found 4"
+            "x: truncated data: dimensions [2, 3] need 6 bytes from byte 12, the file ends at byte 16 (in item 2 of 2)"
+        );
+        let e = parse_idx("x", &idx(&[2, 3], &[1; 7])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "x: 1 unexpected bytes after the data of dimensions [2, 3], from byte 18"
+        );
+        // Found by fuzzing (fuzz/artifacts/idx): zero dimensions and no data panicked.
+        let e = parse_idx("x", &[0, 0, 8, 0]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "x: truncated data: dimensions [] need 1 bytes from byte 4, the file ends at byte 4 (in item 1 of 1)"
         );
         let e = parse_idx("x", b"PK\x03\x04").unwrap_err();
-        assert_eq!(e.to_string(), "x: not an IDX file (bad magic number)");
+        assert_eq!(
+            e.to_string(),
+            "x: not an IDX file (bad magic number: bytes 0–1 must be 00 00)"
+        );
+        let e = parse_idx("x", &[0, 0, 9, 1]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "x: IDX data type 0x09 at byte 2 is not supported (only 0x08, unsigned byte)"
+        );
         let e = parse_idx("x", &[0, 0, 8, 3, 0, 0]).unwrap_err();
-        assert_eq!(e.to_string(), "x: truncated header: 6 bytes, expected 16");
+        assert_eq!(
+            e.to_string(),
+            "x: truncated header: the file ends at byte 6, the header of 3 dimensions needs 16"
+        );
     }
 }

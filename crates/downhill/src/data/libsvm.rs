@@ -35,11 +35,8 @@ pub fn parse_libsvm(file: &str, text: &str) -> Result<Dataset, DataError> {
         let label: f64 = label_text
             .parse()
             .map_err(|_| at(number, format!("label '{label_text}' is not a number")))?;
-        if !label.is_finite() {
-            return Err(at(
-                number,
-                format!("label {label_text} is not a finite number"),
-            ));
+        if let Some(why) = super::unusable(label) {
+            return Err(at(number, format!("label {label_text} {why}")));
         }
         let mut entries = Vec::new();
         let mut last = 0;
@@ -56,8 +53,20 @@ pub fn parse_libsvm(file: &str, text: &str) -> Result<Dataset, DataError> {
             let value: f64 = value
                 .parse()
                 .map_err(|_| at(number, format!("'{field}': '{value}' is not a number")))?;
-            if !value.is_finite() {
-                return Err(at(number, format!("'{field}' is not a finite number")));
+            if let Some(why) = super::unusable(value) {
+                return Err(at(number, format!("'{field}' {why}")));
+            }
+            // The dense matrix is rows × widest index: bound it before it is allocated.
+            let widest = index.max(width);
+            if widest > super::MAX_CELLS / (rows.len() + 1) {
+                return Err(at(
+                    number,
+                    format!(
+                        "'{field}': {} rows × {widest} features is more than the {} values supported",
+                        rows.len() + 1,
+                        super::MAX_CELLS
+                    ),
+                ));
             }
             last = index;
             entries.push((index - 1, value));

@@ -26,6 +26,29 @@ use ndarray::Array2;
 use std::path::Path;
 use thiserror::Error;
 
+/// The largest magnitude a data value may have: its square (in losses and
+/// in standard scaling) must stay finite in f64 (√f64::MAX ≈ 1.34e154), so
+/// `1e150` loads and `1e300` is refused; `1e400` reads as infinity and is refused too.
+pub const MAX_MAGNITUDE: f64 = 1e150;
+/// The most values (samples × features) a dataset may hold: 2²⁶, 512 MiB of f64
+/// (MNIST's training set holds 47 million).
+pub const MAX_CELLS: usize = 1 << 26;
+/// The most classes a classification dataset may have.
+pub const MAX_CLASSES: usize = 10_000;
+/// The most bytes a gzip file may decompress to (512 MiB).
+pub const MAX_DECOMPRESSED: u64 = 1 << 29;
+
+/// Why `value` cannot be used as data (completing "VALUE …"), or `None` if it can.
+pub(crate) fn unusable(value: f64) -> Option<&'static str> {
+    if !value.is_finite() {
+        Some("is not a finite number")
+    } else if value.abs() > MAX_MAGNITUDE {
+        Some("is too large (data values must be at most 1e150 in magnitude)")
+    } else {
+        None
+    }
+}
+
 /// What the targets are: class indices `0..classes` or real values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Task {
@@ -98,16 +121,34 @@ impl Dataset {
         if features.ncols() == 0 {
             return Err(invalid("no feature columns".into()));
         }
-        if let Some(bad) = features.iter().chain(&targets).find(|v| !v.is_finite()) {
-            return Err(invalid(format!("holds a non-finite value ({bad})")));
+        if features.len() > MAX_CELLS {
+            return Err(invalid(format!(
+                "{} × {} values is more than the {MAX_CELLS} supported",
+                features.nrows(),
+                features.ncols()
+            )));
+        }
+        if let Some((bad, why)) = features
+            .iter()
+            .chain(&targets)
+            .find_map(|&v| unusable(v).map(|why| (v, why)))
+        {
+            return Err(invalid(format!("value {bad} {why}")));
         }
         if let Task::Classification { classes } = task {
-            if let Some(bad) = targets
+            if classes > MAX_CLASSES {
+                return Err(invalid(format!(
+                    "{classes} classes is more than the {MAX_CLASSES} supported"
+                )));
+            }
+            if let Some((sample, bad)) = targets
                 .iter()
-                .find(|&&t| t < 0.0 || t.fract() != 0.0 || t >= classes as f64)
+                .enumerate()
+                .find(|(_, &t)| t < 0.0 || t.fract() != 0.0 || t >= classes as f64)
             {
                 return Err(invalid(format!(
-                    "label {bad} is not a class index in 0..{classes}"
+                    "label {bad} of sample {} is not a class index in 0..{classes}",
+                    sample + 1
                 )));
             }
         }
@@ -219,19 +260,28 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
     gunzip_if_needed(&file, raw)
 }
 
-/// Decompresses `raw` when it starts with the gzip magic bytes `1f 8b`.
-pub(crate) fn gunzip_if_needed(file: &str, raw: Vec<u8>) -> Result<Vec<u8>, DataError> {
+/// Decompresses `raw` when it starts with the gzip magic bytes `1f 8b`; a
+/// cut-short or corrupt stream (checked against its CRC-32 and length
+/// trailer) is an error, and so is output beyond [`MAX_DECOMPRESSED`].
+pub fn gunzip_if_needed(file: &str, raw: Vec<u8>) -> Result<Vec<u8>, DataError> {
     use std::io::Read;
     if !raw.starts_with(&[0x1f, 0x8b]) {
         return Ok(raw);
     }
+    let fail = |message: String| DataError::File {
+        file: file.to_string(),
+        message,
+    };
     let mut out = Vec::new();
     flate2::read::MultiGzDecoder::new(raw.as_slice())
+        .take(MAX_DECOMPRESSED + 1)
         .read_to_end(&mut out)
-        .map_err(|e| DataError::File {
-            file: file.to_string(),
-            message: format!("truncated or corrupt gzip data ({e})"),
-        })?;
+        .map_err(|e| fail(format!("truncated or corrupt gzip data ({e})")))?;
+    if out.len() as u64 > MAX_DECOMPRESSED {
+        return Err(fail(format!(
+            "gzip data decompresses to more than {MAX_DECOMPRESSED} bytes"
+        )));
+    }
     Ok(out)
 }
 

@@ -82,6 +82,10 @@ pub fn parse_csv(file: &str, bytes: &[u8], label: &LabelColumn) -> Result<Datase
         ));
     }
     let width = names.len();
+    let too_many = || DataError::File {
+        file: file.into(),
+        message: format!("more than {} values", super::MAX_CELLS),
+    };
     let mut features = Vec::new();
     let mut targets = Vec::new();
     for record in records {
@@ -103,11 +107,14 @@ pub fn parse_csv(file: &str, bytes: &[u8], label: &LabelColumn) -> Result<Datase
                     format!("column '{}': '{cell}' is not a number", names[column]),
                 )
             })?;
-            if !value.is_finite() {
+            if let Some(why) = super::unusable(value) {
                 return Err(at(
                     line,
-                    format!("column '{}': {cell} is not a finite number", names[column]),
+                    format!("column '{}': {cell} {why}", names[column]),
                 ));
+            }
+            if features.len() + targets.len() >= super::MAX_CELLS {
+                return Err(too_many());
             }
             if column == target {
                 targets.push(value);

@@ -1,19 +1,23 @@
 //! Saving and restoring optimizer state: a versioned JSON document with named fields.
 //!
 //! Numbers are written in shortest round-trip form and read back exactly, so
-//! save → load → continue reproduces an uninterrupted run bit for bit.
+//! save → load → continue reproduces an uninterrupted run bit for bit. Files
+//! ([`Optimizer::save_file`]) are written atomically and sealed with a CRC-32
+//! of the document ([`crate::file`]); version 1 files (before checksums) are refused.
 
 use super::optimizer::Group;
 use super::{AnyRule, Optimizer};
+use crate::file::{seal, unseal, write_atomic, SealError};
 use crate::scalar::Scalar;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::path::Path;
 use thiserror::Error;
 
 /// The `format` field of every state document.
 pub const FORMAT: &str = "downhill-optimizer-state";
-/// The version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The version this build writes and reads (2: files carry a checksum).
+pub const VERSION: u32 = 2;
 
 /// A saved optimizer: its groups' hyperparameters, step counts and buffers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -54,6 +58,18 @@ pub enum StateError {
     Mismatch(String),
     #[error("cannot save optimizer state: {0}")]
     NotFinite(String),
+    #[error(transparent)]
+    Sealed(#[from] SealError),
+    #[error("{file}: {error}")]
+    File {
+        file: String,
+        error: Box<StateError>,
+    },
+    #[error("{file}: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
 }
 
 impl<T: Scalar> Optimizer<T> {
@@ -125,7 +141,6 @@ impl<T: Scalar> Optimizer<T> {
             g.rule
                 .validate()
                 .map_err(|e| mismatch(format!("{}: {e}", g.rule.name())))?;
-            // Check the lengths before allocating anything sized by the file.
             let len = g
                 .sizes
                 .iter()
@@ -134,6 +149,15 @@ impl<T: Scalar> Optimizer<T> {
                 .ok_or_else(|| {
                     mismatch("the tensor sizes add up past the largest vector".into())
                 })?;
+            // Names and lengths are checked before allocating anything sized by the file.
+            let mut expected: Vec<&str> = g.rule.buffers().iter().map(|b| b.0).collect();
+            let found: Vec<&str> = g.buffers.keys().map(String::as_str).collect();
+            expected.sort_unstable();
+            if expected != found {
+                return Err(mismatch(format!(
+                    "buffers {found:?}, expected {expected:?}"
+                )));
+            }
             if let Some((name, values)) = g.buffers.iter().find(|(_, values)| values.len() != len) {
                 return Err(mismatch(format!(
                     "buffer '{name}' has {} values, expected {len}",
@@ -142,21 +166,8 @@ impl<T: Scalar> Optimizer<T> {
             }
             let mut group = Group::<T>::fresh(g.rule, g.sizes, offset);
             let expected: Vec<&str> = group.rule.buffers().iter().map(|b| b.0).collect();
-            let found: Vec<&str> = g.buffers.keys().map(String::as_str).collect();
-            let mut sorted = expected.clone();
-            sorted.sort_unstable();
-            if sorted != found {
-                return Err(mismatch(format!("buffers {found:?}, expected {sorted:?}")));
-            }
             for (b, name) in expected.iter().enumerate() {
                 let values = &g.buffers[*name];
-                if values.len() != group.len {
-                    return Err(mismatch(format!(
-                        "buffer '{name}' has {} values, expected {}",
-                        values.len(),
-                        group.len
-                    )));
-                }
                 group.state.buffers[b * group.len..(b + 1) * group.len].copy_from_slice(values);
             }
             let scalar_names: Vec<&str> = group.rule.scalars().iter().map(|s| s.0).collect();
@@ -203,4 +214,56 @@ impl<T: Scalar> Optimizer<T> {
         *self = restored;
         Ok(())
     }
+
+    /// Writes the state to `path` atomically, sealed with a checksum.
+    pub fn save_file(&self, path: &Path) -> Result<(), StateError> {
+        let text = seal(FORMAT, VERSION, &self.to_json()?);
+        write_atomic(path, text.as_bytes()).map_err(|source| StateError::Io {
+            file: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// Reads an optimizer written by [`Optimizer::save_file`], checking its
+    /// checksum, version and every field; errors name the file.
+    pub fn read_file(path: &Path) -> Result<Self, StateError> {
+        in_file(path, read_saved(path).and_then(Self::from_saved))
+    }
+
+    /// Parses the text of a state file (checksum, version, every field).
+    pub fn from_file_text(text: &str) -> Result<Self, StateError> {
+        parse_file_text(text).and_then(Self::from_saved)
+    }
+
+    /// Replaces this optimizer's state with the one in `path` (same layout,
+    /// see [`Optimizer::load`]). On error nothing changes.
+    pub fn load_file(&mut self, path: &Path) -> Result<(), StateError> {
+        in_file(path, read_saved(path).and_then(|saved| self.load(saved)))
+    }
+}
+
+/// The saved state in a file written by [`Optimizer::save_file`] (checksum and version checked).
+fn read_saved<T: Scalar>(path: &Path) -> Result<SavedState<T>, StateError> {
+    let text = std::fs::read_to_string(path).map_err(|source| StateError::Io {
+        file: path.display().to_string(),
+        source,
+    })?;
+    parse_file_text(&text)
+}
+
+/// Parses the text of a state file: checksum, version, then the document.
+fn parse_file_text<T: Scalar>(text: &str) -> Result<SavedState<T>, StateError> {
+    serde_json::from_str(unseal(text, FORMAT, VERSION)?)
+        .map_err(|e| StateError::Parse(e.to_string()))
+}
+
+/// Names the file in an error that does not already.
+fn in_file<R>(path: &Path, result: Result<R, StateError>) -> Result<R, StateError> {
+    result.map_err(|error| match error {
+        StateError::Io { .. } => error,
+        error => StateError::File {
+            file: path.display().to_string(),
+            error: Box::new(error),
+        },
+    })
 }

@@ -1,20 +1,24 @@
 //! Checkpoints: model parameters, optimizer state, RNG state and progress in
 //! one versioned JSON document, written atomically (temporary file in the
-//! same folder, fsync, rename) so a crash never leaves a half-written file.
+//! same folder, fsync, rename, fsync of the folder) so a crash never leaves a
+//! half-written file, and sealed with a CRC-32 of the document
+//! ([`crate::file`]) so a damaged one is refused. Version 1 files (before
+//! checksums) are refused.
 
 use super::{LrSchedule, Observer, TrainError, TrainState};
+use crate::file::{seal, unseal};
+pub use crate::file::{temp_path, write_atomic};
 use crate::model::Float;
 use crate::optim::{Optimizer, SavedState};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The `format` field of every checkpoint.
 pub const FORMAT: &str = "downhill-checkpoint";
-/// The version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The version this build writes and reads (2: sealed with a checksum).
+pub const VERSION: u32 = 2;
 
 /// The position of a ChaCha8 stream: seed, stream number and word position.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -103,32 +107,53 @@ impl<T: Float> Checkpoint<T> {
         })
     }
 
-    /// Reads a checkpoint file and checks its format, version, dtype and run settings.
+    /// Reads a checkpoint file and checks its checksum, format, version,
+    /// dtype and run settings. Errors name the file.
     pub fn load(path: &Path, run: &serde_json::Value) -> Result<Self, TrainError> {
         let file = path.display();
-        let bad = |m: String| TrainError::Checkpoint(format!("{file}: {m}"));
-        let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| TrainError::Checkpoint(format!("{file}: {e}")))?;
+        Self::parse(&text, run).map_err(|m| TrainError::Checkpoint(format!("{file}: {m}")))
+    }
+
+    /// Parses the text of a checkpoint file (see [`Checkpoint::load`]).
+    pub fn parse(text: &str, run: &serde_json::Value) -> Result<Self, String> {
+        Self::parse_content(
+            unseal(text, FORMAT, VERSION).map_err(|e| e.to_string())?,
+            run,
+        )
+    }
+
+    /// Parses the document inside a sealed checkpoint file (its `content`).
+    pub fn parse_content(content: &str, run: &serde_json::Value) -> Result<Self, String> {
         let probe: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| bad(format!("not JSON ({e})")))?;
+            serde_json::from_str(content).map_err(|e| format!("not JSON ({e})"))?;
         if probe.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
-            return Err(bad(format!(
+            return Err(format!(
                 "not a downhill checkpoint (format is not '{FORMAT}')"
-            )));
+            ));
         }
         if probe.get("version").and_then(|v| v.as_u64()) != Some(u64::from(VERSION)) {
-            return Err(bad(format!("checkpoint version is not {VERSION}")));
+            return Err(format!("checkpoint version is not {VERSION}"));
         }
         if probe.get("dtype").and_then(|v| v.as_str()) != Some(T::DTYPE) {
-            return Err(bad(format!("checkpoint does not hold {} values", T::DTYPE)));
+            return Err(format!("checkpoint does not hold {} values", T::DTYPE));
         }
-        let ck: Checkpoint<T> = serde_json::from_value(probe).map_err(|e| bad(e.to_string()))?;
+        let ck: Checkpoint<T> = serde_json::from_value(probe).map_err(|e| e.to_string())?;
         if &ck.run != run {
-            return Err(bad(format!(
+            return Err(format!(
                 "it was written by a different run: {} (this run: {run})",
                 ck.run
-            )));
+            ));
         }
         Ok(ck)
+    }
+
+    /// The sealed file text of this checkpoint.
+    pub fn to_file_text(&self) -> Result<String, TrainError> {
+        let content =
+            serde_json::to_string(self).map_err(|e| TrainError::Checkpoint(e.to_string()))?;
+        Ok(seal(FORMAT, VERSION, &content))
     }
 
     /// The training state to continue from; `params_len` must match the model.
@@ -160,40 +185,6 @@ impl<T: Float> Checkpoint<T> {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder:
-/// write, fsync, rename (atomic on POSIX), then fsync the folder.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = temp_path(path);
-    let written = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written?;
-    if let Ok(dir) = std::fs::File::open(folder(path)) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
-}
-
-fn folder(path: &Path) -> &Path {
-    path.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-}
-
-/// A hidden temporary name next to `path`.
-pub fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
-    folder(path).join(format!(".{name}.{}.tmp", std::process::id()))
-}
-
 /// An observer that writes a checkpoint every `every` epochs and at the end.
 pub struct Checkpointer {
     pub path: PathBuf,
@@ -213,8 +204,7 @@ impl Checkpointer {
     }
 
     fn write<T: Float>(&mut self, state: &TrainState<T>) -> Result<(), TrainError> {
-        let text = serde_json::to_string(&Checkpoint::of(state, &self.run)?)
-            .map_err(|e| TrainError::Checkpoint(e.to_string()))?;
+        let text = Checkpoint::of(state, &self.run)?.to_file_text()?;
         write_atomic(&self.path, text.as_bytes())
             .map_err(|e| TrainError::Checkpoint(format!("{}: {e}", self.path.display())))?;
         self.written = Some(state.epoch);

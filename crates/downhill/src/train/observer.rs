@@ -146,7 +146,9 @@ impl<T: Float> Observer<T> for MetricsWriter {
                 serde_json::to_string(r).map_err(|e| TrainError::Output(e.to_string()))?
             }
         };
+        // Flushed per epoch so a killed run's temporary file shows the epochs it completed.
         writeln!(out, "{line}")
+            .and_then(|()| out.flush())
             .map_err(|e| TrainError::Output(format!("{}: {e}", self.path.display())))
     }
 }
