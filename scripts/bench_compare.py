@@ -2,9 +2,7 @@
 
 For every optimizer, size, tensor layout and thread count it alternates, in
 each round, PyTorch's for-loop, foreach and (where torch has one) fused paths,
-`downhill bench` (with the default non-finite policy `error`, which scans the
-gradient before updating, and with `zero`, which cleans it inside the update's
-single pass), and `scripts/bandwidth_probe.c` with the same bytes per
+`downhill bench`, and `scripts/bandwidth_probe.c` with the same bytes per
 parameter, keeping the best ns/param of each over the rounds (these machines
 are noisy). It prints Markdown tables of ns/param and ratios.
 
@@ -68,10 +66,10 @@ def torch_ns_per_param(cls, kwargs, n, tensors, threads, mode, samples=21):
     return statistics.median(times) / n
 
 
-def downhill_ns_per_param(spec, n, tensors, threads, policy):
+def downhill_ns_per_param(spec, n, tensors, threads):
     out = subprocess.run(
         [str(BINARY), "bench", "--optimizer", spec, "--params", str(n), "--tensors", str(tensors),
-         "--threads", str(threads), "--on-non-finite", policy, "--format", "json"],
+         "--threads", str(threads), "--format", "json"],
         check=True, capture_output=True, text=True,
     ).stdout
     report = json.loads(out.strip().splitlines()[-1])
@@ -103,9 +101,8 @@ def main():
     thread_counts = [int(t) for t in args.threads.split(",")]
     print(f"torch {torch.__version__}, float32, best of {args.rounds} alternating rounds, ns per parameter\n")
     print("| optimizer | params | tensors | threads | torch loop | torch foreach | torch fused | downhill "
-          "| downhill zero | C probe | torch best / downhill | torch best / downhill zero "
-          "| probe / downhill zero |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| C probe | torch best / downhill | probe / downhill |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.only.split(","):
         spec, cls, kwargs, buffers = OPTIMIZERS[name]
         for n in sizes:
@@ -117,17 +114,15 @@ def main():
                             t = torch_ns_per_param(cls, kwargs, n, tensors, threads, mode)
                             if t is not None:
                                 best[mode] = min(best.get(mode, float("inf")), t)
-                        for policy, key in (("error", "downhill"), ("zero", "zero")):
-                            d, _ = downhill_ns_per_param(spec, n, tensors, threads, policy)
-                            best[key] = min(best.get(key, float("inf")), d)
+                        d, _ = downhill_ns_per_param(spec, n, tensors, threads)
+                        best["downhill"] = min(best.get("downhill", float("inf")), d)
                         c = probe_ns_per_param(probe, n, buffers, threads)
                         best["probe"] = min(best.get("probe", float("inf")), c)
                     torch_best = min(best[m] for m in ("loop", "foreach", "fused") if m in best)
                     cell = lambda m: f"{best[m]:.3f}" if m in best else "–"
                     print(f"| {name} | {n:.0e} | {tensors} | {threads} | {cell('loop')} | {cell('foreach')} "
-                          f"| {cell('fused')} | {best['downhill']:.3f} | {best['zero']:.3f} | {best['probe']:.3f} "
-                          f"| {torch_best / best['downhill']:.2f}× | {torch_best / best['zero']:.2f}× "
-                          f"| {best['probe'] / best['zero']:.0%} |",
+                          f"| {cell('fused')} | {best['downhill']:.3f} | {best['probe']:.3f} "
+                          f"| {torch_best / best['downhill']:.2f}× | {best['probe'] / best['downhill']:.0%} |",
                           flush=True)
 
 

@@ -34,10 +34,6 @@ pub struct BenchArgs {
     /// Timed steps (the median is reported; at least 20).
     #[arg(long, default_value_t = 21)]
     samples: usize,
-    /// Non-finite gradient policy: `error` and `skip` scan the gradient before
-    /// updating; `zero` cleans it in the update's single pass.
-    #[arg(long, value_name = "POLICY", default_value = "error")]
-    on_non_finite: optim::NonFinite,
     /// Output format (default: a table).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -51,7 +47,6 @@ struct Report {
     params: usize,
     tensors: usize,
     threads: usize,
-    on_non_finite: &'static str,
     samples: usize,
     median_ns: f64,
     min_ns: f64,
@@ -100,7 +95,6 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
         params: args.params,
         tensors: args.tensors,
         threads,
-        on_non_finite: args.on_non_finite.name(),
         samples: args.samples,
         median_ns,
         min_ns: sorted[0],
@@ -173,7 +167,6 @@ fn time_steps<T: Scalar>(rule: optim::AnyRule, args: &BenchArgs) -> Result<Vec<f
         .map(|i| base + usize::from(i < args.params % args.tensors))
         .collect();
     let mut optimizer = Optimizer::<T>::with_groups(rule, vec![ParamGroup::new(sizes.clone())])?;
-    optimizer.set_non_finite(args.on_non_finite);
     let mut params: Vec<Vec<T>> = sizes
         .iter()
         .map(|&n| (0..n).map(|i| T::of(0.5 + (i % 7) as f64 * 0.1)).collect())

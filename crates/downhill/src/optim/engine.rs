@@ -13,8 +13,8 @@ use crate::scalar::Scalar;
 /// Elements per parallel task: large enough that scheduling costs are noise.
 pub(crate) const GRAIN: usize = 1 << 15;
 
-/// Elements cleaned at a time by the zeroing path: the cleaned block stays in
-/// the L1/L2 cache, so the gradient is read from memory once.
+/// Elements cleaned at a time when a gradient with bad entries is zeroed: a
+/// block on the stack, so cleaning allocates nothing and stays in cache.
 const BLOCK: usize = 2048;
 
 /// One step of one group whose tensors are `params` (laid out one after

@@ -339,28 +339,24 @@ impl<T: Scalar> Optimizer<T> {
         self.guarded_flat(params, grads)
     }
 
-    /// Applies the update as the [`NonFinite`] policy says: `Zero` updates in
-    /// one pass, cleaning the gradient on the way in; the others scan the
-    /// gradient first (`first_bad` gives the first bad entry's flat index
-    /// and value) and update only when it is clean.
+    /// Scans the gradient (`first_bad` gives the first bad entry's flat index
+    /// and value) and updates when it is clean; otherwise the [`NonFinite`]
+    /// policy decides, and `Zero` updates with the bad entries cleaned on the way in.
     fn guarded(
         &mut self,
         first_bad: impl FnOnce() -> Option<(usize, f64)>,
         update: impl FnOnce(&mut Self, bool) -> usize,
     ) -> Result<Outcome, StepError> {
-        if self.non_finite == NonFinite::Zero {
-            return Ok(match update(self, true) {
-                0 => Outcome::Applied,
-                count => Outcome::Zeroed { count },
-            });
-        }
-        match (first_bad(), self.non_finite) {
-            (None, _) => {
-                update(self, false);
-                Ok(Outcome::Applied)
-            }
-            (Some((index, value)), NonFinite::Skip) => Ok(Outcome::Skipped { index, value }),
-            (Some((index, value)), _) => Err(StepError::NonFiniteGradient { index, value }),
+        let Some((index, value)) = first_bad() else {
+            update(self, false);
+            return Ok(Outcome::Applied);
+        };
+        match self.non_finite {
+            NonFinite::Error => Err(StepError::NonFiniteGradient { index, value }),
+            NonFinite::Skip => Ok(Outcome::Skipped { index, value }),
+            NonFinite::Zero => Ok(Outcome::Zeroed {
+                count: update(self, true),
+            }),
         }
     }
 
