@@ -821,6 +821,10 @@ fn bad_training_requests_get_400_before_any_stream() {
         (with("schedule", json!("warp:x=1")), "warp"),
         (with("schedule_unit", json!("hour")), "schedule_unit"),
         (with("dtype", json!("f16")), "dtype"),
+        (
+            with("on_non_finite", json!("ignore")),
+            "(valid: error, skip, zero)",
+        ),
         (with("test_fraction", json!(1.5)), "test-fraction"),
         (with("surface", json!("x")), "unknown field"),
         ("{".to_string(), "invalid JSON"),
