@@ -189,13 +189,29 @@ fn has_non_finite<T: Scalar>(values: &[T]) -> bool {
         // SAFETY: the processor supports AVX2, checked just above.
         return unsafe { has_non_finite_avx2(values) };
     }
-    values.iter().fold(false, |bad, x| bad | !x.is_finite())
+    any_non_finite(values)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn has_non_finite_avx2<T: Scalar>(values: &[T]) -> bool {
-    values.iter().fold(false, |bad, x| bad | !x.is_finite())
+    any_non_finite(values)
+}
+
+/// The OR over four quarters of the run read side by side: four memory
+/// streams at once get more bandwidth from one core than one stream does.
+#[inline(always)]
+fn any_non_finite<T: Scalar>(values: &[T]) -> bool {
+    let quarter = values.len() / 4;
+    let (a, rest) = values.split_at(quarter);
+    let (b, rest) = rest.split_at(quarter);
+    let (c, rest) = rest.split_at(quarter);
+    let (d, tail) = rest.split_at(quarter);
+    let mut bad = tail.iter().fold(false, |bad, x| bad | !x.is_finite());
+    for i in 0..quarter {
+        bad |= !a[i].is_finite() | !b[i].is_finite() | !c[i].is_finite() | !d[i].is_finite();
+    }
+    bad
 }
 
 #[cfg(all(test, target_arch = "x86_64"))]
@@ -280,6 +296,19 @@ mod tests {
         ] {
             compare::<f32>(spec);
             compare::<f64>(spec);
+        }
+    }
+
+    #[test]
+    fn the_finiteness_scan_finds_a_bad_value_at_every_position() {
+        for len in [0usize, 1, 3, 4, 5, 17, 103, 1001] {
+            let mut values = vec![0.5f64; len];
+            assert!(!has_non_finite(&values), "{len}");
+            for i in 0..len {
+                values[i] = f64::NAN;
+                assert!(has_non_finite(&values), "{len} at {i}");
+                values[i] = 0.5;
+            }
         }
     }
 
