@@ -8,7 +8,7 @@ use crate::output::{number, write_table, Format};
 use crate::CliError;
 use clap::Args;
 use downhill::model::Float;
-use downhill::train::{self, EpochRecord, History, Samples};
+use downhill::train::{self, EpochRecord, History};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -55,7 +55,7 @@ fn run_as<T: Float>(args: CompareArgs) -> Result<(), CliError> {
         .iter()
         .map(|spec| setup.fresh_state::<T>(&p, spec))
         .collect::<Result<Vec<_>, _>>()?;
-    let (train_set, test_set) = (Samples::<T>::of(&p.train), Samples::<T>::of(&p.test));
+    let (train_set, test_set) = p.samples::<T>();
     let test = (!test_set.is_empty()).then_some(&test_set);
     let steps = (setup.steps_per_epoch(&p) * setup.epochs) as u64;
     let mut runs = Vec::with_capacity(states.len());

@@ -126,6 +126,16 @@ pub struct Prepared {
     pub net: Network,
 }
 
+impl Prepared {
+    /// The train and test sets in the element type `T` the model computes in.
+    pub fn samples<T: Float>(&self) -> (train::Samples<T>, train::Samples<T>) {
+        (
+            train::Samples::of(&self.train),
+            train::Samples::of(&self.test),
+        )
+    }
+}
+
 impl Setup {
     /// Loads, splits, scales and builds the model; checks the settings.
     pub fn prepare(&self) -> Result<Prepared, CliError> {

@@ -12,7 +12,7 @@ use clap::Args;
 use downhill::model::Float;
 use downhill::train::{
     self, Checkpoint, Checkpointer, EpochRecord, History, MetricsFormat, MetricsWriter, Observer,
-    Outcome, Samples, TrainError, TrainState,
+    Outcome, TrainError, TrainState,
 };
 use std::io::Write;
 use std::path::PathBuf;
@@ -89,7 +89,7 @@ fn run_as<T: Float>(args: TrainArgs) -> Result<(), CliError> {
         })?),
         None => None,
     };
-    let (train_set, test_set) = (Samples::<T>::of(&p.train), Samples::<T>::of(&p.test));
+    let (train_set, test_set) = p.samples::<T>();
     let mut history = History::default();
     let steps = setup.steps_per_epoch(&p) as u64;
     let mut progress = Progress::new(

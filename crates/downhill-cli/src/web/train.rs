@@ -16,9 +16,7 @@ use axum::response::{IntoResponse, Response};
 use downhill::data::{BatchSize, BUNDLED, GENERATORS};
 use downhill::model::{Float, ModelSpec};
 use downhill::spec::Spec;
-use downhill::train::{
-    self, EpochRecord, History, Observer, Samples, StepRecord, TrainError, TrainState,
-};
+use downhill::train::{self, EpochRecord, History, Observer, StepRecord, TrainError, TrainState};
 use serde::Deserialize;
 use serde_json::{json as object, Value as JsonValue};
 use std::convert::Infallible;
@@ -339,7 +337,7 @@ fn run_job<T: Float>(
     if tx.blocking_send(event("start", start)).is_err() {
         return;
     }
-    let (train_set, test_set) = (Samples::<T>::of(&p.train), Samples::<T>::of(&p.test));
+    let (train_set, test_set) = p.samples::<T>();
     let test = (!test_set.is_empty()).then_some(&test_set);
     let deadline = Instant::now() + TRAIN_TIME_LIMIT;
     let mut runs = Vec::with_capacity(specs.len());
