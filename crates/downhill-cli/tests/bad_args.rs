@@ -74,6 +74,7 @@ const CASES: &[Case] = &[
     ("bench --optimizer adam --params 10 --threads 0", "--threads must be at least 1"),
     ("bench --optimizer adam --params 10 --samples 3", "--samples must be at least 20"),
     ("bench --optimizer adam --params 10 --dtype f16", "invalid value 'f16' for '--dtype"),
+    ("bench --optimizer adam --params 10 --on-non-finite nope", "unknown non-finite gradient policy 'nope'"),
     ("bench --optimizer adam --params 99999999999999", "more than can be allocated"),
     ("bench --optimizer adam --params 18446744073709551615", "more than can be allocated"),
     // schedule

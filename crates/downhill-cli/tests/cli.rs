@@ -1,4 +1,4 @@
-//! The command-line contract of `downhill run` and `downhill list`.
+//! The command-line contract of `downhill run`, `downhill list` and `downhill bench`.
 
 use std::process::{Command, Output};
 
@@ -277,4 +277,58 @@ fn run_feeds_the_loss_to_a_plateau_schedule() {
     assert!(first_difference > 4, "differs from row {first_difference}");
     // A plateau that never runs out of patience changes nothing.
     assert_eq!(constant, csv(&["--schedule", "plateau:patience=1000"]));
+}
+
+/// `downhill bench --format json`: the last stdout line is one object whose
+/// figures agree with each other (ns per parameter from the median, bytes the
+/// rule must touch, the policy and thread count asked for).
+#[test]
+fn bench_json_reports_consistent_figures() {
+    for (spec, policy, buffers) in [("adam", "error", 2), ("sgd:momentum=0.9", "propagate", 1)] {
+        let out = downhill(&[
+            "bench",
+            "--optimizer",
+            spec,
+            "--params",
+            "3000",
+            "--tensors",
+            "7",
+            "--threads",
+            "2",
+            "--on-non-finite",
+            policy,
+            "--format",
+            "json",
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        let last = stdout.lines().last().unwrap();
+        let report: serde_json::Value = serde_json::from_str(last).unwrap();
+        assert_eq!(report["optimizer"], spec);
+        assert_eq!(report["on_non_finite"], policy);
+        assert_eq!(report["params"], 3000);
+        assert_eq!(report["tensors"], 7);
+        assert_eq!(report["threads"], 2);
+        assert_eq!(report["samples"], 21);
+        assert_eq!(report["bytes_per_param"], (3 + 2 * buffers) * 4);
+        let median = report["median_ns"].as_f64().unwrap();
+        assert!(report["min_ns"].as_f64().unwrap() <= median);
+        let ns = report["ns_per_param"].as_f64().unwrap();
+        assert!((ns - median / 3000.0).abs() <= 1e-12 * ns, "{report}");
+        let rate = report["params_per_second"].as_f64().unwrap();
+        assert!((rate * ns * 1e-9 - 1.0).abs() < 1e-9, "{report}");
+        let gb = report["gb_per_second"].as_f64().unwrap();
+        assert!((gb * ns - (3 + 2 * buffers) as f64 * 4.0).abs() < 1e-9 * gb * ns);
+    }
+    let out = downhill(&[
+        "bench",
+        "--optimizer",
+        "sgd",
+        "--params",
+        "10",
+        "--on-non-finite",
+        "ignore",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("(valid: error, skip, zero, propagate)"));
 }

@@ -823,7 +823,7 @@ fn bad_training_requests_get_400_before_any_stream() {
         (with("dtype", json!("f16")), "dtype"),
         (
             with("on_non_finite", json!("ignore")),
-            "(valid: error, skip, zero)",
+            "(valid: error, skip, zero, propagate)",
         ),
         (with("test_fraction", json!(1.5)), "test-fraction"),
         (with("surface", json!("x")), "unknown field"),

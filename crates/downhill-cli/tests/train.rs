@@ -539,15 +539,18 @@ fn compare_shares_weights_and_shuffles_and_plots() {
 }
 
 /// `--on-non-finite`: a bad name lists the valid ones; a run that diverges
-/// still stops under `skip` (here its test loss is NaN after the first epoch); a
-/// healthy run reports that nothing was skipped or zeroed.
+/// still stops under `skip` (here its test loss is NaN after the first epoch)
+/// and under `propagate`; a healthy run reports that nothing was skipped or zeroed.
 #[test]
 fn non_finite_policy_option() {
     let dir = temp_dir("policy");
     let base = ["train", "--dataset", "linear:n=64", "--model", "linear"];
     let out = downhill(&dir, &[&base[..], &["--on-non-finite", "ignore"]].concat());
     let line = error_line(&out);
-    assert!(line.contains("(valid: error, skip, zero)"), "{line}");
+    assert!(
+        line.contains("(valid: error, skip, zero, propagate)"),
+        "{line}"
+    );
 
     let out = downhill(
         &dir,
@@ -558,8 +561,19 @@ fn non_finite_policy_option() {
         line.starts_with("error: the loss became NaN at epoch 1"),
         "{line}"
     );
+    // Under `propagate` the huge step goes through and the next loss stops the run.
+    let out = downhill(
+        &dir,
+        &[
+            &base[..],
+            &["-o", "sgd:lr=1e30", "--on-non-finite", "propagate"],
+        ]
+        .concat(),
+    );
+    let line = error_line(&out);
+    assert!(line.starts_with("error: the loss became"), "{line}");
 
-    for policy in ["skip", "zero"] {
+    for policy in ["skip", "zero", "propagate"] {
         let out = downhill(
             &dir,
             &[

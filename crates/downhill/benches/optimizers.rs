@@ -1,9 +1,10 @@
 //! Criterion benchmarks of one optimizer step on a large buffer and on many
-//! small tensors. `cargo bench -p downhill`; for side-by-side ratios against
+//! small tensors, with the default finiteness check and without it
+//! (`propagate`). `cargo bench -p downhill`; for side-by-side ratios against
 //! PyTorch and the memory-bandwidth probe use `scripts/bench_compare.py`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use downhill::optim::{build, Optimizer, ParamGroup};
+use downhill::optim::{build, NonFinite, Optimizer, ParamGroup};
 
 const SPECS: &[&str] = &[
     "sgd",
@@ -22,17 +23,20 @@ const SPECS: &[&str] = &[
 
 fn one_tensor(c: &mut Criterion) {
     let n = 1_000_000;
-    let mut group = c.benchmark_group("step_1e6_f32");
-    group.throughput(Throughput::Elements(n as u64));
-    for spec in SPECS {
-        let mut opt = Optimizer::<f32>::new(build(spec).unwrap(), n).unwrap();
-        let mut params = vec![0.5f32; n];
-        let grads = vec![1e-3f32; n];
-        group.bench_function(BenchmarkId::from_parameter(spec), |b| {
-            b.iter(|| opt.step(&mut params, &grads).unwrap())
-        });
+    for policy in [NonFinite::Error, NonFinite::Propagate] {
+        let mut group = c.benchmark_group(format!("step_1e6_f32_{}", policy.name()));
+        group.throughput(Throughput::Elements(n as u64));
+        for spec in SPECS {
+            let mut opt = Optimizer::<f32>::new(build(spec).unwrap(), n).unwrap();
+            opt.set_non_finite(policy);
+            let mut params = vec![0.5f32; n];
+            let grads = vec![1e-3f32; n];
+            group.bench_function(BenchmarkId::from_parameter(spec), |b| {
+                b.iter(|| opt.step(&mut params, &grads).unwrap())
+            });
+        }
+        group.finish();
     }
-    group.finish();
 }
 
 fn many_tensors(c: &mut Criterion) {

@@ -113,6 +113,35 @@ fn check_policies<T: Scalar>() {
             entry.name
         );
         assert_eq!(zeroing.steps_taken(1), 4);
+
+        // Propagate: applied as it is; every element with a finite gradient
+        // gets the same update as under `zero` (the rules are elementwise).
+        let (mut propagating, mut p) = (opt.clone(), params.clone());
+        propagating.set_non_finite(NonFinite::Propagate);
+        let outcome = step(&mut propagating, &mut p, &bad).unwrap();
+        assert_eq!(outcome, Outcome::Applied, "{}", entry.name);
+        assert_eq!(propagating.steps_taken(1), 4);
+        for i in (0..14).filter(|i| ![5, 11].contains(i)) {
+            assert_eq!(
+                p[i].widen().to_bits(),
+                expected[i].widen().to_bits(),
+                "{}: parameter {i}",
+                entry.name
+            );
+        }
+    }
+}
+
+/// Under `propagate` the bad values reach the parameters, as in PyTorch.
+#[test]
+fn propagate_lets_the_bad_values_into_the_parameters() {
+    for name in ["sgd", "sgd:momentum=0.9", "adam", "rmsprop", "adagrad"] {
+        let (mut opt, mut p) = warmed::<f64>(name);
+        opt.set_non_finite(NonFinite::Propagate);
+        assert_eq!(opt.step(&mut p, &bad_gradient()).unwrap(), Outcome::Applied);
+        assert!(p[5].is_nan(), "{name}: {}", p[5]);
+        assert!(!p[11].is_finite(), "{name}: {}", p[11]);
+        assert!(p[0].is_finite(), "{name}");
     }
 }
 
@@ -129,7 +158,7 @@ fn every_optimizer_follows_each_policy_in_f32() {
 /// `step` and `step_tensors` apply the same policy as `step_with`.
 #[test]
 fn the_flat_and_tensor_steps_follow_the_policy() {
-    for policy in [NonFinite::Error, NonFinite::Skip, NonFinite::Zero] {
+    for (_, policy) in NonFinite::NAMES {
         let (mut flat, mut p_flat) = warmed::<f64>("adam");
         let (mut split, mut p_split) = (flat.clone(), p_flat.clone());
         flat.set_non_finite(policy);
@@ -142,16 +171,18 @@ fn the_flat_and_tensor_steps_follow_the_policy() {
         let g = &bad;
         let split_result =
             split.step_tensors(&mut [a, b, c, d], &[&g[..3], &g[3..7], &g[7..9], &g[9..]]);
-        // Debug text: the NaN in the outcome is not equal to itself.
-        assert_eq!(format!("{flat_result:?}"), format!("{split_result:?}"));
-        assert_eq!(flat, split, "{policy:?}");
-        assert_eq!(p_flat, p_split, "{policy:?}");
+        // Debug text: a NaN (in the outcome, or in the state under `propagate`)
+        // is not equal to itself.
+        let text = |x: &dyn std::fmt::Debug| format!("{x:?}");
+        assert_eq!(text(&flat_result), text(&split_result));
+        assert_eq!(text(&flat), text(&split), "{policy:?}");
+        assert_eq!(text(&p_flat), text(&p_split), "{policy:?}");
     }
 }
 
 #[test]
 fn a_finite_gradient_is_applied_under_every_policy() {
-    for policy in [NonFinite::Error, NonFinite::Skip, NonFinite::Zero] {
+    for (_, policy) in NonFinite::NAMES {
         let (mut opt, mut p) = warmed::<f64>("sgd:momentum=0.9");
         let (mut plain, mut expected) = (opt.clone(), p.clone());
         opt.set_non_finite(policy);
@@ -170,6 +201,6 @@ fn policies_parse_by_name() {
     }
     assert_eq!(
         "ignore".parse::<NonFinite>().unwrap_err(),
-        "unknown non-finite gradient policy 'ignore' (valid: error, skip, zero)"
+        "unknown non-finite gradient policy 'ignore' (valid: error, skip, zero, propagate)"
     );
 }

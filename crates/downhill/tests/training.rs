@@ -293,7 +293,8 @@ fn linear_scaling_rule_and_lr_policy_set_the_rate() {
 }
 
 /// One training sample with a NaN feature makes its batch's loss and gradient
-/// NaN: the default policy stops, `skip` and `zero` carry on. With plain SGD a
+/// NaN: the default policy stops, `skip` and `zero` carry on, `propagate` stops
+/// after applying it. With plain SGD a
 /// zeroed gradient moves nothing, so both give the same weights.
 #[test]
 fn non_finite_gradient_policies_in_training() {
@@ -347,4 +348,16 @@ fn non_finite_gradient_policies_in_training() {
     assert_eq!(zeroed.zeroed_values, (epochs * s.net.param_len()) as u64);
     assert_eq!(zero_state.optimizer.steps_taken(0), batches * epochs as u64);
     assert_eq!(zero_state.params, skip_state.params);
+
+    // Propagate: the bad batch is applied (as in PyTorch) and its loss stops the run.
+    let (result, state, _) = run(NonFinite::Propagate);
+    let Err(TrainError::NonFiniteLoss { epoch: 1, step, .. }) = result else {
+        panic!("{result:?}")
+    };
+    assert_eq!(
+        state.optimizer.steps_taken(0),
+        step,
+        "the bad batch was applied"
+    );
+    assert!(state.params.iter().any(|w| w.is_nan()));
 }

@@ -37,6 +37,10 @@ pub struct BenchArgs {
     /// Output format (default: a table).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// The optimizer's non-finite gradient policy: `propagate` times the step
+    /// without the finiteness scan the other policies make (error, skip, zero, propagate).
+    #[arg(long, value_name = "POLICY", default_value = "error")]
+    on_non_finite: optim::NonFinite,
 }
 
 /// The measurement, as printed.
@@ -47,6 +51,7 @@ struct Report {
     params: usize,
     tensors: usize,
     threads: usize,
+    on_non_finite: &'static str,
     samples: usize,
     median_ns: f64,
     min_ns: f64,
@@ -95,6 +100,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
         params: args.params,
         tensors: args.tensors,
         threads,
+        on_non_finite: args.on_non_finite.name(),
         samples: args.samples,
         median_ns,
         min_ns: sorted[0],
@@ -167,6 +173,7 @@ fn time_steps<T: Scalar>(rule: optim::AnyRule, args: &BenchArgs) -> Result<Vec<f
         .map(|i| base + usize::from(i < args.params % args.tensors))
         .collect();
     let mut optimizer = Optimizer::<T>::with_groups(rule, vec![ParamGroup::new(sizes.clone())])?;
+    optimizer.set_non_finite(args.on_non_finite);
     let mut params: Vec<Vec<T>> = sizes
         .iter()
         .map(|&n| (0..n).map(|i| T::of(0.5 + (i % 7) as f64 * 0.1)).collect())

@@ -75,7 +75,7 @@ pub struct Setup {
     /// Element type of parameters and arithmetic.
     #[arg(long, value_enum, default_value_t = Dtype::F32)]
     pub dtype: Dtype,
-    /// A non-finite gradient: stop with an error, skip the update, or zero the bad entries (error, skip, zero).
+    /// A non-finite gradient: stop with an error, skip the update, zero the bad entries, or let it flow into the parameters unchecked (error, skip, zero, propagate).
     #[arg(long, value_name = "POLICY", default_value = "error")]
     pub on_non_finite: optim::NonFinite,
 }

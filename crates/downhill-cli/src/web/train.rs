@@ -63,7 +63,7 @@ pub struct TrainRequest {
     test_fraction: Option<f64>,
     /// `f32` (default) or `f64`.
     dtype: Option<String>,
-    /// A non-finite gradient: `error` (default), `skip` or `zero`.
+    /// A non-finite gradient: `error` (default), `skip`, `zero` or `propagate`.
     on_non_finite: Option<String>,
 }
 

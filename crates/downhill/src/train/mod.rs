@@ -186,7 +186,8 @@ pub struct Outcome {
 /// A non-finite gradient is handled by the optimizer's [`NonFinite`] policy.
 /// Under the default ([`NonFinite::Error`]) a non-finite batch loss stops the
 /// run; under `skip` or `zero` the batch is left out of the epoch's mean loss,
-/// and only an epoch without one finite batch loss stops it.
+/// and only an epoch without one finite batch loss stops it. Under `propagate`
+/// the bad values enter the parameters and the next non-finite loss stops the run.
 pub fn train<T: Float>(
     net: &Network,
     train: &Samples<T>,
@@ -202,7 +203,10 @@ pub fn train<T: Float>(
     let sizes = net.tensor_sizes();
     let mut stopped_early = false;
     let (mut skipped_updates, mut zeroed_values) = (0, 0);
-    let tolerant = state.optimizer.non_finite() != NonFinite::Error;
+    let tolerant = matches!(
+        state.optimizer.non_finite(),
+        NonFinite::Skip | NonFinite::Zero
+    );
     while state.epoch < config.epochs && !stopped_early {
         let started = Instant::now();
         batcher.shuffle(&mut state.rng);
