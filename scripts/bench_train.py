@@ -8,7 +8,8 @@
 2. Throughput on an MNIST-sized problem: 60 000 x 784 synthetic samples,
    MLP 784-128-10, batch 64 and 256, seconds per training epoch.
 
-Usage: cargo build --release && python3 scripts/bench_train.py [--seeds 3]
+Usage: cargo build --release && python3 scripts/bench_train.py [--seeds 3] [--epochs 2]
+       [--part both|accuracy|throughput]
 Needs torch (written with 2.15) and scikit-learn (1.9.1) for the split.
 The downhill side runs target/release/downhill (single-threaded).
 """
@@ -116,7 +117,10 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--part", choices=("both", "accuracy", "throughput"), default="both")
     a = ap.parse_args()
     print(f"torch {torch.__version__}, downhill {BIN}")
-    digits_accuracy(a.seeds)
-    throughput(a.epochs)
+    if a.part != "throughput":
+        digits_accuracy(a.seeds)
+    if a.part != "accuracy":
+        throughput(a.epochs)
