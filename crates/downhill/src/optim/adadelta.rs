@@ -38,7 +38,14 @@ impl Rule for Adadelta {
     fn begin_step(&self, _step: u64, _scalars: &mut [f64]) {}
 
     #[inline(always)]
-    fn apply<T: Scalar>(&self, _: &(), bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
+    fn apply<T: Scalar, const CLEAN: bool>(
+        &self,
+        _: &(),
+        bufs: Bufs<'_, T>,
+        p: &mut [T],
+        g: &[T],
+    ) -> bool {
+        let mut read = ops::Reader::<CLEAN>::default();
         let rho = T::of(self.rho);
         let one_minus_rho = T::of(1.0 - self.rho);
         let eps = T::of(self.eps);
@@ -47,13 +54,14 @@ impl Rule for Adadelta {
         let [square_avg, acc_delta] = bufs.take();
         specialize!(MAXIMIZE = self.maximize, DECAY = self.weight_decay != 0.0; {
             for (((p, &g), v), u) in p.iter_mut().zip(g).zip(square_avg).zip(acc_delta) {
-                let g = ops::grad::<T, MAXIMIZE, DECAY>(*p, g, wd);
+                let g = ops::grad::<T, MAXIMIZE, DECAY>(*p, read.read(g), wd);
                 *v = ops::addcmul(*v * rho, one_minus_rho, g, g);
                 let std = (*v + eps).sqrt();
                 let delta = (*u + eps).sqrt() / std * g;
                 *u = ops::addcmul(*u * rho, one_minus_rho, delta, delta);
                 *p = *p + neg_lr * delta;
             }
-        })
+        });
+        read.saw_bad
     }
 }

@@ -40,17 +40,25 @@ impl Rule for Adagrad {
     }
 
     #[inline(always)]
-    fn apply<T: Scalar>(&self, clr: &f64, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
+    fn apply<T: Scalar, const CLEAN: bool>(
+        &self,
+        clr: &f64,
+        bufs: Bufs<'_, T>,
+        p: &mut [T],
+        g: &[T],
+    ) -> bool {
+        let mut read = ops::Reader::<CLEAN>::default();
         let neg_clr = T::of(-clr);
         let eps = T::of(self.eps);
         let wd = T::of(self.weight_decay);
         let [sum] = bufs.take();
         specialize!(MAXIMIZE = self.maximize, DECAY = self.weight_decay != 0.0; {
             for ((p, &g), s) in p.iter_mut().zip(g).zip(sum.iter_mut()) {
-                let g = ops::grad::<T, MAXIMIZE, DECAY>(*p, g, wd);
+                let g = ops::grad::<T, MAXIMIZE, DECAY>(*p, read.read(g), wd);
                 *s = ops::addcmul(*s, T::one(), g, g);
                 *p = ops::addcdiv(*p, neg_clr, g, s.sqrt() + eps);
             }
-        })
+        });
+        read.saw_bad
     }
 }

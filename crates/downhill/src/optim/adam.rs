@@ -73,7 +73,14 @@ impl Rule for Adam {
     }
 
     #[inline(always)]
-    fn apply<T: Scalar>(&self, c: &AdamStep, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
+    fn apply<T: Scalar, const CLEAN: bool>(
+        &self,
+        c: &AdamStep,
+        bufs: Bufs<'_, T>,
+        p: &mut [T],
+        g: &[T],
+    ) -> bool {
+        let mut read = ops::Reader::<CLEAN>::default();
         let w1 = ops::LerpWeight::<T>::new(1.0 - self.beta1);
         let beta2 = T::of(self.beta2);
         let one_minus_beta2 = T::of(1.0 - self.beta2);
@@ -104,7 +111,7 @@ impl Rule for Adam {
                     if DECOUPLED {
                         p[i] = p[i] * shrink;
                     }
-                    let g = ops::grad::<T, MAXIMIZE, COUPLED>(p[i], g[i], wd);
+                    let g = ops::grad::<T, MAXIMIZE, COUPLED>(p[i], read.read(g[i]), wd);
                     exp_avg[i] = ops::lerp::<T, SMALL>(exp_avg[i], g, w1.w, w1.one_minus_w);
                     exp_avg_sq[i] = ops::addcmul(exp_avg_sq[i] * beta2, one_minus_beta2, g, g);
                     let v = if AMSGRAD {
@@ -117,6 +124,7 @@ impl Rule for Adam {
                     p[i] = ops::addcdiv(p[i], neg_step, exp_avg[i], denom);
                 }
             }
-        )
+        );
+        read.saw_bad
     }
 }

@@ -40,7 +40,14 @@ impl Rule for Adamax {
     }
 
     #[inline(always)]
-    fn apply<T: Scalar>(&self, clr: &f64, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
+    fn apply<T: Scalar, const CLEAN: bool>(
+        &self,
+        clr: &f64,
+        bufs: Bufs<'_, T>,
+        p: &mut [T],
+        g: &[T],
+    ) -> bool {
+        let mut read = ops::Reader::<CLEAN>::default();
         let w1 = ops::LerpWeight::<T>::new(1.0 - self.beta1);
         let beta2 = T::of(self.beta2);
         let eps = T::of(self.eps);
@@ -49,11 +56,12 @@ impl Rule for Adamax {
         let [exp_avg, exp_inf] = bufs.take();
         specialize!(MAXIMIZE = self.maximize, DECAY = self.weight_decay != 0.0, SMALL = w1.small; {
             for (((p, &g), m), u) in p.iter_mut().zip(g).zip(exp_avg).zip(exp_inf) {
-                let g = ops::grad::<T, MAXIMIZE, DECAY>(*p, g, wd);
+                let g = ops::grad::<T, MAXIMIZE, DECAY>(*p, read.read(g), wd);
                 *m = ops::lerp::<T, SMALL>(*m, g, w1.w, w1.one_minus_w);
                 *u = (*u * beta2).max(g.abs() + eps);
                 *p = ops::addcdiv(*p, neg_clr, *m, *u);
             }
-        })
+        });
+        read.saw_bad
     }
 }

@@ -58,7 +58,14 @@ impl Rule for Asgd {
     }
 
     #[inline(always)]
-    fn apply<T: Scalar>(&self, c: &AsgdStep, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
+    fn apply<T: Scalar, const CLEAN: bool>(
+        &self,
+        c: &AsgdStep,
+        bufs: Bufs<'_, T>,
+        p: &mut [T],
+        g: &[T],
+    ) -> bool {
+        let mut read = ops::Reader::<CLEAN>::default();
         let shrink = T::of(1.0 - self.lambd * c.eta);
         let neg_eta = T::of(-c.eta);
         let mu = T::of(c.mu);
@@ -66,11 +73,12 @@ impl Rule for Asgd {
         let [ax] = bufs.take();
         specialize!(MAXIMIZE = self.maximize, DECAY = self.weight_decay != 0.0, AVERAGE = c.mu != 1.0; {
             for ((p, &g), a) in p.iter_mut().zip(g).zip(ax) {
-                let g = ops::grad::<T, MAXIMIZE, DECAY>(*p, g, wd);
+                let g = ops::grad::<T, MAXIMIZE, DECAY>(*p, read.read(g), wd);
                 *p = *p * shrink;
                 *p = *p + neg_eta * g;
                 *a = if AVERAGE { *a + (*p - *a) * mu } else { *p };
             }
-        })
+        });
+        read.saw_bad
     }
 }

@@ -1,7 +1,7 @@
 //! The step engine: runs a rule's elementwise update over a group's tensors,
 //! across rayon's threads for long runs and many tensors, compiled for AVX2
 //! where the processor has it, and (for [`NonFinite::Zero`](super::NonFinite))
-//! with non-finite gradient entries replaced by zero on the way in.
+//! with non-finite gradient entries read as zero in the same single pass.
 //!
 //! Every element gets the same arithmetic whatever the split, so results do
 //! not depend on the number of threads or on how tensors are laid out.
@@ -12,10 +12,6 @@ use crate::scalar::Scalar;
 
 /// Elements per parallel task: large enough that scheduling costs are noise.
 pub(crate) const GRAIN: usize = 1 << 15;
-
-/// Elements cleaned at a time when a gradient with bad entries is zeroed: a
-/// block on the stack, so cleaning allocates nothing and stays in cache.
-const BLOCK: usize = 2048;
 
 /// One step of one group whose tensors are `params` (laid out one after
 /// another in the group's state buffers). With `zero_bad`, non-finite gradient
@@ -120,37 +116,20 @@ impl<R: Rule> Pass<'_, R> {
         self.leaf_body(bufs, p, g)
     }
 
-    /// [`Rule::apply`], or with `zero_bad` the same block by block on a
-    /// cleaned copy of the gradient (see [`BLOCK`]).
+    /// [`Rule::apply`]; with `zero_bad` it reads bad entries as zero, and
+    /// only a run that had some is read again to count them.
     #[inline(always)]
     fn leaf_body<T: Scalar>(&self, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) -> usize {
         if !self.zero_bad {
-            self.rule.apply(self.coeffs, bufs, p, g);
+            self.rule.apply::<T, false>(self.coeffs, bufs, p, g);
             return 0;
         }
-        let mut clean = [T::zero(); BLOCK];
-        let mut rest = bufs;
-        let mut zeroed = 0;
-        for (p, g) in p.chunks_mut(BLOCK).zip(g.chunks(BLOCK)) {
-            let (head, tail) = rest.split_at(p.len());
-            let clean = &mut clean[..p.len()];
-            zeroed += zeroed_into(g, clean);
-            self.rule.apply(self.coeffs, head, p, clean);
-            rest = tail;
+        if self.rule.apply::<T, true>(self.coeffs, bufs, p, g) {
+            g.iter().filter(|x| !x.is_finite()).count()
+        } else {
+            0
         }
-        zeroed
     }
-}
-/// Copies `g` into `clean` with NaN and ±∞ replaced by zero; returns how many were.
-#[inline(always)]
-fn zeroed_into<T: Scalar>(g: &[T], clean: &mut [T]) -> usize {
-    let mut bad = 0;
-    for (c, &x) in clean.iter_mut().zip(g) {
-        let finite = x.is_finite();
-        *c = if finite { x } else { T::zero() };
-        bad += usize::from(!finite);
-    }
-    bad
 }
 
 /// The flat index and value of the first NaN or ±∞ in `tensors` (taken one
@@ -221,8 +200,9 @@ mod tests {
     use crate::optim::{build, with_rule, AnyRule};
 
     /// The AVX2 build of every update loop against the baseline (SSE2) build
-    /// of the same loop: bit-identical parameters and state.
-    fn compare<T: Scalar>(spec: &str) {
+    /// of the same loop: bit-identical parameters and state; with `zero_bad`
+    /// on gradients holding NaN and ±∞ (read as zero).
+    fn compare<T: Scalar>(spec: &str, zero_bad: bool) {
         let rule = build(spec).unwrap();
         let n = 1003;
         let mut plain = Group::<T>::fresh(rule.clone(), vec![n], 0);
@@ -232,12 +212,18 @@ mod tests {
             .collect();
         let mut p_wide = p_plain.clone();
         for step in 0..5 {
-            let g: Vec<T> = (0..n)
+            let mut g: Vec<T> = (0..n)
                 .map(|i| T::of((((i + step) * 13) % 29) as f64 * 1e-2 - 0.14))
                 .collect();
-            with_rule!(&rule, r => step_both(r, [&mut plain.state, &mut wide.state], [&mut p_plain, &mut p_wide], &g));
+            if zero_bad {
+                g[7 * step + 1] = T::of(f64::NAN);
+                g[500 + step] = T::of(f64::INFINITY);
+                g[n - 1 - step] = T::of(f64::NEG_INFINITY);
+            }
+            with_rule!(&rule, r => step_both(r, [&mut plain.state, &mut wide.state], [&mut p_plain, &mut p_wide], &g, zero_bad));
         }
         let bits = |v: &[T]| v.iter().map(|x| x.widen().to_bits()).collect::<Vec<_>>();
+        assert!(p_plain.iter().all(|x| x.is_finite()), "{spec}");
         assert_eq!(bits(&p_plain), bits(&p_wide), "{spec} ({})", T::DTYPE);
         assert_eq!(
             bits(&plain.state.buffers),
@@ -247,28 +233,37 @@ mod tests {
         );
     }
 
-    /// One step of the baseline loop on the first state and of the AVX2 loop on the second.
+    /// One step of the baseline loop on the first state and of the AVX2 loop
+    /// on the second; both must see the same number of bad entries.
     fn step_both<T: Scalar, R: Rule>(
         rule: &R,
         states: [&mut GroupState<T>; 2],
         params: [&mut [T]; 2],
         g: &[T],
+        zero_bad: bool,
     ) {
         let n = g.len();
         let [plain, wide] = states;
         let [p_plain, p_wide] = params;
         plain.step += 1;
         let coeffs = rule.begin_step(plain.step, &mut plain.scalars);
-        rule.apply(&coeffs, Bufs::over(&mut plain.buffers, n, 0..n), p_plain, g);
+        let bufs = Bufs::over(&mut plain.buffers, n, 0..n);
+        let saw_bad = if zero_bad {
+            rule.apply::<T, true>(&coeffs, bufs, p_plain, g)
+        } else {
+            rule.apply::<T, false>(&coeffs, bufs, p_plain, g)
+        };
         wide.step += 1;
         let coeffs = rule.begin_step(wide.step, &mut wide.scalars);
-        // SAFETY: only called after the AVX2 check in the test.
         let pass = Pass {
             rule,
             coeffs: &coeffs,
-            zero_bad: false,
+            zero_bad,
         };
-        unsafe { pass.leaf_avx2(Bufs::over(&mut wide.buffers, n, 0..n), p_wide, g) };
+        // SAFETY: only called after the AVX2 check in the test.
+        let zeroed = unsafe { pass.leaf_avx2(Bufs::over(&mut wide.buffers, n, 0..n), p_wide, g) };
+        assert_eq!(saw_bad, zero_bad);
+        assert_eq!(zeroed, if zero_bad { 3 } else { 0 });
     }
 
     #[test]
@@ -294,8 +289,10 @@ mod tests {
             "rprop",
             "asgd:t0=2,weight_decay=0.1",
         ] {
-            compare::<f32>(spec);
-            compare::<f64>(spec);
+            for zero_bad in [false, true] {
+                compare::<f32>(spec, zero_bad);
+                compare::<f64>(spec, zero_bad);
+            }
         }
     }
 

@@ -70,8 +70,16 @@ pub trait Rule: Hyper + Clone + Debug + PartialEq + Send + Sync {
     /// returns the coefficients [`Rule::apply`] uses.
     fn begin_step(&self, step: u64, scalars: &mut [f64]) -> Self::Coeffs;
 
-    /// The elementwise update of parameters `p` with gradients `g`.
-    fn apply<T: Scalar>(&self, coeffs: &Self::Coeffs, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]);
+    /// The elementwise update of parameters `p` with gradients `g`, each entry
+    /// read through an [`ops::Reader`]: with `CLEAN`, NaN and ±∞ count as zero
+    /// and the result says whether there were any (always `false` without).
+    fn apply<T: Scalar, const CLEAN: bool>(
+        &self,
+        coeffs: &Self::Coeffs,
+        bufs: Bufs<'_, T>,
+        p: &mut [T],
+        g: &[T],
+    ) -> bool;
 
     /// Writes the point at which the next gradient is wanted (only when `LOOKAHEAD`).
     fn lookahead<T: Scalar>(&self, _bufs: Bufs<'_, T>, p: &[T], point: &mut [T]) {

@@ -1,6 +1,6 @@
 //! Nesterov's accelerated gradient in the learning notes' look-ahead form (Nesterov 1983; Sutskever et al., ICML 2013).
 
-use super::{Bufs, Rule};
+use super::{ops, Bufs, Rule};
 use crate::hyper::Check;
 use crate::scalar::Scalar;
 
@@ -42,13 +42,21 @@ impl Rule for Nag {
     }
 
     #[inline(always)]
-    fn apply<T: Scalar>(&self, _: &(), bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
+    fn apply<T: Scalar, const CLEAN: bool>(
+        &self,
+        _: &(),
+        bufs: Bufs<'_, T>,
+        p: &mut [T],
+        g: &[T],
+    ) -> bool {
+        let mut read = ops::Reader::<CLEAN>::default();
         let mu = T::of(self.momentum);
         let lr = T::of(self.lr);
         let [velocity] = bufs.take();
         for ((p, &g), v) in p.iter_mut().zip(g).zip(velocity) {
-            *v = *v * mu - lr * g;
+            *v = *v * mu - lr * read.read(g);
             *p = *p + *v;
         }
+        read.saw_bad
     }
 }

@@ -38,6 +38,30 @@ pub fn grad<T: Scalar, const MAXIMIZE: bool, const DECAY: bool>(
     }
 }
 
+/// Reads gradient entries for an update: as they are, or with `CLEAN` NaN and
+/// ±∞ read as zero (the [`NonFinite::Zero`](super::NonFinite) policy in the
+/// same single pass), remembering whether there were any.
+#[derive(Default)]
+pub struct Reader<const CLEAN: bool> {
+    pub saw_bad: bool,
+}
+
+impl<const CLEAN: bool> Reader<CLEAN> {
+    #[inline(always)]
+    pub fn read<T: Scalar>(&mut self, g: T) -> T {
+        if !CLEAN {
+            return g;
+        }
+        let finite = g.is_finite();
+        self.saw_bad |= !finite;
+        if finite {
+            g
+        } else {
+            T::zero()
+        }
+    }
+}
+
 /// `torch.lerp(a, b, w)` on CPU: `a + w·(b − a)` for |w| < ½ (`SMALL`),
 /// else `b − (b − a)·(1 − w)`; `one_minus_w` is `1 − w` rounded to `T`.
 #[inline(always)]

@@ -65,9 +65,9 @@ pub enum StepError {
 ///
 /// PyTorch lets such values flow into the parameters; `torch.cuda.amp.GradScaler`
 /// skips the step instead. Here the caller chooses, and refusing is the default.
-/// Every policy but [`NonFinite::Propagate`] reads the whole gradient once
-/// before writing anything (so that a refused or skipped step changes nothing):
-/// one extra read of 4 bytes (f32) or 8 bytes (f64) per parameter.
+/// `Error` and `Skip` read the whole gradient once before writing anything (so
+/// that a refused or skipped step changes nothing): one extra read of 4 bytes
+/// (f32) or 8 bytes (f64) per parameter. `Zero` and `Propagate` take one pass.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum NonFinite {
     /// Refuse the step with [`StepError::NonFiniteGradient`]; nothing changes.
@@ -348,32 +348,37 @@ impl<T: Scalar> Optimizer<T> {
         self.guarded_flat(params, grads)
     }
 
-    /// Scans the gradient (`first_bad` gives the first bad entry's flat index
-    /// and value) and updates when it is clean; otherwise the [`NonFinite`]
-    /// policy decides, and `Zero` updates with the bad entries cleaned on the way in.
-    /// `Propagate` updates without the scan.
+    /// Updates under the [`NonFinite`] policy: `Error` and `Skip` scan the
+    /// gradient first (`first_bad` gives the first bad entry's flat index and
+    /// value) and update only a clean one; `Zero` updates in one pass reading
+    /// bad entries as zero; `Propagate` updates without looking.
+    /// `update(opt, zero_bad)` returns how many entries were read as zero.
     fn guarded(
         &mut self,
         first_bad: impl FnOnce() -> Option<(usize, f64)>,
         update: impl FnOnce(&mut Self, bool) -> usize,
     ) -> Result<Outcome, StepError> {
-        let policy = self.non_finite;
-        let bad = match policy {
-            NonFinite::Propagate => None,
-            NonFinite::Error | NonFinite::Skip | NonFinite::Zero => first_bad(),
-        };
-        let Some((index, value)) = bad else {
-            update(self, false);
-            return Ok(Outcome::Applied);
-        };
-        match policy {
-            NonFinite::Skip => Ok(Outcome::Skipped { index, value }),
-            NonFinite::Zero => Ok(Outcome::Zeroed {
-                count: update(self, true),
-            }),
-            NonFinite::Error | NonFinite::Propagate => {
-                Err(StepError::NonFiniteGradient { index, value })
+        let refuse = match self.non_finite {
+            NonFinite::Propagate => {
+                update(self, false);
+                return Ok(Outcome::Applied);
             }
+            NonFinite::Zero => {
+                return Ok(match update(self, true) {
+                    0 => Outcome::Applied,
+                    count => Outcome::Zeroed { count },
+                });
+            }
+            NonFinite::Error => true,
+            NonFinite::Skip => false,
+        };
+        match first_bad() {
+            None => {
+                update(self, false);
+                Ok(Outcome::Applied)
+            }
+            Some((index, value)) if refuse => Err(StepError::NonFiniteGradient { index, value }),
+            Some((index, value)) => Ok(Outcome::Skipped { index, value }),
         }
     }
 

@@ -64,7 +64,14 @@ impl Rule for Radam {
     }
 
     #[inline(always)]
-    fn apply<T: Scalar>(&self, c: &RadamStep, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
+    fn apply<T: Scalar, const CLEAN: bool>(
+        &self,
+        c: &RadamStep,
+        bufs: Bufs<'_, T>,
+        p: &mut [T],
+        g: &[T],
+    ) -> bool {
+        let mut read = ops::Reader::<CLEAN>::default();
         let w1 = ops::LerpWeight::<T>::new(1.0 - self.beta1);
         let beta2 = T::of(self.beta2);
         let one_minus_beta2 = T::of(1.0 - self.beta2);
@@ -88,7 +95,7 @@ impl Rule for Radam {
                     if DECOUPLED {
                         *p = *p * shrink;
                     }
-                    let g = ops::grad::<T, MAXIMIZE, COUPLED>(*p, g, wd);
+                    let g = ops::grad::<T, MAXIMIZE, COUPLED>(*p, read.read(g), wd);
                     *m = ops::lerp::<T, SMALL>(*m, g, w1.w, w1.one_minus_w);
                     *v = ops::addcmul(*v * beta2, one_minus_beta2, g, g);
                     let corrected = *m / bc1;
@@ -100,6 +107,7 @@ impl Rule for Radam {
                     *p = *p - update;
                 }
             }
-        )
+        );
+        read.saw_bad
     }
 }

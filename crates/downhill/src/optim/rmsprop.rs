@@ -46,7 +46,14 @@ impl Rule for Rmsprop {
     fn begin_step(&self, _step: u64, _scalars: &mut [f64]) {}
 
     #[inline(always)]
-    fn apply<T: Scalar>(&self, _: &(), bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
+    fn apply<T: Scalar, const CLEAN: bool>(
+        &self,
+        _: &(),
+        bufs: Bufs<'_, T>,
+        p: &mut [T],
+        g: &[T],
+    ) -> bool {
+        let mut read = ops::Reader::<CLEAN>::default();
         let alpha = T::of(self.alpha);
         let w = ops::LerpWeight::<T>::new(1.0 - self.alpha);
         let eps = T::of(self.eps);
@@ -75,7 +82,7 @@ impl Rule for Rmsprop {
             SMALL = w.small;
             {
                 for i in 0..n {
-                    let g = ops::grad::<T, MAXIMIZE, DECAY>(p[i], g[i], wd);
+                    let g = ops::grad::<T, MAXIMIZE, DECAY>(p[i], read.read(g[i]), wd);
                     let v = ops::addcmul(square_avg[i] * alpha, w.w, g, g);
                     square_avg[i] = v;
                     let avg = if CENTERED {
@@ -92,6 +99,7 @@ impl Rule for Rmsprop {
                     }
                 }
             }
-        )
+        );
+        read.saw_bad
     }
 }

@@ -48,13 +48,20 @@ impl Rule for Rprop {
     fn begin_step(&self, _step: u64, _scalars: &mut [f64]) {}
 
     #[inline(always)]
-    fn apply<T: Scalar>(&self, _: &(), bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
+    fn apply<T: Scalar, const CLEAN: bool>(
+        &self,
+        _: &(),
+        bufs: Bufs<'_, T>,
+        p: &mut [T],
+        g: &[T],
+    ) -> bool {
+        let mut read = ops::Reader::<CLEAN>::default();
         let (eta_minus, eta_plus) = (T::of(self.eta_minus), T::of(self.eta_plus));
         let (step_min, step_max) = (T::of(self.step_min), T::of(self.step_max));
         let [prev, step_size] = bufs.take();
         specialize!(MAXIMIZE = self.maximize; {
             for (((p, &g), prev), delta) in p.iter_mut().zip(g).zip(prev).zip(step_size) {
-                let g = ops::grad::<T, MAXIMIZE, false>(*p, g, T::zero());
+                let g = ops::grad::<T, MAXIMIZE, false>(*p, read.read(g), T::zero());
                 let product = g * *prev;
                 let factor = if product > T::zero() {
                     eta_plus
@@ -68,7 +75,8 @@ impl Rule for Rprop {
                 *p = *p + -sign(g) * *delta;
                 *prev = g;
             }
-        })
+        });
+        read.saw_bad
     }
 }
 

@@ -61,7 +61,14 @@ impl Rule for Sgd {
     }
 
     #[inline(always)]
-    fn apply<T: Scalar>(&self, c: &SgdStep, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) {
+    fn apply<T: Scalar, const CLEAN: bool>(
+        &self,
+        c: &SgdStep,
+        bufs: Bufs<'_, T>,
+        p: &mut [T],
+        g: &[T],
+    ) -> bool {
+        let mut read = ops::Reader::<CLEAN>::default();
         let neg_lr = T::of(-self.lr);
         let wd = T::of(self.weight_decay);
         let mu = T::of(self.momentum);
@@ -69,19 +76,20 @@ impl Rule for Sgd {
         specialize!(MAXIMIZE = self.maximize, DECAY = self.weight_decay != 0.0; {
             if self.momentum == 0.0 {
                 for (p, &g) in p.iter_mut().zip(g) {
-                    *p = *p + neg_lr * ops::grad::<T, MAXIMIZE, DECAY>(*p, g, wd);
+                    *p = *p + neg_lr * ops::grad::<T, MAXIMIZE, DECAY>(*p, read.read(g), wd);
                 }
-                return;
+                return read.saw_bad;
             }
             let [buf] = bufs.take();
             specialize!(FIRST = c.first, NESTEROV = self.nesterov; {
                 for ((p, &g), b) in p.iter_mut().zip(g).zip(buf.iter_mut()) {
-                    let d = ops::grad::<T, MAXIMIZE, DECAY>(*p, g, wd);
+                    let d = ops::grad::<T, MAXIMIZE, DECAY>(*p, read.read(g), wd);
                     *b = if FIRST { d } else { *b * mu + keep * d };
                     let d = if NESTEROV { d + mu * *b } else { *b };
                     *p = *p + neg_lr * d;
                 }
-            })
+            });
+            read.saw_bad
         })
     }
 }
