@@ -112,7 +112,11 @@ impl std::str::FromStr for NonFinite {
             .find(|(n, _)| *n == name)
             .map(|&(_, policy)| policy)
             .ok_or_else(|| {
-                format!("unknown non-finite gradient policy '{name}' (valid: error, skip, zero, propagate)")
+                let valid: Vec<&str> = Self::NAMES.iter().map(|&(n, _)| n).collect();
+                format!(
+                    "unknown non-finite gradient policy '{name}' (valid: {})",
+                    valid.join(", ")
+                )
             })
     }
 }
