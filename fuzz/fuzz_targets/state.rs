@@ -1,6 +1,7 @@
 //! Optimizer state: the file reader (envelope and checksum) and the document
 //! reader behind it. Whatever loads can step.
 #![no_main]
+use downhill::StateFiles;
 use downhill::optim::Optimizer;
 use libfuzzer_sys::fuzz_target;
 

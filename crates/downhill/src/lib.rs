@@ -15,19 +15,23 @@
 
 pub mod data;
 pub mod file;
-pub mod hyper;
 pub mod lab;
 pub mod model;
-pub mod optim;
-pub mod scalar;
-pub mod schedule;
-pub mod spec;
-pub mod surface;
+pub mod state_file;
 pub mod train;
+
+/// Optimizers: the `downhill-optim` crate.
+pub use downhill_optim as optim;
+pub use downhill_optim::{hyper, hyperparams, scalar, spec};
+/// Learning-rate schedules: the `downhill-schedule` crate.
+pub use downhill_schedule as schedule;
+/// Test surfaces and formulas: the `downhill-surface` crate.
+pub use downhill_surface as surface;
 
 pub use optim::{AnyRule, Optimizer};
 pub use scalar::Scalar;
 pub use spec::{ConfigError, Spec};
+pub use state_file::{StateFileError, StateFiles};
 
 /// The README's Rust examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -2,6 +2,7 @@
 //! checksum, versioned. Damaged or mismatched files are clear errors, never
 //! panics, and leave the optimizer being loaded into unchanged.
 
+use downhill::StateFiles;
 use downhill::data::Task;
 use downhill::hyper::Value;
 use downhill::model::ModelSpec;

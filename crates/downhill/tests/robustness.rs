@@ -1,6 +1,8 @@
 //! Arbitrary input never panics the spec parser, the optimizer builder or
 //! the state reader: it is accepted or refused with an error.
 
+use downhill::optim::RuleSet;
+use downhill::StateFiles;
 use downhill::optim::{build, Optimizer};
 use proptest::prelude::*;
 

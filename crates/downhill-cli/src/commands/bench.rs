@@ -3,7 +3,7 @@
 use crate::output::{number, write_table, Format};
 use crate::CliError;
 use clap::{Args, ValueEnum};
-use downhill::optim::{self, Optimizer, ParamGroup};
+use downhill::optim::{self, Optimizer, ParamGroup, RuleSet};
 use downhill::Scalar;
 use std::io::Write;
 use std::time::Instant;

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use downhill::hyper::{Check, KeyInfo, Value};
 use downhill::lab::{self, Point, Trajectory};
-use downhill::optim::{self, Optimizer, OPTIMIZERS};
+use downhill::optim::{self, Optimizer, RuleSet, OPTIMIZERS};
 use downhill::schedule;
 use downhill::surface::{self, Landscape, Surface};
 use serde::Deserialize;

@@ -15,7 +15,7 @@ use std::f64::consts::PI;
 /// The generator names.
 pub const GENERATORS: &[&str] = &["linear", "blobs", "moons", "spirals"];
 
-crate::hyperparams! {
+downhill_optim::hyperparams! {
     /// Keys of the synthetic generators (each generator accepts the keys it uses).
     pub struct SynthConfig {
         /// Number of samples.

@@ -21,7 +21,7 @@ use thiserror::Error;
 pub trait Float: Scalar + ndarray::LinalgScalar {}
 impl<T: Scalar + ndarray::LinalgScalar> Float for T {}
 
-crate::hyperparams! {
+downhill_optim::hyperparams! {
     /// Model keys (each model accepts the keys it uses).
     pub struct ModelConfig {
         /// Hidden layer widths, input side first (mlp).
