@@ -33,7 +33,19 @@ pub use scalar::Scalar;
 pub use spec::{ConfigError, Spec};
 pub use state_file::{StateFileError, StateFiles};
 
-/// The README's Rust examples, compiled and run as doc tests.
+/// The Rust examples of the README and the book, compiled and run as doc tests.
 #[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;
+mod book {
+    #[doc = include_str!("../../../README.md")]
+    pub struct Readme;
+    #[doc = include_str!("../../../docs/optimizers.md")]
+    pub struct Optimizers;
+    #[doc = include_str!("../../../docs/schedules.md")]
+    pub struct Schedules;
+    #[doc = include_str!("../../../docs/lab.md")]
+    pub struct Lab;
+    #[doc = include_str!("../../../docs/training.md")]
+    pub struct Training;
+    #[doc = include_str!("../../../docs/architecture.md")]
+    pub struct Architecture;
+}
