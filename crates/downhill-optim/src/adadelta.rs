@@ -46,13 +46,7 @@ impl Rule for Adadelta {
     fn begin_step(&self, _step: u64, _scalars: &mut [f64]) {}
 
     #[inline(always)]
-    fn apply<T: Scalar, G: Gradient<T>>(
-        &self,
-        _: &(),
-        bufs: Bufs<'_, T>,
-        p: &mut [T],
-        g: &mut G,
-    ) {
+    fn apply<T: Scalar, G: Gradient<T>>(&self, _: &(), bufs: Bufs<'_, T>, p: &mut [T], g: &mut G) {
         let rho = T::of(self.rho);
         let one_minus_rho = T::of(1.0 - self.rho);
         let eps = T::of(self.eps);

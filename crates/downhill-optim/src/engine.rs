@@ -199,10 +199,7 @@ fn threads() -> usize {
 }
 
 /// Runs both halves, on two threads when the `parallel` feature is on.
-fn join<A: Send, B: Send>(
-    a: impl FnOnce() -> A + Send,
-    b: impl FnOnce() -> B + Send,
-) -> (A, B) {
+fn join<A: Send, B: Send>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B + Send) -> (A, B) {
     #[cfg(feature = "parallel")]
     return rayon::join(a, b);
     #[cfg(not(feature = "parallel"))]

@@ -58,13 +58,7 @@ impl Rule for Nag {
     }
 
     #[inline(always)]
-    fn apply<T: Scalar, G: Gradient<T>>(
-        &self,
-        _: &(),
-        bufs: Bufs<'_, T>,
-        p: &mut [T],
-        g: &mut G,
-    ) {
+    fn apply<T: Scalar, G: Gradient<T>>(&self, _: &(), bufs: Bufs<'_, T>, p: &mut [T], g: &mut G) {
         let mu = T::of(self.momentum);
         let lr = T::of(self.lr);
         let [velocity] = bufs.take();

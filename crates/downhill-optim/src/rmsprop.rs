@@ -62,13 +62,7 @@ impl Rule for Rmsprop {
     fn begin_step(&self, _step: u64, _scalars: &mut [f64]) {}
 
     #[inline(always)]
-    fn apply<T: Scalar, G: Gradient<T>>(
-        &self,
-        _: &(),
-        bufs: Bufs<'_, T>,
-        p: &mut [T],
-        g: &mut G,
-    ) {
+    fn apply<T: Scalar, G: Gradient<T>>(&self, _: &(), bufs: Bufs<'_, T>, p: &mut [T], g: &mut G) {
         let alpha = T::of(self.alpha);
         let w = ops::LerpWeight::<T>::new(1.0 - self.alpha);
         let eps = T::of(self.eps);

@@ -56,13 +56,7 @@ impl Rule for Rprop {
     fn begin_step(&self, _step: u64, _scalars: &mut [f64]) {}
 
     #[inline(always)]
-    fn apply<T: Scalar, G: Gradient<T>>(
-        &self,
-        _: &(),
-        bufs: Bufs<'_, T>,
-        p: &mut [T],
-        g: &mut G,
-    ) {
+    fn apply<T: Scalar, G: Gradient<T>>(&self, _: &(), bufs: Bufs<'_, T>, p: &mut [T], g: &mut G) {
         let (eta_minus, eta_plus) = (T::of(self.eta_minus), T::of(self.eta_plus));
         let (step_min, step_max) = (T::of(self.step_min), T::of(self.step_max));
         let [prev, step_size] = bufs.take();
