@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh machine: installs what the tests
 # need, then the whole Rust test suite (unit, integration, doc tests) and the
-# end-to-end test of `downhill serve` in headless Chromium.
+# end-to-end test of `downhill serve` in headless Chromium; also the optimizer
+# crate built without its default features, and the API docs (warnings are errors).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "error: cargo is required (https://rustup.rs)" >&2; exit 2; }
 cargo test --workspace --locked "$@"
+# The optimizer crate alone, without rayon (feature `parallel` off), and the API docs.
+cargo test -p downhill-optim --no-default-features --locked
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 # End-to-end: Debian's chromium driven by playwright-core from Node (it never
 # downloads a browser). Missing packages are installed; if that fails, so does the test.

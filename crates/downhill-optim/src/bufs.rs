@@ -3,7 +3,7 @@
 /// The most buffers a rule keeps per element (RMSProp centered with momentum, AMSGrad).
 pub const MAX_BUFFERS: usize = 3;
 
-/// The state buffers of one run of elements: up to [`MAX_BUFFERS`] disjoint
+/// The state buffers of one run of elements: up to `MAX_BUFFERS` (3) disjoint
 /// slices of equal length, in the order the rule declared them.
 pub struct Bufs<'a, T> {
     slices: [&'a mut [T]; MAX_BUFFERS],

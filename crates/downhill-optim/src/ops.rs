@@ -1,7 +1,7 @@
 //! Elementwise pieces shared by the update rules, in PyTorch's operation order.
 //!
 //! Flags that are fixed for a whole step (maximize, weight decay on or off,
-//! AMSGrad…) become compile-time constants through [`specialize!`], so each
+//! AMSGrad…) become compile-time constants through `specialize!`, so each
 //! update loop is compiled without per-element branches and vectorises.
 
 use crate::scalar::Scalar;

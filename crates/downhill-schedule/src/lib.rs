@@ -1,4 +1,25 @@
+//! # downhill-schedule
+//!
 //! Learning-rate schedules: every `torch.optim.lr_scheduler`, composable.
+//!
+//! ```
+//! use downhill_optim::{build, Optimizer};
+//! use downhill_schedule::{self as schedule, Scheduler};
+//! // Linear warm-up over 5 updates, then cosine decay over 95.
+//! let warmup_cosine = schedule::build(
+//!     "sequential:schedulers=[linear:start_factor=0.1,total_iters=5;cosine:t_max=95],milestones=[5]",
+//! )
+//! .unwrap();
+//! let mut opt = Optimizer::<f32>::new(build("adamw:lr=0.001").unwrap(), 4).unwrap();
+//! let mut scheduler = Scheduler::new(warmup_cosine, opt.lr(0)).unwrap();
+//! let (mut params, grads) = ([1.0f32; 4], [0.5f32; 4]);
+//! for _ in 0..100 {
+//!     scheduler.apply(&mut opt).unwrap(); // sets the typed lr of every group
+//!     opt.step(&mut params, &grads).unwrap();
+//!     scheduler.advance().unwrap();
+//! }
+//! assert!((scheduler.lr() - 0.0).abs() < 1e-9, "the cosine ends at eta_min = 0");
+//! ```
 //!
 //! A schedule maps the step count k to the learning rate of the k-th update
 //! (PyTorch: `param_groups[0]['lr']` before the k-th `optimizer.step()`),

@@ -1,10 +1,10 @@
 //! Walking a schedule step by step, driving an optimizer, saving and loading.
 
 use super::{AnySchedule, Event, Schedule};
-use downhill_optim::hyper::{HyperValue, KeyError};
-use downhill_optim::{Optimizer, RuleSet};
+use downhill_optim::hyper::KeyError;
 use downhill_optim::scalar::Scalar;
 use downhill_optim::spec::ConfigError;
+use downhill_optim::{Optimizer, RuleSet};
 use serde::{Deserialize, Serialize};
 
 /// A schedule in motion: the lr (and momentum) of the current step.
@@ -188,7 +188,7 @@ pub fn lr_at(schedule: &AnySchedule, base_lr: f64, k: u64) -> Result<f64, Config
 
 /// Drives an optimizer's lr (and momentum) from a schedule: call
 /// [`before_step`](Self::before_step) before every update, e.g. in the
-/// `before_step` closure of [`lab::trajectory`](crate::lab::trajectory).
+/// `before_step` closure of `downhill::lab::trajectory`.
 /// The base lr is the optimizer's lr at the first call.
 #[derive(Clone, Debug)]
 pub struct Driver {
@@ -217,25 +217,16 @@ impl Driver {
     }
 
     /// Moves the schedule to the next update and sets the optimizer's lr (and momentum).
-    pub fn before_step<T: Scalar>(
+    pub fn before_step<T: Scalar, R: RuleSet>(
         &mut self,
-        optimizer: &mut Optimizer<T>,
+        optimizer: &mut Optimizer<T, R>,
     ) -> Result<(), ConfigError> {
         match &mut self.scheduler {
             Some(s) => {
                 s.advance()?;
             }
             None => {
-                let base = optimizer
-                    .get(0, "lr")
-                    .as_ref()
-                    .and_then(f64::from_value)
-                    .ok_or_else(|| {
-                        ConfigError::key(
-                            optimizer.rule(0).name(),
-                            KeyError::Constraint("a schedule needs an optimizer with an lr".into()),
-                        )
-                    })?;
+                let base = optimizer.lr(0);
                 self.scheduler = Some(Scheduler::new(self.schedule.clone(), base)?);
             }
         }

@@ -1,5 +1,18 @@
+//! # downhill-surface
+//!
 //! Two-dimensional test surfaces with exact gradients, plotting domains,
-//! default starts and known minima.
+//! default starts and known minima, and formulas typed by a user
+//! (`x^4 + 2*x^3 + y^2 - 1`) with exact gradients through dual numbers.
+//!
+//! ```
+//! use downhill_surface::{formula::Formula, Landscape, Surface};
+//! // Rosenbrock's valley has its minimum 0 at (1, 1), where the gradient vanishes.
+//! assert_eq!(Surface::Rosenbrock.value(1.0, 1.0), 0.0);
+//! assert_eq!(Surface::Rosenbrock.gradient(1.0, 1.0), [0.0, 0.0]);
+//! // A formula's gradient is exact: ∂/∂x (x²y) = 2xy, ∂/∂y = x².
+//! let f = Formula::parse("x^2*y").unwrap();
+//! assert_eq!(f.gradient(3.0, 2.0), [12.0, 9.0]);
+//! ```
 
 pub mod formula;
 mod functions;

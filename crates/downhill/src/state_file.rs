@@ -88,7 +88,10 @@ impl<T: Scalar, R: RuleSet> StateFiles for Optimizer<T, R> {
     }
 
     fn load_file(&mut self, path: &Path) -> Result<(), StateFileError> {
-        in_file(path, read_saved(path).and_then(|saved| Ok(self.load(saved)?)))
+        in_file(
+            path,
+            read_saved(path).and_then(|saved| Ok(self.load(saved)?)),
+        )
     }
 }
 

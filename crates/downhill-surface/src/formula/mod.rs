@@ -7,7 +7,7 @@
 //! functions `sin cos tan exp log sqrt abs tanh` (`log` is the natural log).
 //!
 //! A power with a constant integer exponent (`x^3`) is computed by
-//! [`powi`](super::power::powi), as the built-in surfaces do, and its derivative
+//! `powi`, as the built-in surfaces do, and its derivative
 //! as (n·uⁿ⁻¹)·u′; every other rule is the textbook one, applied in the order
 //! the formula is written. Built-in surfaces write their analytic gradients in
 //! that same order, so a formula equal to a built-in's gives bit-identical

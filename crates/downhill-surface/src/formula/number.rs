@@ -17,7 +17,7 @@ pub trait Number:
 {
     /// A constant (its derivatives are zero).
     fn constant(c: f64) -> Self;
-    /// `self^n` for a constant integer `n`, by [`powi`].
+    /// `self^n` for a constant integer `n`, by `powi`.
     fn powi(self, n: i32) -> Self;
     /// `self^e` for any exponent, by `f64::powf`.
     fn pow(self, e: Self) -> Self;

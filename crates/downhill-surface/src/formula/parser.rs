@@ -1,4 +1,4 @@
-//! Recursive-descent parser from tokens to an [`Expr`].
+//! Recursive-descent parser from tokens to an `Expr`.
 //!
 //! ```text
 //! formula := sum END
