@@ -112,7 +112,7 @@ use std::fmt::Debug;
 ///     fn apply<T: Scalar, G: Gradient<T>>(&self, _: &(), _: Bufs<'_, T>, p: &mut [T], g: &mut G) {
 ///         let step = T::of(self.lr);
 ///         for (p, g) in p.iter_mut().zip(g.values()) {
-///             *p = *p - step * g.signum();
+///             *p = *p - step * if g == T::zero() { g } else { g.signum() };
 ///         }
 ///     }
 /// }

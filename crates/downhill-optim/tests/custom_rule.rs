@@ -57,8 +57,17 @@ impl Rule for Signum {
         let [m] = bufs.take();
         for ((p, m), g) in p.iter_mut().zip(m.iter_mut()).zip(g.values()) {
             *m = beta * *m + keep * g;
-            *p = *p - lr * m.signum();
+            *p = *p - lr * sign(*m);
         }
+    }
+}
+
+/// torch.sign: −1, 0 or 1 (NaN stays NaN); Rust's `signum` gives 1 for +0.
+fn sign<T: Scalar>(x: T) -> T {
+    if x == T::zero() {
+        x
+    } else {
+        x.signum()
     }
 }
 
@@ -67,7 +76,7 @@ fn reference<T: Scalar>(rule: &Signum, p: &mut [T], m: &mut [T], g: &[T]) {
     let (lr, beta, keep) = (T::of(rule.lr), T::of(rule.beta), T::of(1.0 - rule.beta));
     for i in 0..p.len() {
         m[i] = beta * m[i] + keep * g[i];
-        p[i] = p[i] - lr * m[i].signum();
+        p[i] = p[i] - lr * sign(m[i]);
     }
 }
 

@@ -314,7 +314,10 @@ mod tests {
         write_with(&fifo, |w| w.write_all(b"a,b\n1,2\n")).unwrap();
         assert_eq!(reader.join().unwrap(), b"a,b\n1,2\n");
         let meta = std::fs::symlink_metadata(&fifo).unwrap();
-        assert!(!meta.file_type().is_file(), "the FIFO was replaced by a file");
+        assert!(
+            !meta.file_type().is_file(),
+            "the FIFO was replaced by a file"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 
