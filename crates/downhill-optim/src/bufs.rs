@@ -1,9 +1,9 @@
 //! Access to a group's state buffers for the elements one update touches.
 
-/// The most buffers a rule keeps per element (RMSProp centered with momentum, AMSGrad).
-pub const MAX_BUFFERS: usize = 3;
+/// The most buffers a rule keeps per element (Adan: three averages and the previous gradient).
+pub const MAX_BUFFERS: usize = 4;
 
-/// The state buffers of one run of elements: up to `MAX_BUFFERS` (3) disjoint
+/// The state buffers of one run of elements: up to `MAX_BUFFERS` (4) disjoint
 /// slices of equal length, in the order the rule declared them.
 pub struct Bufs<'a, T> {
     slices: [&'a mut [T]; MAX_BUFFERS],

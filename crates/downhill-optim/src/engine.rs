@@ -353,6 +353,13 @@ mod tests {
             "adamax:weight_decay=0.1",
             "rprop",
             "asgd:t0=2,weight_decay=0.1",
+            "lion:weight_decay=0.1",
+            "adopt:weight_decay=0.1,maximize=true",
+            "adopt:clip_lambda=none,weight_decay=0.1,weight_decouple=true",
+            "ademamix:t_alpha_beta3=5,weight_decay=0.1",
+            "ademamix:weight_decay=0.1,weight_decouple=true,fixed_decay=true",
+            "adan:weight_decay=0.1",
+            "adan:weight_decay=0.1,weight_decouple=true,maximize=true",
         ] {
             for zero_bad in [false, true] {
                 compare::<f32>(spec, zero_bad);

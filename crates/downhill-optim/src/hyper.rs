@@ -325,6 +325,7 @@ impl KeyError {
     /// The error for a key the struct does not have, listing the valid ones.
     pub fn unknown(key: &str, valid: &[&str]) -> Self {
         let hint = match key {
+            "betas" if valid.contains(&"beta3") => "; tuples are split: use beta1, beta2 and beta3",
             "betas" => "; tuples are split: use beta1 and beta2",
             "etas" => "; tuples are split: use eta_minus and eta_plus",
             "step_sizes" => "; tuples are split: use step_min and step_max",

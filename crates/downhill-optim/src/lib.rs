@@ -40,10 +40,14 @@ mod adadelta;
 mod adagrad;
 mod adam;
 mod adamax;
+mod adan;
+mod ademamix;
+mod adopt;
 mod asgd;
 mod bufs;
 mod engine;
 mod gradient;
+mod lion;
 mod nadam;
 mod nag;
 pub mod ops;
@@ -59,9 +63,13 @@ pub use adadelta::Adadelta;
 pub use adagrad::Adagrad;
 pub use adam::Adam;
 pub use adamax::Adamax;
+pub use adan::Adan;
+pub use ademamix::Ademamix;
+pub use adopt::{Adopt, ADOPT_CLIPS};
 pub use asgd::Asgd;
 pub use bufs::Bufs;
 pub use gradient::Gradient;
+pub use lion::Lion;
 pub use nadam::Nadam;
 pub use nag::Nag;
 pub use optimizer::{Evaluated, NonFinite, Optimizer, Outcome, ParamGroup, StepError};
@@ -350,7 +358,10 @@ macro_rules! any_rule {
     };
 }
 
-any_rule!(Sgd, Adagrad, Rmsprop, Adadelta, Adam, Nadam, Radam, Adamax, Rprop, Asgd, Nag);
+any_rule!(
+    Sgd, Adagrad, Rmsprop, Adadelta, Adam, Nadam, Radam, Adamax, Rprop, Asgd, Nag, Lion, Adopt,
+    Ademamix, Adan
+);
 
 impl Hyper for AnyRule {
     fn keys(&self) -> Vec<KeyInfo> {

@@ -1,7 +1,8 @@
 //! Optimizer names for specs: PyTorch's algorithms and the learning notes' names.
 
 use super::{
-    Adadelta, Adagrad, Adam, Adamax, AnyRule, Asgd, Nadam, Nag, Radam, Rmsprop, Rprop, Sgd,
+    Adadelta, Adagrad, Adam, Adamax, Adan, Ademamix, Adopt, AnyRule, Asgd, Lion, Nadam, Nag, Radam,
+    Rmsprop, Rprop, Sgd,
 };
 use crate::spec::{ConfigError, Spec};
 use crate::RuleSet;
@@ -120,6 +121,30 @@ pub const OPTIMIZERS: &[Entry] = &[
         name: "asgd",
         summary: "torch.optim.ASGD: SGD with decaying steps and iterate averaging",
         make: || AnyRule::Asgd(Asgd::default()),
+        keys: None,
+    },
+    Entry {
+        name: "lion",
+        summary: "lion-pytorch Lion: signed interpolated momentum, decoupled decay (Chen et al. 2023)",
+        make: || AnyRule::Lion(Lion::default()),
+        keys: None,
+    },
+    Entry {
+        name: "adopt",
+        summary: "pytorch-optimizer ADOPT: momentum of gradients normalised by the previous second moment",
+        make: || AnyRule::Adopt(Adopt::default()),
+        keys: None,
+    },
+    Entry {
+        name: "ademamix",
+        summary: "pytorch-optimizer AdEMAMix: Adam plus a slow momentum weighted by alpha",
+        make: || AnyRule::Ademamix(Ademamix::default()),
+        keys: None,
+    },
+    Entry {
+        name: "adan",
+        summary: "pytorch-optimizer Adan: Nesterov-style momentum of gradients and their differences",
+        make: || AnyRule::Adan(Adan::default()),
         keys: None,
     },
 ];

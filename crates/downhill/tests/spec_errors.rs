@@ -59,7 +59,7 @@ fn syntax_errors() {
 fn unknown_names_and_keys_list_what_is_valid() {
     assert_eq!(
         error("adamm"),
-        "unknown optimizer 'adamm'; valid: gd, momentum, nag, sgd, adagrad, rmsprop, adadelta, adam, adamw, nadam, radam, adamax, rprop, asgd"
+        "unknown optimizer 'adamm'; valid: gd, momentum, nag, sgd, adagrad, rmsprop, adadelta, adam, adamw, nadam, radam, adamax, rprop, asgd, lion, adopt, ademamix, adan"
     );
     assert_eq!(
         error("adam:bta1=0.5"),
