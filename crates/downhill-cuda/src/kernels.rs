@@ -33,6 +33,28 @@ pub enum DevicePolicy {
     Guarded = 2,
 }
 
+/// How parameters and gradients are stored, relative to the optimizer's element type `T`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ParamKind {
+    /// As `T` (f32 or f64): the CPU optimizer's own arithmetic.
+    Same,
+    /// IEEE half precision, computed in f32 (`T` = f32) and stored rounded to nearest even.
+    F16,
+    /// bfloat16, computed in f32 (`T` = f32) and stored rounded to nearest even (sm_80+).
+    Bf16,
+}
+
+impl ParamKind {
+    /// The name used in kernel sources and caches.
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamKind::Same => "same",
+            ParamKind::F16 => "f16",
+            ParamKind::Bf16 => "bf16",
+        }
+    }
+}
+
 /// A rule's kernel description.
 #[derive(Debug)]
 pub struct KernelDesc {
@@ -282,6 +304,48 @@ pub fn update_name(desc: &KernelDesc) -> String {
 /// The name of the finiteness scan (in every module).
 pub const SCAN_NAME: &str = "dh_scan";
 
+/// Parameter storage: `DhParam`, `dh_load` (exact widening to `T`) and
+/// `dh_store` (rounding to nearest even), for each [`ParamKind`].
+fn param_prelude(kind: ParamKind) -> &'static str {
+    match kind {
+        ParamKind::Same => {
+            r#"
+typedef T DhParam;
+__device__ __forceinline__ T dh_load(DhParam x) { return x; }
+__device__ __forceinline__ DhParam dh_store(T x) { return x; }
+"#
+        }
+        ParamKind::F16 => {
+            r#"
+typedef unsigned short DhParam;
+__device__ __forceinline__ float dh_load(DhParam h) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}
+__device__ __forceinline__ DhParam dh_store(float f) {
+    unsigned short h;
+    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}
+"#
+        }
+        ParamKind::Bf16 => {
+            r#"
+typedef unsigned short DhParam;
+__device__ __forceinline__ float dh_load(DhParam h) {
+    return __uint_as_float(((unsigned int)h) << 16);
+}
+__device__ __forceinline__ DhParam dh_store(float f) {
+    unsigned short h;
+    asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(h) : "f"(f));
+    return h;
+}
+"#
+        }
+    }
+}
+
 const PRELUDE: &str = r#"
 struct DhCoeffs { T v[DH_MAX_COEFFS]; };
 /* One tensor: parameter and gradient pointers, length, offset in its group's
@@ -327,11 +391,11 @@ extern "C" __global__ void __launch_bounds__(DH_BLOCK) dh_scan(
     for (unsigned int k = blockIdx.x; k < nchunks; k += gridDim.x) {
         const DhChunk ch = chunks[k];
         const DhTensor t = tensors[ch.tensor];
-        const T* __restrict__ gp = (const T*)t.g;
+        const DhParam* __restrict__ gp = (const DhParam*)t.g;
         const unsigned long long start = (unsigned long long)ch.index * DH_CHUNK;
         const unsigned long long end = start + DH_CHUNK < t.len ? start + DH_CHUNK : t.len;
         for (unsigned long long j = start + threadIdx.x; j < end; j += blockDim.x) {
-            if (!dh_finite(gp[j])) {
+            if (!dh_finite(dh_load(gp[j]))) {
                 const unsigned long long code = ~(t.flat + j);
                 worst = code > worst ? code : worst;
             }
@@ -354,13 +418,13 @@ DH_PROLOGUE
     for (unsigned int k = blockIdx.x; k < nchunks; k += gridDim.x) {
         const DhChunk ch = chunks[k];
         const DhTensor t = tensors[ch.tensor];
-        T* __restrict__ pp = (T*)t.p;
-        const T* __restrict__ gp = (const T*)t.g;
+        DhParam* __restrict__ pp = (DhParam*)t.p;
+        const DhParam* __restrict__ gp = (const DhParam*)t.g;
         const unsigned long long start = (unsigned long long)ch.index * DH_CHUNK;
         const unsigned long long end = start + DH_CHUNK < t.len ? start + DH_CHUNK : t.len;
         for (unsigned long long j = start + threadIdx.x; j < end; j += blockDim.x) {
-            T p = pp[j];
-            T g = gp[j];
+            T p = dh_load(pp[j]);
+            T g = dh_load(gp[j]);
             if (policy == 1u && !dh_finite(g)) {
                 g = (T)0;
                 nz += 1ULL;
@@ -373,7 +437,7 @@ DH_PROLOGUE
             {
 DH_BODY
             }
-            pp[j] = p;
+            pp[j] = dh_store(p);
             if (nbuf > 0u) s[0] = b0;
             if (nbuf > 1u) s[glen] = b1;
             if (nbuf > 2u) s[2ULL * glen] = b2;
@@ -386,6 +450,11 @@ DH_BODY
 /// The complete CUDA C module of `desc` for element type `T`: the update
 /// kernel ([`update_name`]) and the scan ([`SCAN_NAME`]).
 pub fn source<T: Scalar>(desc: &KernelDesc) -> String {
+    source_for::<T>(desc, ParamKind::Same)
+}
+
+/// [`source`] for parameters and gradients stored as `kind` (state stays `T`).
+pub fn source_for<T: Scalar>(desc: &KernelDesc, kind: ParamKind) -> String {
     let mut prologue = String::new();
     for (i, name) in desc.coeffs.iter().enumerate() {
         prologue.push_str(&format!("    const T {name} = c.v[{i}];\n"));
@@ -396,16 +465,17 @@ pub fn source<T: Scalar>(desc: &KernelDesc) -> String {
         ));
     }
     let header = format!(
-        "/* downhill-cuda: rule {}, element type {} (generated) */\ntypedef {} T;\n#define DH_MAX_COEFFS {MAX_COEFFS}\n#define DH_CHUNK {CHUNK}ULL\n#define DH_BLOCK {BLOCK}\n",
+        "/* downhill-cuda: rule {}, element type {}, parameters {} (generated) */\ntypedef {} T;\n#define DH_MAX_COEFFS {MAX_COEFFS}\n#define DH_CHUNK {CHUNK}ULL\n#define DH_BLOCK {BLOCK}\n",
         desc.name,
         T::DTYPE,
+        kind.name(),
         c_type::<T>()
     );
     let update = UPDATE
         .replace("DH_NAME", &update_name(desc))
         .replace("DH_PROLOGUE", prologue.trim_end())
         .replace("DH_BODY", desc.body.trim_matches('\n'));
-    format!("{header}{PRELUDE}{update}")
+    format!("{header}{}{PRELUDE}{update}", param_prelude(kind))
 }
 
 /// Builds a [`Packed`] from named values, checking them against `desc`
@@ -752,6 +822,19 @@ mod tests {
                     desc.name
                 );
             }
+        }
+    }
+
+    #[test]
+    fn half_sources_convert_on_load_and_store() {
+        let desc = desc("adam").unwrap();
+        let f16 = source_for::<f32>(desc, ParamKind::F16);
+        assert!(f16.contains("cvt.rn.f16.f32") && f16.contains("typedef unsigned short DhParam;"));
+        let bf16 = source_for::<f32>(desc, ParamKind::Bf16);
+        assert!(bf16.contains("cvt.rn.bf16.f32"));
+        for src in [f16, bf16, source::<f64>(desc)] {
+            assert!(src.contains("pp[j] = dh_store(p);"));
+            assert!(src.contains("T g = dh_load(gp[j]);"));
         }
     }
 

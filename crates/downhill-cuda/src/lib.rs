@@ -46,7 +46,7 @@ use downhill_optim::{
     AnyRule, ConfigError, NonFinite, Optimizer, Outcome, ParamGroup, RuleSet, Scalar, StateError,
     StepError,
 };
-use kernels::{DevicePolicy, KernelDesc, BLOCK, CHUNK};
+use kernels::{DevicePolicy, KernelDesc, ParamKind, BLOCK, CHUNK};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 use thiserror::Error;
@@ -62,6 +62,11 @@ pub enum CudaError {
     Compile { rule: String, log: String },
     #[error("{0} has no CUDA kernel (it takes its gradient at a look-ahead point; use the CPU optimizer)")]
     Unsupported(&'static str),
+    #[error("parameters of type {param} cannot be stepped by an optimizer over {dtype} (f16 and bf16 need f32)")]
+    ParamType {
+        param: &'static str,
+        dtype: &'static str,
+    },
     #[error(transparent)]
     State(#[from] StateError),
     #[error(transparent)]
@@ -71,9 +76,50 @@ pub enum CudaError {
 }
 
 /// Element types with kernels: `f32` and `f64`.
-pub trait CudaScalar: Scalar + DeviceRepr + ValidAsZeroBits + Unpin {}
+pub trait CudaScalar: Scalar + DeviceRepr + ValidAsZeroBits + Unpin + ParamElem {}
 impl CudaScalar for f32 {}
 impl CudaScalar for f64 {}
+
+/// How parameters and gradients may be stored for an optimizer over `T`:
+/// as `T` itself, or (for `T` = f32) as `half::f16` / `half::bf16`, computed
+/// in f32 and stored rounded to nearest even, with the state in f32.
+pub trait ParamElem: DeviceRepr + Copy + Unpin {
+    const KIND: ParamKind;
+    /// Widens (exactly) to f64, for reporting a bad gradient entry.
+    fn to_f64(self) -> f64;
+    /// Whether an optimizer over `T` can step parameters stored as `Self`.
+    fn pairs_with<T: Scalar>() -> bool {
+        match Self::KIND {
+            ParamKind::Same => std::mem::size_of::<Self>() == std::mem::size_of::<T>(),
+            _ => T::DTYPE == "f32",
+        }
+    }
+}
+
+impl ParamElem for f32 {
+    const KIND: ParamKind = ParamKind::Same;
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+impl ParamElem for f64 {
+    const KIND: ParamKind = ParamKind::Same;
+    fn to_f64(self) -> f64 {
+        self
+    }
+}
+impl ParamElem for half::f16 {
+    const KIND: ParamKind = ParamKind::F16;
+    fn to_f64(self) -> f64 {
+        self.to_f64()
+    }
+}
+impl ParamElem for half::bf16 {
+    const KIND: ParamKind = ParamKind::Bf16;
+    fn to_f64(self) -> f64 {
+        self.to_f64()
+    }
+}
 
 /// Whether the CUDA driver and NVRTC libraries can be loaded and a device
 /// exists; `Err` says why not (for tests and callers that fall back to the CPU).
@@ -112,7 +158,7 @@ struct Compiled {
 }
 
 /// Kernels compiled in this process: (context, rule, dtype) → functions.
-type Cache = Mutex<HashMap<(usize, &'static str, &'static str), Compiled>>;
+type Cache = Mutex<HashMap<(usize, &'static str, &'static str, ParamKind), Compiled>>;
 
 fn cache() -> &'static Cache {
     static CACHE: OnceLock<Cache> = OnceLock::new();
@@ -135,18 +181,19 @@ pub fn compile_options(major: i32, minor: i32) -> cudarc::nvrtc::CompileOptions 
 fn compiled<T: CudaScalar>(
     ctx: &Arc<CudaContext>,
     desc: &'static KernelDesc,
+    kind: ParamKind,
 ) -> Result<Compiled, CudaError> {
-    let key = (ctx.cu_ctx() as usize, desc.name, T::DTYPE);
+    let key = (ctx.cu_ctx() as usize, desc.name, T::DTYPE, kind);
     if let Some(c) = cache().lock().unwrap().get(&key) {
         return Ok(c.clone());
     }
     let (major, minor) = ctx.compute_capability()?;
     let ptx = cudarc::nvrtc::compile_ptx_with_opts(
-        kernels::source::<T>(desc),
+        kernels::source_for::<T>(desc, kind),
         compile_options(major, minor),
     )
     .map_err(|e| CudaError::Compile {
-        rule: format!("{} ({})", desc.name, T::DTYPE),
+        rule: format!("{} ({}, parameters {})", desc.name, T::DTYPE, kind.name()),
         log: format!("{e:?}"),
     })?;
     let module = ctx.load_module(ptx)?;
@@ -171,6 +218,8 @@ struct DevGroup<T> {
     buffers: CudaSlice<T>,
     /// This group's chunks in the chunk table: first and count.
     chunks: (usize, usize),
+    desc: &'static KernelDesc,
+    /// The kernels for parameters stored as `T`.
     kernels: Compiled,
 }
 
@@ -318,7 +367,7 @@ impl<T: CudaScalar> CudaOptimizer<T> {
         let mut total = 0;
         for (rule, sizes, step, scalars, buffers) in parts {
             let desc = kernels::desc(rule.name()).ok_or(CudaError::Unsupported(rule.name()))?;
-            let kernels = compiled::<T>(&ctx, desc)?;
+            let kernels = compiled::<T>(&ctx, desc, ParamKind::Same)?;
             let len: usize = sizes.iter().sum();
             let chunks = chunk_table(&sizes).len() / 2;
             groups.push(DevGroup {
@@ -330,6 +379,7 @@ impl<T: CudaScalar> CudaOptimizer<T> {
                 buffers,
                 chunks: (first_chunk, chunks),
                 kernels,
+                desc,
                 sizes: sizes.clone(),
             });
             first_chunk += chunks;
@@ -480,6 +530,26 @@ impl<T: CudaScalar> CudaOptimizer<T> {
         params: &mut P,
         grads: &G,
     ) -> Result<Outcome, CudaError> {
+        self.step_as::<T, P, G>(params, grads)
+    }
+
+    /// One update of separately stored tensors, in group order.
+    pub fn step_tensors<P: DevicePtrMut<T>, G: DevicePtr<T>>(
+        &mut self,
+        params: &mut [P],
+        grads: &[G],
+    ) -> Result<Outcome, CudaError> {
+        self.step_tensors_as::<T, P, G>(params, grads)
+    }
+
+    /// [`CudaOptimizer::step`] with parameters and gradients stored as `E`
+    /// (`half::f16` or `half::bf16` for an f32 optimizer: computed in f32,
+    /// parameters stored rounded to nearest even, state in f32).
+    pub fn step_as<E: ParamElem, P: DevicePtrMut<E>, G: DevicePtr<E>>(
+        &mut self,
+        params: &mut P,
+        grads: &G,
+    ) -> Result<Outcome, CudaError> {
         for (what, got) in [("parameters", params.len()), ("gradients", grads.len())] {
             if got != self.len {
                 return Err(StepError::Length {
@@ -490,7 +560,7 @@ impl<T: CudaScalar> CudaOptimizer<T> {
                 .into());
             }
         }
-        let size = std::mem::size_of::<T>() as u64;
+        let size = std::mem::size_of::<E>() as u64;
         let stream = self.stream.clone();
         let (p0, _sp) = params.device_ptr_mut(&stream);
         let (g0, _sg) = grads.device_ptr(&stream);
@@ -502,11 +572,12 @@ impl<T: CudaScalar> CudaOptimizer<T> {
                 offset += n as u64;
             }
         }
-        self.step_ptrs(&ptrs)
+        self.step_ptrs::<E>(&ptrs)
     }
 
-    /// One update of separately stored tensors, in group order.
-    pub fn step_tensors<P: DevicePtrMut<T>, G: DevicePtr<T>>(
+    /// [`CudaOptimizer::step_tensors`] with parameters and gradients stored as `E`
+    /// (see [`CudaOptimizer::step_as`]).
+    pub fn step_tensors_as<E: ParamElem, P: DevicePtrMut<E>, G: DevicePtr<E>>(
         &mut self,
         params: &mut [P],
         grads: &[G],
@@ -546,13 +617,28 @@ impl<T: CudaScalar> CudaOptimizer<T> {
             guards.push(sg);
             ptrs.push((pp, gp));
         }
-        let outcome = self.step_ptrs(&ptrs);
+        let outcome = self.step_ptrs::<E>(&ptrs);
         drop(guards);
         outcome
     }
 
     /// The step on raw tensor pointers (checked by the callers).
-    fn step_ptrs(&mut self, ptrs: &[(u64, u64)]) -> Result<Outcome, CudaError> {
+    fn step_ptrs<E: ParamElem>(&mut self, ptrs: &[(u64, u64)]) -> Result<Outcome, CudaError> {
+        if !E::pairs_with::<T>() {
+            return Err(CudaError::ParamType {
+                param: std::any::type_name::<E>(),
+                dtype: T::DTYPE,
+            });
+        }
+        let ctx = self.stream.context().clone();
+        let kernels = self
+            .groups
+            .iter()
+            .map(|g| match E::KIND {
+                ParamKind::Same => Ok(g.kernels.clone()),
+                kind => compiled::<T>(&ctx, g.desc, kind),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let sizes: Vec<Vec<usize>> = self.groups.iter().map(|g| g.sizes.clone()).collect();
         let table = tensor_table(&sizes, ptrs);
         if table != self.tensors_host && !table.is_empty() {
@@ -563,7 +649,7 @@ impl<T: CudaScalar> CudaOptimizer<T> {
             NonFinite::Propagate => DevicePolicy::Raw,
             NonFinite::Zero => DevicePolicy::Zero,
             NonFinite::Error | NonFinite::Skip => {
-                if let Some((index, value)) = self.scan(ptrs)? {
+                if let Some((index, value)) = self.scan::<E>(&kernels, ptrs)? {
                     return match self.non_finite {
                         NonFinite::Error => {
                             Err(StepError::NonFiniteGradient { index, value }.into())
@@ -574,8 +660,8 @@ impl<T: CudaScalar> CudaOptimizer<T> {
                 DevicePolicy::Guarded
             }
         };
-        for gi in 0..self.groups.len() {
-            self.launch_update(gi, policy)?;
+        for (gi, k) in kernels.iter().enumerate() {
+            self.launch_update(gi, &k.update, policy)?;
         }
         Ok(Outcome::Applied)
     }
@@ -587,8 +673,12 @@ impl<T: CudaScalar> CudaOptimizer<T> {
 
     /// The scan: `None` if every gradient entry is finite, else the first bad
     /// entry's flat index and value (reads 8 bytes, and the entry if bad).
-    fn scan(&mut self, ptrs: &[(u64, u64)]) -> Result<Option<(usize, f64)>, CudaError> {
-        let Some(group) = self.groups.first() else {
+    fn scan<E: ParamElem>(
+        &mut self,
+        kernels: &[Compiled],
+        ptrs: &[(u64, u64)],
+    ) -> Result<Option<(usize, f64)>, CudaError> {
+        let Some(compiled) = kernels.first() else {
             return Ok(None);
         };
         self.stream
@@ -606,7 +696,7 @@ impl<T: CudaScalar> CudaOptimizer<T> {
             shared_mem_bytes: 0,
         };
         if n > 0 {
-            let mut b = self.stream.launch_builder(&group.kernels.scan);
+            let mut b = self.stream.launch_builder(&compiled.scan);
             b.arg(&tensors).arg(&chunks).arg(&n).arg(&bad);
             // SAFETY: the arguments match `dh_scan`'s signature; the tables
             // describe live device buffers of the right lengths.
@@ -630,14 +720,21 @@ impl<T: CudaScalar> CudaOptimizer<T> {
                 t += 1;
             }
         }
-        let addr = ptrs[t].1 + ((index - start) * std::mem::size_of::<T>()) as u64;
-        let mut value = [T::zero()];
+        let addr = ptrs[t].1 + ((index - start) * std::mem::size_of::<E>()) as u64;
+        let mut value = vec![0u8; std::mem::size_of::<E>()];
         // SAFETY: `addr` is inside gradient tensor `t`, which the caller holds.
         unsafe { cudarc::driver::result::memcpy_dtoh_sync(&mut value, addr) }?;
-        Ok(Some((index, value[0].widen())))
+        // SAFETY: `value` holds the bytes of one `E` (a plain float type).
+        let value: E = unsafe { std::ptr::read_unaligned(value.as_ptr().cast::<E>()) };
+        Ok(Some((index, value.to_f64())))
     }
 
-    fn launch_update(&mut self, gi: usize, policy: DevicePolicy) -> Result<(), CudaError> {
+    fn launch_update(
+        &mut self,
+        gi: usize,
+        update: &CudaFunction,
+        policy: DevicePolicy,
+    ) -> Result<(), CudaError> {
         let (tensors, chunks, counters, state) = (
             self.raw(&self.tensors),
             self.raw(&self.chunk_table),
@@ -664,7 +761,7 @@ impl<T: CudaScalar> CudaOptimizer<T> {
             block_dim: (BLOCK, 1, 1),
             shared_mem_bytes: 0,
         };
-        let mut b = self.stream.launch_builder(&group.kernels.update);
+        let mut b = self.stream.launch_builder(update);
         b.arg(&tensors)
             .arg(&chunks)
             .arg(&n)

@@ -398,3 +398,134 @@ fn a_fresh_device_optimizer_matches_a_fresh_cpu_one() {
         assert_eq!(gpu.to_cpu().unwrap(), cpu, "{spec}");
     }
 }
+
+/// Half-precision parameters and gradients stored as `P`, an f32 optimizer:
+/// each step equals the CPU's f32 step on the widened values, rounded to `P`.
+fn compare_half<P>(stream: &Arc<CudaStream>, spec: &str, policy: NonFinite)
+where
+    P: downhill_cuda::ParamElem + cudarc::driver::ValidAsZeroBits + PartialEq + std::fmt::Debug,
+    P: HalfLike,
+{
+    let groups = vec![vec![1, 4095, 4097], vec![9000, 0, 17]];
+    let sizes: Vec<usize> = groups.iter().flatten().copied().collect();
+    let mut cpu = cpu_optimizer::<f32>(spec, &groups);
+    cpu.set_non_finite(policy);
+    let mut gpu = CudaOptimizer::<f32>::from_cpu(stream, &cpu).unwrap();
+    let mut params: Vec<Vec<P>> = tensors::<f32>(&sizes, 4)
+        .into_iter()
+        .map(|t| t.into_iter().map(P::round).collect())
+        .collect();
+    let upload_p = |host: &[Vec<P>]| -> Vec<CudaSlice<P>> {
+        host.iter()
+            .map(|t| {
+                if t.is_empty() {
+                    stream.null::<P>().unwrap()
+                } else {
+                    stream.clone_htod(t).unwrap()
+                }
+            })
+            .collect()
+    };
+    let mut dev = upload_p(&params);
+    for s in 0..6u64 {
+        let mut grads: Vec<Vec<P>> = tensors::<f32>(&sizes, 30 + s)
+            .into_iter()
+            .map(|t| t.into_iter().map(P::round).collect())
+            .collect();
+        if policy == NonFinite::Zero && s == 2 {
+            grads[2][5] = P::round(f32::INFINITY);
+            grads[3][100] = P::round(f32::NAN);
+        }
+        let mut wide: Vec<Vec<f32>> = params
+            .iter()
+            .map(|t| t.iter().map(|x| x.widen32()).collect())
+            .collect();
+        let g32: Vec<Vec<f32>> = grads
+            .iter()
+            .map(|t| t.iter().map(|x| x.widen32()).collect())
+            .collect();
+        let mut p: Vec<&mut [f32]> = wide.iter_mut().map(|v| v.as_mut_slice()).collect();
+        let g: Vec<&[f32]> = g32.iter().map(|v| v.as_slice()).collect();
+        cpu.step_tensors(&mut p, &g).unwrap();
+        params = wide
+            .into_iter()
+            .map(|t| t.into_iter().map(P::round).collect())
+            .collect();
+        gpu.step_tensors_as::<P, _, _>(&mut dev, &upload_p(&grads))
+            .unwrap();
+        let back: Vec<Vec<P>> = dev
+            .iter()
+            .map(|t| {
+                if t.is_empty() {
+                    Vec::new()
+                } else {
+                    stream.clone_dtoh(t).unwrap()
+                }
+            })
+            .collect();
+        stream.synchronize().unwrap();
+        assert_eq!(
+            back,
+            params,
+            "{spec} {} step {}",
+            std::any::type_name::<P>(),
+            s + 1
+        );
+    }
+    if policy == NonFinite::Zero {
+        assert_eq!(gpu.take_zeroed().unwrap(), 2);
+    }
+    assert_eq!(
+        gpu.to_cpu().unwrap(),
+        cpu,
+        "{spec} {}",
+        std::any::type_name::<P>()
+    );
+}
+
+trait HalfLike: Copy {
+    fn round(x: f32) -> Self;
+    fn widen32(self) -> f32;
+}
+
+impl HalfLike for half::f16 {
+    fn round(x: f32) -> Self {
+        half::f16::from_f32(x)
+    }
+    fn widen32(self) -> f32 {
+        self.to_f32()
+    }
+}
+
+impl HalfLike for half::bf16 {
+    fn round(x: f32) -> Self {
+        half::bf16::from_f32(x)
+    }
+    fn widen32(self) -> f32 {
+        self.to_f32()
+    }
+}
+
+#[test]
+fn half_parameters_with_f32_state_match_the_cpu_in_f32() {
+    let Some(stream) = stream("half_parameters_with_f32_state_match_the_cpu_in_f32") else {
+        return;
+    };
+    for spec in SPECS {
+        compare_half::<half::f16>(&stream, spec, NonFinite::Propagate);
+        compare_half::<half::bf16>(&stream, spec, NonFinite::Propagate);
+    }
+    for spec in ["adamw", "sgd:momentum=0.9"] {
+        compare_half::<half::f16>(&stream, spec, NonFinite::Zero);
+        compare_half::<half::bf16>(&stream, spec, NonFinite::Zero);
+    }
+    // An f64 optimizer does not step half parameters.
+    let cpu = Optimizer::<f64>::new(build("adam").unwrap(), 4).unwrap();
+    let mut gpu = CudaOptimizer::from_cpu(&stream, &cpu).unwrap();
+    let mut p = stream.clone_htod(&[half::f16::ZERO; 4]).unwrap();
+    let g = stream.clone_htod(&[half::f16::ZERO; 4]).unwrap();
+    assert!(matches!(
+        gpu.step_as::<half::f16, _, _>(&mut p, &g),
+        Err(CudaError::ParamType { .. })
+    ));
+}
