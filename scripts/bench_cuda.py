@@ -77,7 +77,7 @@ def main():
     print("-" * len(head))
     out = []
     for row in rust["rows"]:
-        if row["policy"] != "propagate" or row["rule"] not in TORCH:
+        if row["policy"] != "propagate" or row["rule"] not in TORCH or row["dtype"] != "f32":
             continue
         torch_us, path = time_torch(row["rule"], row["tensors"], row["size"])
         ratio = torch_us / row["median_us"]

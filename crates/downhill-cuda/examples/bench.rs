@@ -3,7 +3,7 @@
 //! 1000 × 1e5 and 100 × 1e4; prints ns/param and GB/s (the bytes the rule
 //! must touch, (3 + 2·buffers)·4 B/param) next to a device-to-device copy's
 //! bandwidth measured in the same run, and the cost of each non-finite policy
-//! for Adam. Writes JSON with `--json PATH`; `--quick` runs smaller layouts.
+//! for Adam, and AdamW on bf16 parameters with f32 state. Writes JSON with `--json PATH`; `--quick` runs smaller layouts.
 //!
 //! `cargo run --release -p downhill-cuda --example bench -- --json bench.json`
 
@@ -155,6 +155,51 @@ fn main() {
                 ));
             }
         }
+    }
+    // bf16 parameters and gradients with f32 state (AdamW): 2·3 + 4·2·2 = 22 B/param.
+    for &(count, size) in &layouts {
+        let numel = count * size;
+        let to_bf16 = |v: CudaSlice<f32>| {
+            let host: Vec<half::bf16> = stream
+                .clone_dtoh(&v)
+                .unwrap()
+                .into_iter()
+                .map(half::bf16::from_f32)
+                .collect();
+            stream.clone_htod(&host).unwrap()
+        };
+        let mut params: Vec<CudaSlice<half::bf16>> = (0..count)
+            .map(|i| to_bf16(fill(&stream, size, i as u32, 2.0)))
+            .collect();
+        let grads: Vec<CudaSlice<half::bf16>> = (0..count)
+            .map(|i| to_bf16(fill(&stream, size, 7919 + i as u32, 0.2)))
+            .collect();
+        let (name, spec) = ("adamw", "adamw:lr=0.001");
+        let mut opt = CudaOptimizer::<f32>::new(
+            &stream,
+            build(spec).unwrap(),
+            vec![ParamGroup::new(vec![size; count])],
+        )
+        .unwrap();
+        opt.set_non_finite(NonFinite::Propagate);
+        let ms = time(&stream, || {
+            opt.step_tensors_as::<half::bf16, _, _>(&mut params, &grads)
+                .unwrap();
+        });
+        let bytes = 22.0;
+        let ns_per_param = ms * 1e6 / numel as f64;
+        let gbps = bytes * numel as f64 / (ms * 1e-3) / 1e9;
+        println!(
+            "{:<14} {count:>6} {numel:>10} {:>9} {:>11.1} {ns_per_param:>9.4} {gbps:>8.0} {:>6.0}%",
+            "adamw_bf16",
+            "propagate",
+            ms * 1e3,
+            100.0 * gbps / copy_gbps
+        );
+        rows.push(format!(
+            "{{\"rule\":\"{name}\",\"spec\":\"{spec}\",\"tensors\":{count},\"size\":{size},\"numel\":{numel},\"policy\":\"propagate\",\"dtype\":\"bf16/f32\",\"median_us\":{:.3},\"ns_per_param\":{ns_per_param:.6},\"bytes_per_param\":{bytes},\"gbps\":{gbps:.2}}}",
+            ms * 1e3
+        ));
     }
     if let Some(path) = json_path {
         let json = format!(

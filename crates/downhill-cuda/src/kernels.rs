@@ -406,6 +406,10 @@ extern "C" __global__ void __launch_bounds__(DH_BLOCK) dh_scan(
 "#;
 
 const UPDATE: &str = r#"
+/* 16-byte vectors of T (4 floats or 2 doubles) for the aligned path. */
+#define DH_W (16 / sizeof(T))
+struct __align__(16) DhV { T v[DH_W]; };
+
 extern "C" __global__ void __launch_bounds__(DH_BLOCK) DH_NAME(
     const DhTensor* __restrict__ tensors, const DhChunk* __restrict__ chunks,
     unsigned int nchunks, T* __restrict__ state, unsigned long long glen,
@@ -414,33 +418,63 @@ extern "C" __global__ void __launch_bounds__(DH_BLOCK) DH_NAME(
 {
     if (policy == 2u && *bad != 0ULL) return;
 DH_PROLOGUE
+    /* The rule's elementwise update, applied to one element in registers. */
+    auto body = [&](T& p, const T g, T& b0, T& b1, T& b2) {
+DH_BODY
+    };
     unsigned long long nz = 0ULL;
     for (unsigned int k = blockIdx.x; k < nchunks; k += gridDim.x) {
         const DhChunk ch = chunks[k];
         const DhTensor t = tensors[ch.tensor];
         DhParam* __restrict__ pp = (DhParam*)t.p;
         const DhParam* __restrict__ gp = (const DhParam*)t.g;
+        T* __restrict__ st = state + t.off;
         const unsigned long long start = (unsigned long long)ch.index * DH_CHUNK;
         const unsigned long long end = start + DH_CHUNK < t.len ? start + DH_CHUNK : t.len;
-        for (unsigned long long j = start + threadIdx.x; j < end; j += blockDim.x) {
+        unsigned long long tail = start;
+        /* Aligned tensors of T: 16-byte loads and stores, DH_W elements at a time
+           (the same arithmetic per element, so the same bits). */
+        if (DH_VECTOR && ((t.p | t.g | (unsigned long long)st) & 15ULL) == 0ULL && glen % DH_W == 0ULL) {
+            const unsigned long long qe = end / DH_W;
+            for (unsigned long long q = start / DH_W + threadIdx.x; q < qe; q += blockDim.x) {
+                DhV P = ((const DhV*)pp)[q];
+                const DhV G = ((const DhV*)gp)[q];
+                DhV B0 = {}, B1 = {}, B2 = {};
+                if (nbuf > 0u) B0 = ((const DhV*)st)[q];
+                if (nbuf > 1u) B1 = ((const DhV*)(st + glen))[q];
+                if (nbuf > 2u) B2 = ((const DhV*)(st + 2ULL * glen))[q];
+#pragma unroll
+                for (int u = 0; u < (int)DH_W; ++u) {
+                    T g = G.v[u];
+                    if (policy == 1u && !dh_finite(g)) {
+                        g = (T)0;
+                        nz += 1ULL;
+                    }
+                    body(P.v[u], g, B0.v[u], B1.v[u], B2.v[u]);
+                }
+                ((DhV*)pp)[q] = P;
+                if (nbuf > 0u) ((DhV*)st)[q] = B0;
+                if (nbuf > 1u) ((DhV*)(st + glen))[q] = B1;
+                if (nbuf > 2u) ((DhV*)(st + 2ULL * glen))[q] = B2;
+            }
+            tail = qe * DH_W;
+        }
+        for (unsigned long long j = tail + threadIdx.x; j < end; j += blockDim.x) {
             T p = dh_load(pp[j]);
             T g = dh_load(gp[j]);
             if (policy == 1u && !dh_finite(g)) {
                 g = (T)0;
                 nz += 1ULL;
             }
-            T* s = state + t.off + j;
             T b0 = (T)0, b1 = (T)0, b2 = (T)0;
-            if (nbuf > 0u) b0 = s[0];
-            if (nbuf > 1u) b1 = s[glen];
-            if (nbuf > 2u) b2 = s[2ULL * glen];
-            {
-DH_BODY
-            }
+            if (nbuf > 0u) b0 = st[j];
+            if (nbuf > 1u) b1 = st[glen + j];
+            if (nbuf > 2u) b2 = st[2ULL * glen + j];
+            body(p, g, b0, b1, b2);
             pp[j] = dh_store(p);
-            if (nbuf > 0u) s[0] = b0;
-            if (nbuf > 1u) s[glen] = b1;
-            if (nbuf > 2u) s[2ULL * glen] = b2;
+            if (nbuf > 0u) st[j] = b0;
+            if (nbuf > 1u) st[glen + j] = b1;
+            if (nbuf > 2u) st[2ULL * glen + j] = b2;
         }
     }
     if (nz != 0ULL) atomicAdd(zeroed, nz);
@@ -465,11 +499,12 @@ pub fn source_for<T: Scalar>(desc: &KernelDesc, kind: ParamKind) -> String {
         ));
     }
     let header = format!(
-        "/* downhill-cuda: rule {}, element type {}, parameters {} (generated) */\ntypedef {} T;\n#define DH_MAX_COEFFS {MAX_COEFFS}\n#define DH_CHUNK {CHUNK}ULL\n#define DH_BLOCK {BLOCK}\n",
+        "/* downhill-cuda: rule {}, element type {}, parameters {} (generated) */\ntypedef {} T;\n#define DH_MAX_COEFFS {MAX_COEFFS}\n#define DH_CHUNK {CHUNK}ULL\n#define DH_BLOCK {BLOCK}\n#define DH_VECTOR {}\n",
         desc.name,
         T::DTYPE,
         kind.name(),
-        c_type::<T>()
+        c_type::<T>(),
+        u8::from(kind == ParamKind::Same)
     );
     let update = UPDATE
         .replace("DH_NAME", &update_name(desc))
@@ -830,6 +865,9 @@ mod tests {
         let desc = desc("adam").unwrap();
         let f16 = source_for::<f32>(desc, ParamKind::F16);
         assert!(f16.contains("cvt.rn.f16.f32") && f16.contains("typedef unsigned short DhParam;"));
+        // Half parameters take the element path only; T parameters may take 16-byte vectors.
+        assert!(f16.contains("#define DH_VECTOR 0"));
+        assert!(source::<f32>(desc).contains("#define DH_VECTOR 1"));
         let bf16 = source_for::<f32>(desc, ParamKind::Bf16);
         assert!(bf16.contains("cvt.rn.bf16.f32"));
         for src in [f16, bf16, source::<f64>(desc)] {

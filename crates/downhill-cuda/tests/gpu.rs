@@ -53,11 +53,14 @@ const SPECS: &[&str] = &[
     "asgd:t0=0,maximize=true",
 ];
 
-/// Layouts: groups of tensor sizes (4096 is the chunk size).
+/// Layouts: groups of tensor sizes (4096 is the chunk size; a tensor whose
+/// parameters, gradients and state are 16-byte aligned takes the vector path).
 fn layouts() -> Vec<Vec<Vec<usize>>> {
     vec![
         vec![vec![10_007]],
         vec![vec![1, 4095, 4096, 4097], vec![3, 9000, 0, 17]],
+        // Aligned tensors (the 16-byte vector path), with tails and a misaligned one.
+        vec![vec![4096, 8, 10_001, 3], vec![4100]],
     ]
 }
 
