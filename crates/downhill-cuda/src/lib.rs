@@ -37,6 +37,11 @@
 
 pub mod kernels;
 
+/// The book's CUDA page (`docs/cuda.md`): its examples run as this crate's doc tests.
+#[doc = include_str!("../../../docs/cuda.md")]
+#[cfg(doctest)]
+pub struct CudaBook;
+
 use cudarc::driver::{
     CudaContext, CudaFunction, CudaSlice, CudaStream, DevicePtr, DevicePtrMut, DeviceRepr,
     DriverError, LaunchConfig, PushKernelArg, ValidAsZeroBits,

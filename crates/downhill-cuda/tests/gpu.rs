@@ -532,3 +532,33 @@ fn half_parameters_with_f32_state_match_the_cpu_in_f32() {
         Err(CudaError::ParamType { .. })
     ));
 }
+
+/// The example of docs/cuda.md (a doc test that returns early without a device).
+#[test]
+fn the_book_example_runs() {
+    let Some(stream) = stream("the_book_example_runs") else {
+        return;
+    };
+    let groups = vec![ParamGroup::new(vec![1000, 24]), ParamGroup::new(vec![4096])];
+    let mut opt =
+        CudaOptimizer::<f32>::new(&stream, build("adamw:lr=1e-3").unwrap(), groups).unwrap();
+    opt.set_non_finite(NonFinite::Skip);
+    let mut params: Vec<_> = [1000, 24, 4096]
+        .iter()
+        .map(|&n| stream.clone_htod(&vec![0.5f32; n]).unwrap())
+        .collect();
+    let grads: Vec<_> = [1000, 24, 4096]
+        .iter()
+        .map(|&n| stream.clone_htod(&vec![0.1f32; n]).unwrap())
+        .collect();
+    assert_eq!(
+        opt.step_tensors(&mut params, &grads).unwrap(),
+        Outcome::Applied
+    );
+    opt.set_lr(0, 5e-4).unwrap();
+    assert_eq!(opt.lr(0), 5e-4);
+    let cpu: Optimizer<f32> = opt.to_cpu().unwrap();
+    assert_eq!(cpu.steps_taken(0), 1);
+    let again = CudaOptimizer::from_cpu(&stream, &cpu).unwrap();
+    assert_eq!(again.to_cpu().unwrap(), cpu);
+}
