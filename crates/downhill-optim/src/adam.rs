@@ -46,8 +46,8 @@ impl Adam {
 /// Per-step coefficients of [`Adam`].
 #[derive(Clone, Copy, Debug)]
 pub struct AdamStep {
-    step_size: f64,
-    bias_correction2_sqrt: f64,
+    pub step_size: f64,
+    pub bias_correction2_sqrt: f64,
 }
 
 impl Rule for Adam {

@@ -30,8 +30,8 @@ crate::hyperparams! {
 /// Per-step coefficients of [`Asgd`]: this step's η_t and μ_t.
 #[derive(Clone, Copy, Debug)]
 pub struct AsgdStep {
-    eta: f64,
-    mu: f64,
+    pub eta: f64,
+    pub mu: f64,
 }
 
 impl Rule for Asgd {

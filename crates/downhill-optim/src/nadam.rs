@@ -34,9 +34,9 @@ crate::hyperparams! {
 /// Per-step coefficients of [`Nadam`].
 #[derive(Clone, Copy, Debug)]
 pub struct NadamStep {
-    bias_correction2: f64,
-    grad_coef: f64,
-    avg_coef: f64,
+    pub bias_correction2: f64,
+    pub grad_coef: f64,
+    pub avg_coef: f64,
 }
 
 impl Rule for Nadam {

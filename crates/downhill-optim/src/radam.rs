@@ -32,10 +32,10 @@ crate::hyperparams! {
 /// Per-step coefficients of [`Radam`].
 #[derive(Clone, Copy, Debug)]
 pub struct RadamStep {
-    bias_correction1: f64,
-    bias_correction2_sqrt: f64,
+    pub bias_correction1: f64,
+    pub bias_correction2_sqrt: f64,
     /// The rectification r_t, or `None` while ρ_t ≤ 5 (un-adapted momentum step).
-    rect: Option<f64>,
+    pub rect: Option<f64>,
 }
 
 impl Rule for Radam {

@@ -32,7 +32,7 @@ crate::hyperparams! {
 /// Per-step coefficients of [`Sgd`].
 #[derive(Clone, Copy, Debug)]
 pub struct SgdStep {
-    first: bool,
+    pub first: bool,
 }
 
 impl Rule for Sgd {
