@@ -752,7 +752,11 @@ pub fn pack<T: Scalar>(
                 ],
             )
         }
-        AnyRule::Nag(_) => return None,
+        AnyRule::Nag(_)
+        | AnyRule::Lion(_)
+        | AnyRule::Adopt(_)
+        | AnyRule::Ademamix(_)
+        | AnyRule::Adan(_) => return None,
     };
     Some((desc, packed))
 }
