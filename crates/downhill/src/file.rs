@@ -1,17 +1,19 @@
-//! Files downhill writes (optimizer state, checkpoints): written atomically
-//! and sealed with a checksum so a crash or a damaged disk is never read back
-//! as a silently different state.
+//! Files downhill writes (optimizer state, checkpoints, metrics, figures):
+//! written atomically ([`AtomicFile`]), and sealed with a checksum where a
+//! crash or a damaged disk must never be read back as a silently different
+//! state.
 //!
 //! A sealed file is one JSON object,
 //! `{"format":F,"version":V,"crc32":"xxxxxxxx","content":{…}}`, where `crc32`
 //! is the CRC-32 (IEEE 802.3, as in gzip and PNG) of the exact bytes of
 //! `content` as they appear in the file.
 
+mod atomic;
+
+pub use atomic::{temp_path, write_atomic, AtomicFile};
+
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use thiserror::Error;
 
 /// Why a sealed file could not be read. Messages do not name the file; callers add it.
@@ -113,45 +115,6 @@ fn diagnose(text: &str, format: &'static str, version: u32) -> SealError {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder:
-/// write, fsync, rename (atomic on POSIX), then fsync the folder so the
-/// rename itself survives a power loss. On error the temporary file is removed
-/// and `path` is untouched.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = temp_path(path);
-    let written = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written?;
-    if let Ok(dir) = std::fs::File::open(folder(path)) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
-}
-
-fn folder(path: &Path) -> &Path {
-    path.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-}
-
-/// A hidden temporary name next to `path`, unique to this process and call
-/// (so threads writing the same file never share a temporary file).
-pub fn temp_path(path: &Path) -> PathBuf {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = path
-        .file_name()
-        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
-    let call = COUNTER.fetch_add(1, Ordering::Relaxed);
-    folder(path).join(format!(".{name}.{}-{call}.tmp", std::process::id()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,19 +154,5 @@ mod tests {
             "downhill-test version 1 is not supported (this build reads version 2; \
              version 1 files predate checksums: write them again with this build)"
         );
-    }
-
-    #[test]
-    fn atomic_write_replaces_and_leaves_no_temporary_file() {
-        let dir = std::env::temp_dir().join(format!("downhill-file-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("x.json");
-        write_atomic(&path, b"one").unwrap();
-        write_atomic(&path, b"two").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"two");
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
-        let missing = dir.join("no-such-folder").join("x.json");
-        assert!(write_atomic(&missing, b"x").is_err());
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

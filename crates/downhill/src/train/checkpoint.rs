@@ -6,8 +6,7 @@
 //! checksums) are refused.
 
 use super::{LrSchedule, Observer, TrainError, TrainState};
-use crate::file::{seal, unseal};
-pub use crate::file::{temp_path, write_atomic};
+use crate::file::{seal, unseal, write_atomic};
 use crate::model::Float;
 use crate::optim::{Optimizer, SavedState};
 use rand::SeedableRng;
