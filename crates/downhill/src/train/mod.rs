@@ -12,13 +12,14 @@
 mod checkpoint;
 mod clip;
 mod observer;
+mod setup;
 
-pub use checkpoint::{temp_path, write_atomic, Checkpoint, Checkpointer, RngState};
+pub use checkpoint::{Checkpoint, Checkpointer, RngState};
 pub use clip::Clip;
 pub use observer::{EpochRecord, History, MetricsFormat, MetricsWriter, Observer, StepRecord};
+pub use setup::{Finished, Prepared, Setup, SetupError, TaskChoice};
 
 use crate::data::{BatchSize, Batcher, Dataset};
-use crate::hyper::Value;
 use crate::model::{Float, Network};
 use crate::optim::{self, AnyRule, NonFinite, Optimizer, ParamGroup, StepError};
 use crate::schedule::{linear_scaling, AnySchedule, Scheduler};
@@ -142,7 +143,7 @@ impl<T: Float> TrainState<T> {
     pub fn scale_lr(&mut self, batch: usize, reference: usize) -> Result<f64, ConfigError> {
         let lr = linear_scaling(self.lr(), batch as u64, reference as u64)
             .map_err(|e| ConfigError::key("scale-lr", e))?;
-        self.optimizer.set_all("lr", &Value::Float(lr))?;
+        self.optimizer.set_lr_all(lr)?;
         Ok(lr)
     }
 
@@ -159,13 +160,9 @@ impl<T: Float> TrainState<T> {
         Ok(())
     }
 
-    /// The learning rate of group 0 (NaN if the optimizer has none).
+    /// The learning rate of group 0.
     pub fn lr(&self) -> f64 {
-        match self.optimizer.get(0, "lr") {
-            Some(Value::Float(x)) => x,
-            Some(Value::Int(i)) => i as f64,
-            _ => f64::NAN,
-        }
+        self.optimizer.lr(0)
     }
 }
 
