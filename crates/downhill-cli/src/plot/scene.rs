@@ -2,16 +2,10 @@
 
 use super::field::Levels;
 use crate::CliError;
-use downhill::lab::Trajectory;
+use downhill::lab::{Run, Trajectory};
 use downhill::surface::{Domain, Landscape, Resolved};
 use plotters::coord::Shift;
 use plotters::prelude::DrawingArea;
-
-/// One optimizer's run, labelled with its spec.
-pub struct Run {
-    pub spec: String,
-    pub path: Trajectory,
-}
 
 /// A surface, the domain to draw and the runs on it.
 pub struct Scene<'a> {

@@ -11,15 +11,16 @@ mod assets;
 pub mod conn;
 mod train;
 
-use crate::CliError;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use downhill::lab::sweep::SweepError;
 use downhill::spec::ConfigError;
 use downhill::surface::SurfaceError;
+use downhill::train::SetupError;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 
@@ -81,17 +82,18 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<CliError> for ApiError {
-    fn from(e: CliError) -> Self {
-        ApiError::bad(e.0)
-    }
+/// Errors of the library that are the request's fault: a 400 with their message.
+macro_rules! bad_request {
+    ($($error:ty),*) => {
+        $(impl From<$error> for ApiError {
+            fn from(e: $error) -> Self {
+                ApiError::bad(e.to_string())
+            }
+        })*
+    };
 }
 
-impl From<ConfigError> for ApiError {
-    fn from(e: ConfigError) -> Self {
-        ApiError::bad(e.to_string())
-    }
-}
+bad_request!(ConfigError, SetupError, SweepError);
 
 impl From<SurfaceError> for ApiError {
     fn from(e: SurfaceError) -> Self {

@@ -9,17 +9,20 @@
 //! A client that goes away stops its job at the next update.
 
 use super::{blocking, ApiError, ApiJson};
-use crate::commands::setup::{Dtype, Prepared, ScaleArg, Setup, TaskArg, Unit};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use downhill::data::{BatchSize, BUNDLED, GENERATORS};
+use downhill::data::{BatchSize, LoadOptions, Scaling, BUNDLED, GENERATORS};
 use downhill::model::{Float, ModelSpec};
 use downhill::spec::Spec;
-use downhill::train::{self, EpochRecord, History, Observer, StepRecord, TrainError, TrainState};
+use downhill::train::{
+    EpochRecord, Finished, Observer, Prepared, ScheduleUnit, Setup, StepRecord, TaskChoice,
+    TrainConfig, TrainError, TrainState,
+};
 use serde::Deserialize;
 use serde_json::{json as object, Value as JsonValue};
 use std::convert::Infallible;
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -122,9 +125,17 @@ fn check_model(text: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The element type a job computes in.
+#[derive(Clone, Copy)]
+enum Dtype {
+    F32,
+    F64,
+}
+
 impl TrainRequest {
-    /// The `downhill compare` settings of this request, checked against the limits.
-    fn setup(&self) -> Result<Setup, ApiError> {
+    /// The `downhill compare` settings of this request, checked against the
+    /// limits, and the element type.
+    fn setup(&self) -> Result<(Setup, Dtype), ApiError> {
         check_dataset(&self.dataset)?;
         check_model(&self.model)?;
         let n = self.optimizers.len();
@@ -150,8 +161,8 @@ impl TrainRequest {
             }
         };
         let schedule_unit = match self.schedule_unit.as_deref() {
-            None | Some("epoch") => Unit::Epoch,
-            Some("step") => Unit::Step,
+            None | Some("epoch") => ScheduleUnit::Epoch,
+            Some("step") => ScheduleUnit::Step,
             Some(other) => {
                 return Err(ApiError::bad(format!(
                     "schedule_unit must be 'epoch' or 'step', got '{other}'"
@@ -173,29 +184,29 @@ impl TrainRequest {
             .unwrap_or("error")
             .parse()
             .map_err(ApiError::bad)?;
-        Ok(Setup {
+        let schedule = self.schedule.clone().filter(|s| !s.trim().is_empty());
+        let setup = Setup {
             dataset: self.dataset.clone(),
-            label: None,
-            labels: None,
-            data_format: None,
-            task: TaskArg::Auto,
-            model: self.model.clone(),
-            epochs: self.epochs,
-            batch_size,
-            drop_last: false,
-            seed: self.seed,
-            test_fraction: self.test_fraction.unwrap_or(0.2),
             test_dataset: None,
-            no_stratify: false,
-            scale: ScaleArg::Standard,
-            clip: None,
-            schedule: self.schedule.clone().filter(|s| !s.trim().is_empty()),
-            schedule_unit,
+            load: LoadOptions::default(),
+            task: TaskChoice::Auto,
+            model: self.model.clone(),
+            test_fraction: self.test_fraction.unwrap_or(0.2),
+            stratify: true,
+            scaling: Scaling::Standard,
+            seed: self.seed,
+            config: TrainConfig {
+                epochs: self.epochs,
+                batch: batch_size,
+                drop_last: false,
+                clip: None,
+                patience: None,
+            },
+            schedule: schedule.map(|spec| (spec, schedule_unit)),
             scale_lr: None,
-            patience: None,
-            dtype,
-            on_non_finite,
-        })
+            non_finite: on_non_finite,
+        };
+        Ok((setup, dtype))
     }
 }
 
@@ -225,10 +236,10 @@ impl Drop for Slot {
 
 /// `POST /api/train`: checks the request, then streams the job's events.
 pub async fn train(ApiJson(req): ApiJson<TrainRequest>) -> Result<Response, ApiError> {
-    let setup = req.setup()?;
+    let (setup, dtype) = req.setup()?;
     let slot = Slot::take()?;
     let specs = req.optimizers;
-    let events = blocking(move || match setup.dtype {
+    let events = blocking(move || match dtype {
         Dtype::F32 => start::<f32>(setup, specs, slot),
         Dtype::F64 => start::<f64>(setup, specs, slot),
     })
@@ -258,10 +269,7 @@ fn start<T: Float>(
             "the model has {parameters} parameters; at most {MAX_PARAMETERS} are allowed here"
         )));
     }
-    let states = specs
-        .iter()
-        .map(|spec| setup.fresh_state::<T>(&p, spec))
-        .collect::<Result<Vec<_>, _>>()?;
+    let states = setup.fresh_states::<T>(&p, &specs)?;
     let (tx, rx) = mpsc::channel(BUFFER);
     std::thread::spawn(move || {
         let _slot = slot;
@@ -327,7 +335,7 @@ fn run_job<T: Float>(
         "dataset": p.dataset.name,
         "model": setup.model,
         "optimizers": specs,
-        "epochs": setup.epochs,
+        "epochs": setup.config.epochs,
         "classes": p.dataset.task.classes(),
         "train_samples": p.train.len(),
         "test_samples": p.test.len(),
@@ -337,63 +345,77 @@ fn run_job<T: Float>(
     if tx.blocking_send(event("start", start)).is_err() {
         return;
     }
-    let (train_set, test_set) = p.samples::<T>();
-    let test = (!test_set.is_empty()).then_some(&test_set);
     let deadline = Instant::now() + TRAIN_TIME_LIMIT;
     let mut runs = Vec::with_capacity(specs.len());
-    for (run, (spec, mut state)) in specs.iter().zip(states).enumerate() {
-        let mut history = History::default();
-        let mut streamer = Streamer {
+    let mut finished = true;
+    setup.train_each(
+        p,
+        states,
+        |run| Streamer {
             tx: tx.clone(),
             run,
-            spec: spec.clone(),
+            spec: specs[run].clone(),
             deadline,
             stop: None,
-        };
-        let result = train::train(
-            &p.net,
-            &train_set,
-            test,
-            &setup.config(),
-            &mut state,
-            &mut [&mut history, &mut streamer],
-        );
-        match (streamer.stop, result) {
-            (Some(Stop::Disconnected), _) => return,
-            (Some(Stop::TimeUp), _) => {
+        },
+        |run, streamer, done| match streamer.stop {
+            Some(Stop::Disconnected) => {
+                finished = false;
+                ControlFlow::Break(())
+            }
+            Some(Stop::TimeUp) => {
                 let message = format!(
                     "training took longer than {} s and was stopped; ask for fewer epochs, a smaller model or dataset",
                     TRAIN_TIME_LIMIT.as_secs()
                 );
                 let _ = tx.blocking_send(event("error", object!({ "error": message })));
-                return;
+                finished = false;
+                ControlFlow::Break(())
             }
-            (None, result) => {
-                let last = history.epochs.last();
-                let mut summary = object!({
-                    "optimizer": spec,
-                    "train_loss": last.map(|r| r.train_loss),
-                    "test_loss": last.and_then(|r| r.test_loss),
-                    "test_accuracy": last.and_then(|r| r.accuracy),
-                    "epochs": state.epoch,
-                    "steps": state.step,
-                    "seconds": state.seconds,
-                });
-                if let Err(e) = result {
-                    summary["error"] = e.to_string().into();
-                    let failed = object!({ "run": run, "optimizer": spec, "error": e.to_string() });
-                    if tx.blocking_send(event("failed", failed)).is_err() {
-                        return;
-                    }
+            None => match summary(run, &specs[run], done, tx) {
+                Some(summary) => {
+                    runs.push(summary);
+                    ControlFlow::Continue(())
                 }
-                runs.push(summary);
-            }
-        }
+                None => {
+                    finished = false;
+                    ControlFlow::Break(())
+                }
+            },
+        },
+    );
+    if finished {
+        let summary = object!({
+            "dataset": p.dataset.name,
+            "model": setup.model,
+            "runs": runs,
+        });
+        let _ = tx.blocking_send(event("summary", summary));
     }
-    let summary = object!({
-        "dataset": p.dataset.name,
-        "model": setup.model,
-        "runs": runs,
+}
+
+/// The summary of a run that ended by itself, after a `failed` event if it
+/// failed; `None` when the client has gone.
+fn summary<T: Float>(
+    run: usize,
+    spec: &str,
+    done: Finished<T>,
+    tx: &mpsc::Sender<Event>,
+) -> Option<JsonValue> {
+    let last = done.epochs.last();
+    let mut summary = object!({
+        "optimizer": spec,
+        "train_loss": last.map(|r| r.train_loss),
+        "test_loss": last.and_then(|r| r.test_loss),
+        "test_accuracy": last.and_then(|r| r.accuracy),
+        "epochs": done.state.epoch,
+        "steps": done.state.step,
+        "seconds": done.state.seconds,
     });
-    let _ = tx.blocking_send(event("summary", summary));
+    if let Err(e) = done.result {
+        summary["error"] = e.to_string().into();
+        let failed = object!({ "run": run, "optimizer": spec, "error": e.to_string() });
+        tx.blocking_send(event("failed", failed)).ok()?;
+    }
+    Some(summary)
 }
