@@ -2,12 +2,12 @@
 //! checksum, versioned. Damaged or mismatched files are clear errors, never
 //! panics, and leave the optimizer being loaded into unchanged.
 
-use downhill::StateFiles;
 use downhill::data::Task;
 use downhill::hyper::Value;
 use downhill::model::ModelSpec;
 use downhill::optim::{build, Optimizer, ParamGroup};
 use downhill::train::{Checkpoint, TrainState};
+use downhill::StateFiles;
 use proptest::prelude::*;
 use std::path::PathBuf;
 

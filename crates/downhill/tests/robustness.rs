@@ -2,8 +2,8 @@
 //! the state reader: it is accepted or refused with an error.
 
 use downhill::optim::RuleSet;
-use downhill::StateFiles;
 use downhill::optim::{build, Optimizer};
+use downhill::StateFiles;
 use proptest::prelude::*;
 
 proptest! {

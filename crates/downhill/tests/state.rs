@@ -1,10 +1,10 @@
 //! Saved optimizer state: save → load → continue is bit-identical, for every
 //! optimizer; damaged or mismatched state is refused; failed steps change nothing.
 
-use downhill::StateFiles;
 use downhill::hyper::Value;
 use downhill::optim::{build, Optimizer, ParamGroup, StepError, OPTIMIZERS};
 use downhill::surface::{Landscape, Surface};
+use downhill::StateFiles;
 
 /// Every optimizer with options that create every kind of state.
 const SPECS: &[&str] = &[

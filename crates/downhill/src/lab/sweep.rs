@@ -19,7 +19,10 @@ pub enum SweepError {
     UnusedKey { key: String },
     /// A learning rate a spec's rule refuses.
     #[error("{spec}: {source}")]
-    Lr { spec: String, source: ConfigError },
+    Lr {
+        spec: String,
+        source: Box<ConfigError>,
+    },
 }
 
 /// A swept key (not `lr`) and its values as typed.
@@ -160,7 +163,7 @@ pub fn lr_grid(optimizers: &[String], lrs: &[f64]) -> Result<Vec<Job>, SweepErro
             rule.set_lr(lr);
             rule.validate().map_err(|e| SweepError::Lr {
                 spec: spec.clone(),
-                source: ConfigError::key(base.name(), e),
+                source: Box::new(ConfigError::key(base.name(), e)),
             })?;
             jobs.push(Job {
                 optimizer: spec.clone(),
