@@ -12,10 +12,11 @@ use crate::CliError;
 use clap::Args;
 use downhill::model::Float;
 use downhill::train::{
-    self, Checkpoint, Checkpointer, EpochRecord, History, MetricsFormat, MetricsWriter, Observer,
+    Checkpoint, Checkpointer, EpochRecord, Finished, MetricsFormat, MetricsWriter, Observer,
     Outcome, Prepared, TrainError, TrainState,
 };
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -72,7 +73,7 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
 fn run_as<T: Float>(args: TrainArgs) -> Result<(), CliError> {
     let (setup, p) = args.setup.prepare()?;
     let identity = run_identity(&args);
-    let mut state: TrainState<T> = match &args.resume {
+    let state: TrainState<T> = match &args.resume {
         Some(path) => {
             let mut state = Checkpoint::load(path, &identity)?.into_state(p.net.param_len())?;
             state.optimizer.set_non_finite(setup.non_finite);
@@ -89,8 +90,6 @@ fn run_as<T: Float>(args: TrainArgs) -> Result<(), CliError> {
         })?),
         None => None,
     };
-    let (train_set, test_set) = p.samples::<T>();
-    let mut history = History::default();
     let steps = setup.steps_per_epoch(&p) as u64;
     let epochs = setup.config.epochs;
     let mut progress = Progress::new(
@@ -108,23 +107,29 @@ fn run_as<T: Float>(args: TrainArgs) -> Result<(), CliError> {
         .checkpoint
         .clone()
         .map(|path| Checkpointer::new(path, args.checkpoint_every as usize, identity.clone()));
-    let mut observers: Vec<&mut dyn Observer<T>> = vec![&mut history, &mut progress];
+    let mut observers: Vec<&mut dyn Observer<T>> = vec![&mut progress];
     if let Some(m) = metrics.as_mut() {
         observers.push(m);
     }
     if let Some(c) = checkpointer.as_mut() {
         observers.push(c);
     }
-    let test = (!test_set.is_empty()).then_some(&test_set);
-    let result = train::train(
-        &p.net,
-        &train_set,
-        test,
-        &setup.config,
-        &mut state,
-        &mut observers,
+    let mut observers = Some(observers);
+    let mut finished = None;
+    setup.train_each(
+        &p,
+        vec![state],
+        |_| observers.take().expect("one run"),
+        |_, _, done| {
+            finished = Some(done);
+            ControlFlow::Break(())
+        },
     );
-    drop(observers);
+    let Finished {
+        state,
+        epochs: records,
+        result,
+    } = finished.expect("one run");
     progress.finish();
     let outcome = result.map_err(|e| match (&e, &args.checkpoint) {
         (TrainError::NonFiniteLoss { .. } | TrainError::Step { .. }, Some(path))
@@ -141,7 +146,7 @@ fn run_as<T: Float>(args: TrainArgs) -> Result<(), CliError> {
         m.finish()?;
     }
     output::warn_non_finite(&outcome);
-    report(&args, &p, &history.epochs, &state, outcome)
+    report(&args, &p, &records, &state, outcome)
 }
 
 /// Prints the epochs in the chosen format; JSON ends with the summary object.

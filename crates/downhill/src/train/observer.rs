@@ -48,6 +48,19 @@ pub trait Observer<T: Float> {
     }
 }
 
+/// Several observers as one, called in order.
+impl<T: Float> Observer<T> for Vec<&mut dyn Observer<T>> {
+    fn on_step(&mut self, record: &StepRecord) -> Result<(), TrainError> {
+        self.iter_mut().try_for_each(|o| o.on_step(record))
+    }
+    fn on_epoch(&mut self, record: &EpochRecord, state: &TrainState<T>) -> Result<(), TrainError> {
+        self.iter_mut().try_for_each(|o| o.on_epoch(record, state))
+    }
+    fn on_end(&mut self, state: &TrainState<T>) -> Result<(), TrainError> {
+        self.iter_mut().try_for_each(|o| o.on_end(state))
+    }
+}
+
 /// Keeps every epoch record.
 #[derive(Clone, Debug, Default)]
 pub struct History {

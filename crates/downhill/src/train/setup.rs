@@ -214,10 +214,11 @@ impl Setup {
         .steps_per_epoch()
     }
 
-    /// Trains `states` (from [`Setup::fresh_states`]) one after the other.
-    /// `observer(run)` gives run `run` an observer besides the history kept in
-    /// [`Finished::epochs`]; `finished(run, observer, finished)` sees the run
-    /// end and says whether to go on to the next.
+    /// Trains `states` (from [`Setup::fresh_states`], or one resumed from a
+    /// checkpoint) one after the other. `observer(run)` gives run `run` an
+    /// observer besides the history kept in [`Finished::epochs`] (several as a
+    /// `Vec<&mut dyn Observer<T>>`); `finished(run, observer, finished)` sees
+    /// the run end and says whether to go on to the next.
     pub fn train_each<T: Float, O: Observer<T>>(
         &self,
         p: &Prepared,
