@@ -25,6 +25,21 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("static/plot.js"),
     ),
     (
+        "optimizers.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/optimizers.js"),
+    ),
+    (
+        "paths.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/paths.js"),
+    ),
+    (
+        "sweep.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/sweep.js"),
+    ),
+    (
         "train.js",
         "text/javascript; charset=utf-8",
         include_str!("static/train.js"),
