@@ -116,7 +116,7 @@ pub enum Dtype {
 
 impl SetupArgs {
     /// The library's setup of these options.
-    pub fn setup(&self) -> Setup {
+    fn setup(&self) -> Setup {
         Setup {
             dataset: self.dataset.clone(),
             test_dataset: self.test_dataset.clone(),
