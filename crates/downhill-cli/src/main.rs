@@ -8,8 +8,6 @@ mod plot;
 mod progress;
 mod web;
 
-pub use error::CliError;
-
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 

@@ -1,6 +1,6 @@
 //! `--surface`, `--start` and `--steps` of `downhill run` and `downhill sweep`.
 
-use crate::CliError;
+use crate::error::CliError;
 use downhill::surface::{self, Resolved};
 
 /// The largest `--steps` accepted (a run keeps every point in memory).

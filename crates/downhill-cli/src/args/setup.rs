@@ -1,6 +1,6 @@
 //! Data, model and batching options shared by `downhill train` and `downhill compare`.
 
-use crate::CliError;
+use crate::error::CliError;
 use clap::Args;
 use downhill::data::{self, BatchSize, FileFormat, LabelColumn, LoadOptions, Scaling};
 use downhill::optim;

@@ -1,7 +1,7 @@
 //! `downhill bench`: time optimizer steps on large parameter buffers.
 
+use crate::error::CliError;
 use crate::output::{number, write_table, Format};
-use crate::CliError;
 use clap::{Args, ValueEnum};
 use downhill::optim::{self, Optimizer, ParamGroup, RuleSet};
 use downhill::Scalar;

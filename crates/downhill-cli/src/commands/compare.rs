@@ -2,11 +2,11 @@
 //! the same initial weights and with the same shuffle order.
 
 use crate::args::setup::{Dtype, SetupArgs};
+use crate::error::CliError;
 use crate::output::{self, number, write_table, Format};
 use crate::plot::compare::{self as figure, Run};
 use crate::plot::file::check_output;
 use crate::progress::Progress;
-use crate::CliError;
 use clap::Args;
 use downhill::model::Float;
 use std::io::Write;

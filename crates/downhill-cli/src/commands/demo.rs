@@ -1,6 +1,7 @@
 //! `downhill demo`: the learning notes' five figures, reproduced with their
 //! settings (DESIGN.md, "Seed figures"), and an `index.html` that explains them.
 
+use crate::error::CliError;
 use crate::plot::anim::write_gif;
 use crate::plot::args::{FIGURE, FRAME};
 use crate::plot::contour::Contour;
@@ -9,7 +10,6 @@ use crate::plot::scene::{Layers, Scene, StillOf};
 use crate::plot::surface3d::Surface3d;
 use crate::plot::sweep::PanelGrid;
 use crate::progress;
-use crate::CliError;
 use clap::Args;
 use downhill::lab::{self, sweep::GridPoint, Run, SEED_OPTIMIZERS};
 use downhill::surface::{self, Resolved};

@@ -1,9 +1,9 @@
 //! `downhill run`: optimizer paths on a surface as CSV, JSON or a table.
 
 use crate::args::problem::resolve_problem;
+use crate::error::CliError;
 use crate::output::{number, runs_json, write_runs_csv, write_table, Format};
 use crate::plot::args::FigureArgs;
-use crate::CliError;
 use clap::Args;
 use downhill::lab::{self, SEED_OPTIMIZERS};
 use std::io::Write;

@@ -1,10 +1,10 @@
 //! `downhill schedule`: the lr of each update under a schedule, as CSV, JSON,
 //! a table, and optionally a plot.
 
+use crate::error::CliError;
 use crate::output::{number, write_table, Format};
 use crate::plot::file::check_output;
 use crate::plot::schedule as figure;
-use crate::CliError;
 use clap::Args;
 use downhill::schedule::{self, Sequence};
 use std::io::Write;

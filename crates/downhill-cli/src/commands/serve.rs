@@ -1,7 +1,7 @@
 //! `downhill serve`: the web playground on a local port.
 
+use crate::error::CliError;
 use crate::web;
-use crate::CliError;
 use clap::Args;
 use std::io::Write;
 

@@ -3,11 +3,11 @@
 //! figures.
 
 use crate::args::problem::resolve_problem;
+use crate::error::CliError;
 use crate::output::number;
 use crate::plot::file::{check_output, write_atomic, write_figure, Still};
 use crate::plot::sweep::{Cell, Heatmap, PanelGrid};
 use crate::progress;
-use crate::CliError;
 use clap::Args;
 use downhill::lab::sweep::{self, GridPoint, Param};
 use std::path::PathBuf;

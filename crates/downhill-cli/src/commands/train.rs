@@ -5,10 +5,10 @@
 //! and `seconds`; the lines before it are the per-epoch records.
 
 use crate::args::setup::{Dtype, SetupArgs};
+use crate::error::CliError;
 use crate::output::{self, number, write_table, Format};
 use crate::plot::file::check_output;
 use crate::progress::Progress;
-use crate::CliError;
 use clap::Args;
 use downhill::model::Float;
 use downhill::train::{

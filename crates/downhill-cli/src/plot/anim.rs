@@ -8,7 +8,7 @@
 
 use super::file::write_atomic;
 use super::scene::Layers;
-use crate::CliError;
+use crate::error::CliError;
 use plotters::prelude::*;
 use std::borrow::Cow;
 use std::collections::HashMap;

@@ -2,7 +2,7 @@
 //! wall time, one line per optimizer (plotters; PNG or SVG by extension).
 
 use super::file::{write_figure, Figure, Still};
-use crate::CliError;
+use crate::error::CliError;
 use downhill::train::EpochRecord;
 use plotters::coord::Shift;
 use plotters::prelude::*;

@@ -1,7 +1,7 @@
 //! Output files: the format from the extension, checks before any work, and
 //! atomic writes through [`downhill::file::AtomicFile`].
 
-use crate::CliError;
+use crate::error::CliError;
 use downhill::file::AtomicFile;
 use plotters::coord::Shift;
 use plotters::prelude::*;

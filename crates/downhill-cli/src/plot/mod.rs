@@ -74,7 +74,7 @@ pub fn centered(font: FontDesc<'_>) -> TextStyle<'_> {
     TextStyle::from(font).pos(Pos::new(HPos::Center, VPos::Center))
 }
 
-/// A plotters backend whose errors convert into [`crate::CliError`].
+/// A plotters backend whose errors convert into [`crate::error::CliError`].
 pub trait Backend: plotters::prelude::DrawingBackend<ErrorType: 'static> {}
 
 impl<T: plotters::prelude::DrawingBackend<ErrorType: 'static>> Backend for T {}

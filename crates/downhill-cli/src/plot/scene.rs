@@ -1,7 +1,7 @@
 //! What a trajectory figure shows: a surface over a domain and the runs on it.
 
 use super::field::Levels;
-use crate::CliError;
+use crate::error::CliError;
 use downhill::lab::{Run, Trajectory};
 use downhill::surface::{Domain, Landscape, Resolved};
 use plotters::coord::Shift;

@@ -4,7 +4,7 @@
 //! system font libraries.
 
 use super::file::{write_figure, Figure, Still};
-use crate::CliError;
+use crate::error::CliError;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! The JSON endpoints. Each request type lists its fields exactly (unknown
 //! fields are refused) and is checked against the limits here before any work.
 
-use super::{blocking, ApiError, ApiJson};
+use super::handler::{blocking, ApiError, ApiJson};
 use crate::output::{runs_json, write_runs_csv};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};

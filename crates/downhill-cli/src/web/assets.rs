@@ -1,6 +1,6 @@
 //! The page's files, embedded in the binary.
 
-use super::ApiError;
+use super::handler::ApiError;
 use axum::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};

@@ -2,7 +2,7 @@
 //! the update, and where the optimizer has them its velocity, look-ahead point
 //! and per-coordinate effective step size.
 
-use super::{Point, Trajectory};
+use super::trajectory::{Point, Trajectory};
 use crate::optim::{AnyRule, Optimizer, RuleSet};
 use crate::surface::Landscape;
 use serde::Serialize;

@@ -1,6 +1,6 @@
 //! Several optimizers from one start, each under the same schedule.
 
-use super::{trajectory, Point, Trajectory};
+use super::trajectory::{trajectory, Point, Trajectory};
 use crate::optim::{self, Optimizer};
 use crate::schedule;
 use crate::spec::ConfigError;

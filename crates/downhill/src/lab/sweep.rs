@@ -1,7 +1,8 @@
 //! Sweeps: every optimizer × learning rate (× values of other keys) on one
 //! surface from one start, each run independent and run in parallel.
 
-use super::{runs::schedule_step, trajectory, Trajectory};
+use super::runs::schedule_step;
+use super::trajectory::{trajectory, Trajectory};
 use crate::optim::{self, AnyRule, RuleSet, OPTIMIZERS};
 use crate::schedule::{self, AnySchedule};
 use crate::spec::{ConfigError, Spec};

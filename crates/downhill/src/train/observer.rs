@@ -1,7 +1,7 @@
 //! Observers: what the training loop reports to (progress bars, metric files,
 //! checkpoints, histories for plots).
 
-use super::{TrainError, TrainState};
+use super::state::{TrainError, TrainState};
 use crate::file::AtomicFile;
 use crate::model::Float;
 use serde::Serialize;

@@ -3,8 +3,9 @@
 //! model built, and fresh states whose weights and shuffles come from one seed,
 //! so several optimizers train from the same initialisation and shuffle order.
 
-use super::{train, EpochRecord, History, Observer, Outcome, Samples, ScheduleUnit};
-use super::{TrainConfig, TrainError, TrainState};
+use super::observer::{EpochRecord, History, Observer};
+use super::run::train;
+use super::state::{Outcome, Samples, ScheduleUnit, TrainConfig, TrainError, TrainState};
 use crate::data::{self, Batcher, DataError, Dataset, LoadOptions, Scaling, Task};
 use crate::model::{Float, ModelError, ModelSpec, Network};
 use crate::optim::{self, NonFinite};

@@ -10,7 +10,7 @@
 
 mod request;
 
-use super::{blocking, ApiError, ApiJson};
+use super::handler::{blocking, ApiError, ApiJson};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};

@@ -1,7 +1,7 @@
 //! The request of `POST /api/train`, checked against the limits here and
 //! turned into the library's training setup.
 
-use crate::web::ApiError;
+use crate::web::handler::ApiError;
 use downhill::data::{BatchSize, LoadOptions, Scaling, BUNDLED, GENERATORS};
 use downhill::model::ModelSpec;
 use downhill::spec::Spec;
