@@ -1,8 +1,11 @@
 //! The `downhill` command line. See `downhill --help`.
 
+mod args;
 mod commands;
+mod error;
 mod output;
 mod plot;
+mod progress;
 mod web;
 
 use clap::{Parser, Subcommand};
@@ -36,27 +39,6 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Serve the web playground (contours, paths, overlays, sweeps) on a local port.
     Serve(commands::serve::ServeArgs),
-}
-
-/// A failure the user can act on: printed as one `error:` line, exit status 2.
-/// An empty message marks a closed stdout (`downhill list | head`): no error.
-#[derive(Debug)]
-pub struct CliError(pub String);
-
-impl<E: std::fmt::Display + 'static> From<E> for CliError {
-    fn from(e: E) -> Self {
-        let any: &dyn std::any::Any = &e;
-        let io = any.downcast_ref::<std::io::Error>().or_else(|| {
-            match any.downcast_ref::<csv::Error>()?.kind() {
-                csv::ErrorKind::Io(io) => Some(io),
-                _ => None,
-            }
-        });
-        match io {
-            Some(io) if io.kind() == std::io::ErrorKind::BrokenPipe => CliError(String::new()),
-            _ => CliError(e.to_string()),
-        }
-    }
 }
 
 /// One line of a clap error: its first line, followed by the indented list
@@ -122,9 +104,9 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(CliError(message)) if message.is_empty() => ExitCode::SUCCESS,
-        Err(CliError(message)) => {
-            eprintln!("error: {message}");
+        Err(e) if e.is_closed_stdout() => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::from(2)
         }
     }

@@ -153,6 +153,9 @@ fn the_page_and_its_assets_are_served_from_the_binary() {
         ("style.css", "text/css"),
         ("api.js", "text/javascript"),
         ("plot.js", "text/javascript"),
+        ("optimizers.js", "text/javascript"),
+        ("paths.js", "text/javascript"),
+        ("sweep.js", "text/javascript"),
         ("train.js", "text/javascript"),
         ("app.js", "text/javascript"),
     ] {
@@ -161,6 +164,15 @@ fn the_page_and_its_assets_are_served_from_the_binary() {
         assert!(kind.starts_with(kind_wanted), "{file}: {kind}");
         let text = String::from_utf8(body).unwrap();
         assert!(!text.is_empty());
+        // every module it imports is served too
+        for import in text.split("from \"./").skip(1) {
+            let name = import.split('"').next().unwrap();
+            assert_eq!(
+                server.get(&format!("/static/{name}")).0,
+                200,
+                "{file} imports {name}"
+            );
+        }
         // nothing is loaded from the internet
         assert!(
             !text.contains("http://") && !text.contains("https://"),

@@ -1,7 +1,7 @@
 //! `downhill bench`: time optimizer steps on large parameter buffers.
 
+use crate::error::CliError;
 use crate::output::{number, write_table, Format};
-use crate::CliError;
 use clap::{Args, ValueEnum};
 use downhill::optim::{self, Optimizer, ParamGroup, RuleSet};
 use downhill::Scalar;
@@ -64,13 +64,13 @@ struct Report {
 pub fn run(args: BenchArgs) -> Result<(), CliError> {
     let rule = optim::build(&args.optimizer)?;
     if args.params == 0 || args.tensors == 0 || args.tensors > args.params {
-        return Err(CliError(format!(
+        return Err(CliError::new(format!(
             "--params and --tensors must be positive with tensors <= params, got params={} tensors={}",
             args.params, args.tensors
         )));
     }
     if args.samples < 20 {
-        return Err(CliError(format!(
+        return Err(CliError::new(format!(
             "--samples must be at least 20, got {}",
             args.samples
         )));
@@ -79,7 +79,7 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     if threads == 0 {
-        return Err(CliError("--threads must be at least 1, got 0".into()));
+        return Err(CliError::new("--threads must be at least 1, got 0"));
     }
     let elem = if args.dtype == Dtype::F32 { 4 } else { 8 };
     check_memory(args.params, (5 + rule.buffers().len()) * elem)?;
@@ -159,7 +159,7 @@ fn check_memory(params: usize, per_param: usize) -> Result<(), CliError> {
     if fits {
         Ok(())
     } else {
-        Err(CliError(format!(
+        Err(CliError::new(format!(
             "--params {params} needs about {:.3e} bytes of memory ({per_param} per parameter), more than can be allocated here",
             params as f64 * per_param as f64
         )))

@@ -1,21 +1,22 @@
 //! `downhill compare`: several optimizers on one dataset and model, each from
 //! the same initial weights and with the same shuffle order.
 
-use super::compare_plot;
-use super::progress::Progress;
-use super::setup::{Dtype, Setup};
-use crate::output::{number, write_table, Format};
-use crate::CliError;
+use crate::args::setup::{Dtype, SetupArgs};
+use crate::error::CliError;
+use crate::output::{self, number, write_table, Format};
+use crate::plot::compare::{self as figure, Run};
+use crate::plot::file::check_output;
+use crate::progress::Progress;
 use clap::Args;
 use downhill::model::Float;
-use downhill::train::{self, EpochRecord, History};
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct CompareArgs {
     #[command(flatten)]
-    setup: Setup,
+    setup: SetupArgs,
     /// Optimizer spec NAME[:key=value,…]; repeat for each optimizer to compare.
     #[arg(long = "optimizer", short = 'o', required = true)]
     optimizers: Vec<String>,
@@ -30,16 +31,10 @@ pub struct CompareArgs {
     quiet: bool,
 }
 
-/// One optimizer's run.
-pub struct Run {
-    pub spec: String,
-    pub epochs: Vec<EpochRecord>,
-}
-
 pub fn run(args: CompareArgs) -> Result<(), CliError> {
     if let Some(path) = &args.plot {
-        compare_plot::check_path(path)?;
-        crate::plot::file::check_output("--plot", path)?;
+        figure::check_path(path)?;
+        check_output("--plot", path)?;
     }
     match args.setup.dtype {
         Dtype::F32 => run_as::<f32>(args),
@@ -48,38 +43,40 @@ pub fn run(args: CompareArgs) -> Result<(), CliError> {
 }
 
 fn run_as<T: Float>(args: CompareArgs) -> Result<(), CliError> {
-    let setup = &args.setup;
-    let p = setup.prepare()?;
-    let states = args
-        .optimizers
-        .iter()
-        .map(|spec| setup.fresh_state::<T>(&p, spec))
-        .collect::<Result<Vec<_>, _>>()?;
-    let (train_set, test_set) = p.samples::<T>();
-    let test = (!test_set.is_empty()).then_some(&test_set);
-    let steps = (setup.steps_per_epoch(&p) * setup.epochs) as u64;
+    let (setup, p) = args.setup.prepare()?;
+    let states = setup.fresh_states::<T>(&p, &args.optimizers)?;
+    let epochs = setup.config.epochs;
+    let steps = (setup.steps_per_epoch(&p) * epochs) as u64;
     let mut runs = Vec::with_capacity(states.len());
-    for (spec, mut state) in args.optimizers.iter().zip(states) {
-        let mut history = History::default();
-        let mut progress = Progress::new(spec, steps, 0, setup.epochs, args.quiet);
-        let result = train::train(
-            &p.net,
-            &train_set,
-            test,
-            &setup.config(),
-            &mut state,
-            &mut [&mut history, &mut progress],
-        );
-        progress.finish();
-        let outcome = result.map_err(|e| CliError(format!("{spec}: {e}")))?;
-        super::train::warn_non_finite(&outcome);
-        runs.push(Run {
-            spec: spec.clone(),
-            epochs: history.epochs,
-        });
+    let mut failure = None;
+    setup.train_each(
+        &p,
+        states,
+        |run| Progress::new(&args.optimizers[run], steps, 0, epochs, args.quiet),
+        |run, progress, finished| {
+            progress.finish();
+            let spec = &args.optimizers[run];
+            match finished.result {
+                Ok(outcome) => {
+                    output::warn_non_finite(&outcome);
+                    runs.push(Run {
+                        spec: spec.clone(),
+                        epochs: finished.epochs,
+                    });
+                    ControlFlow::Continue(())
+                }
+                Err(e) => {
+                    failure = Some(CliError::new(format!("{spec}: {e}")));
+                    ControlFlow::Break(())
+                }
+            }
+        },
+    );
+    if let Some(e) = failure {
+        return Err(e);
     }
     if let Some(path) = &args.plot {
-        compare_plot::draw(path, &p.dataset.name, &setup.model, &runs)?;
+        figure::draw(path, &p.dataset.name, &setup.model, &runs)?;
     }
     report(&args, &runs)
 }

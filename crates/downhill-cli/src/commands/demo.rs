@@ -1,19 +1,17 @@
 //! `downhill demo`: the learning notes' five figures, reproduced with their
 //! settings (DESIGN.md, "Seed figures"), and an `index.html` that explains them.
 
-use super::run::SEED_OPTIMIZERS;
-use super::sweep::Point;
+use crate::error::CliError;
 use crate::plot::anim::write_gif;
-use crate::plot::args::{progress, FIGURE, FRAME};
+use crate::plot::args::{FIGURE, FRAME};
 use crate::plot::contour::Contour;
 use crate::plot::file::{write_atomic, write_figure, Figure, Still};
-use crate::plot::scene::{Layers, Run, Scene, StillOf};
+use crate::plot::scene::{Layers, Scene, StillOf};
 use crate::plot::surface3d::Surface3d;
 use crate::plot::sweep::PanelGrid;
-use crate::CliError;
+use crate::progress;
 use clap::Args;
-use downhill::lab;
-use downhill::optim;
+use downhill::lab::{self, sweep::GridPoint, Run, SEED_OPTIMIZERS};
 use downhill::surface::{self, Resolved};
 use plotters::coord::Shift;
 use plotters::prelude::DrawingArea;
@@ -44,28 +42,22 @@ fn seven() -> Vec<String> {
         .collect()
 }
 
+/// The paths of `specs` from `start` on `surface`.
 fn runs(
     surface: &Resolved,
     start: [f64; 2],
     specs: &[String],
     steps: usize,
 ) -> Result<Vec<Run>, CliError> {
-    specs
-        .iter()
-        .map(|spec| {
-            let path = lab::trajectory::<f64, _>(
-                surface.landscape.as_ref(),
-                start,
-                optim::build(spec)?,
-                steps,
-                |_, _| Ok(()),
-            )?;
-            Ok(Run {
-                spec: spec.clone(),
-                path,
-            })
-        })
-        .collect()
+    let landscape = surface.landscape.as_ref();
+    Ok(lab::runs(
+        landscape,
+        start,
+        specs,
+        steps,
+        None,
+        |_, _, _| {},
+    )?)
 }
 
 /// Several trajectory figures side by side.
@@ -95,7 +87,7 @@ impl<L: Layers> Figure for Panels<L> {
 pub fn run(args: DemoArgs) -> Result<(), CliError> {
     let staging = Staging::new(&args.out)?;
     let out = staging.dir.path();
-    let bar = progress("demo");
+    let bar = progress::bar("demo");
     bar.inc_length(5);
 
     // 1. Saddle, all seven at lr 0.01 from (0.5, 1e-3): 3-D still and animation.
@@ -135,7 +127,7 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
                 if spec.contains(':') { "," } else { ":" }
             );
             let run = runs(&saddle, start, &[full], 500)?.remove(0);
-            points.push(Point {
+            points.push(GridPoint {
                 optimizer: spec.to_string(),
                 params: Vec::new(),
                 lr,
@@ -145,14 +137,14 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
     }
     for &lr in &lrs {
         let run = runs(&saddle, start, &[NOTES_ADADELTA.to_string()], 500)?.remove(0);
-        points.push(Point {
+        points.push(GridPoint {
             optimizer: "adadelta:rho=0.9 (lr ignored)".into(),
             params: Vec::new(),
             lr,
             path: run.path,
         });
         let adam = runs(&saddle, start, &[format!("adam:lr={lr}")], 500)?.remove(0);
-        points.push(Point {
+        points.push(GridPoint {
             optimizer: "adam".into(),
             params: Vec::new(),
             lr,
@@ -257,7 +249,8 @@ struct Staging {
 impl Staging {
     /// Checks that `out` is a folder or can be made one (its parent exists).
     fn new(out: &Path) -> Result<Staging, CliError> {
-        let cannot = |why: String| CliError(format!("cannot create '{}': {why}", out.display()));
+        let cannot =
+            |why: String| CliError::new(format!("cannot create '{}': {why}", out.display()));
         let parent = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -284,8 +277,9 @@ impl Staging {
     /// Moves the finished files into place: the whole folder when `out` does
     /// not exist yet, else file by file (each rename is atomic).
     fn publish(self) -> Result<(), CliError> {
-        let cannot =
-            |e: std::io::Error| CliError(format!("cannot create '{}': {e}", self.out.display()));
+        let cannot = |e: std::io::Error| {
+            CliError::new(format!("cannot create '{}': {e}", self.out.display()))
+        };
         if !self.out.exists() {
             // temporary folders are private (0700); the output is an ordinary folder
             #[cfg(unix)]
@@ -380,6 +374,6 @@ fn write_index(path: &Path) -> Result<(), CliError> {
     html.push_str("</body>\n</html>\n");
     write_atomic(path, |file| {
         file.write_all(html.as_bytes())
-            .map_err(|e| CliError(format!("cannot write '{}': {e}", path.display())))
+            .map_err(|e| CliError::new(format!("cannot write '{}': {e}", path.display())))
     })
 }

@@ -1,7 +1,7 @@
 //! `downhill list`: the optimizers and surfaces this build knows.
 
+use crate::error::CliError;
 use crate::output::number;
-use crate::CliError;
 use clap::{Args, ValueEnum};
 use downhill::optim::OPTIMIZERS;
 use downhill::surface::Surface;

@@ -1,15 +1,12 @@
-//! One module per subcommand.
+//! One module per subcommand: arguments → library → output. No command
+//! imports another; what they share is in `args`, `output`, `progress` and `plot`.
 
 pub mod bench;
 pub mod compare;
-mod compare_plot;
 pub mod demo;
 pub mod list;
-mod progress;
 pub mod run;
 pub mod schedule;
-mod schedule_plot;
 pub mod serve;
-pub(crate) mod setup;
 pub mod sweep;
 pub mod train;

@@ -1,9 +1,10 @@
 //! `downhill schedule`: the lr of each update under a schedule, as CSV, JSON,
 //! a table, and optionally a plot.
 
-use super::schedule_plot;
+use crate::error::CliError;
 use crate::output::{number, write_table, Format};
-use crate::CliError;
+use crate::plot::file::check_output;
+use crate::plot::schedule as figure;
 use clap::Args;
 use downhill::schedule::{self, Sequence};
 use std::io::Write;
@@ -52,17 +53,17 @@ pub const MAX_STEPS: u64 = 10_000_000;
 
 pub fn run(args: ScheduleArgs) -> Result<(), CliError> {
     if args.steps > MAX_STEPS {
-        return Err(CliError(format!(
+        return Err(CliError::new(format!(
             "--steps must be at most {MAX_STEPS}, got {}",
             args.steps
         )));
     }
     let built = schedule::build(&args.spec)?;
     if let Some(path) = &args.plot {
-        crate::plot::file::check_output("--plot", path)?;
+        check_output("--plot", path)?;
     }
     if args.momentum && !built.cycles_momentum() {
-        return Err(CliError(format!(
+        return Err(CliError::new(format!(
             "--momentum needs a schedule that cycles momentum (cyclic or onecycle with cycle_momentum=true), got '{}'",
             args.spec
         )));
@@ -70,7 +71,7 @@ pub fn run(args: ScheduleArgs) -> Result<(), CliError> {
     let metrics = args.metrics.as_deref().map(parse_metrics).transpose()?;
     let sequence = compute(built, args.lr, args.steps, metrics.as_deref())?;
     if let Some(path) = &args.plot {
-        schedule_plot::write(path, &args.spec, &sequence.lr)?;
+        figure::write(path, &args.spec, &sequence.lr)?;
     }
     let momenta = if args.momentum {
         sequence.momentum.as_deref()
@@ -163,7 +164,7 @@ fn parse_metrics(text: &str) -> Result<Vec<f64>, CliError> {
                 .ok()
                 .filter(|x| x.is_finite())
                 .ok_or_else(|| {
-                    CliError(format!(
+                    CliError::new(format!(
                         "--metrics must be comma-separated finite numbers, got '{}'",
                         item.trim()
                     ))

@@ -1,7 +1,7 @@
 //! `downhill serve`: the web playground on a local port.
 
+use crate::error::CliError;
 use crate::web;
-use crate::CliError;
 use clap::Args;
 use std::io::Write;
 
@@ -19,12 +19,12 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| CliError(format!("cannot start the server runtime: {e}")))?;
+        .map_err(|e| CliError::new(format!("cannot start the server runtime: {e}")))?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
             .await
             .map_err(|e| {
-                CliError(format!(
+                CliError::new(format!(
                     "cannot listen on {}:{}: {e}",
                     args.host, args.port
                 ))

@@ -2,17 +2,14 @@
 //! surface, one CSV row per grid point, with optional panel-grid and heatmap
 //! figures.
 
-use super::run::resolve_problem;
+use crate::args::problem::resolve_problem;
+use crate::error::CliError;
 use crate::output::number;
 use crate::plot::file::{check_output, write_atomic, write_figure, Still};
 use crate::plot::sweep::{Cell, Heatmap, PanelGrid};
-use crate::CliError;
+use crate::progress;
 use clap::Args;
-use downhill::lab::{self, Trajectory};
-use downhill::optim::{self, OPTIMIZERS};
-use downhill::spec::Spec;
-use downhill::surface::Resolved;
-use rayon::prelude::*;
+use downhill::lab::sweep::{self, GridPoint, Param};
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -49,39 +46,10 @@ pub struct SweepArgs {
     grid: Option<PathBuf>,
 }
 
-/// A swept key and its values as typed.
-struct Param {
-    key: String,
-    values: Vec<String>,
-}
-
-/// One grid point and its run.
-pub struct Point {
-    /// The spec as given.
-    pub optimizer: String,
-    /// The swept values of the keys this optimizer has (`None` where it has not).
-    pub params: Vec<Option<String>>,
-    pub lr: f64,
-    pub path: Trajectory,
-}
-
-impl Point {
-    /// The row label of the figures: the spec and its swept values.
-    pub fn variant(&self, keys: &[String]) -> String {
-        let mut label = self.optimizer.clone();
-        for (key, value) in keys.iter().zip(&self.params) {
-            if let Some(v) = value {
-                label.push_str(&format!(" {key}={v}"));
-            }
-        }
-        label
-    }
-}
-
 /// Parses `0.001,0.01,0.1` into non-negative finite numbers.
-pub fn parse_lrs(text: &str) -> Result<Vec<f64>, CliError> {
+fn parse_lrs(text: &str) -> Result<Vec<f64>, CliError> {
     let bad = || {
-        CliError(format!(
+        CliError::new(format!(
             "--lr must be comma-separated non-negative numbers (e.g. 0.001,0.01,0.1), got '{text}'"
         ))
     };
@@ -93,9 +61,10 @@ pub fn parse_lrs(text: &str) -> Result<Vec<f64>, CliError> {
         .collect()
 }
 
+/// Parses `KEY=V1,V2,…` (any key but `lr`).
 fn parse_param(text: &str) -> Result<Param, CliError> {
     let bad = || {
-        CliError(format!(
+        CliError::new(format!(
             "--param must be KEY=V1,V2,… (e.g. momentum=0.5,0.9), got '{text}'"
         ))
     };
@@ -109,53 +78,6 @@ fn parse_param(text: &str) -> Result<Param, CliError> {
         key: key.to_string(),
         values,
     })
-}
-
-/// Whether the optimizer named in `spec` accepts `key`.
-fn accepts(spec: &Spec, key: &str) -> bool {
-    OPTIMIZERS
-        .iter()
-        .find(|e| e.name == spec.name)
-        .is_some_and(|e| match e.keys {
-            Some(keys) => keys.contains(&key),
-            None => (e.make)().hyper().get(key).is_some(),
-        })
-}
-
-/// The spec text with `overrides` replacing or adding keys.
-fn with_overrides(spec: &Spec, overrides: &[(&str, String)]) -> String {
-    let mut args: Vec<(String, String)> = spec
-        .args
-        .iter()
-        .filter(|(k, _)| !overrides.iter().any(|(o, _)| o == k))
-        .cloned()
-        .collect();
-    args.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.clone())));
-    let body: Vec<String> = args.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    format!("{}:{}", spec.name, body.join(","))
-}
-
-/// Every combination of the applicable parameters' values.
-fn combinations(spec: &Spec, params: &[Param]) -> Vec<Vec<Option<String>>> {
-    let mut combos: Vec<Vec<Option<String>>> = vec![Vec::new()];
-    for p in params {
-        let choices: Vec<Option<String>> = if accepts(spec, &p.key) {
-            p.values.iter().cloned().map(Some).collect()
-        } else {
-            vec![None]
-        };
-        combos = combos
-            .into_iter()
-            .flat_map(|c| {
-                choices.iter().map(move |v| {
-                    let mut next = c.clone();
-                    next.push(v.clone());
-                    next
-                })
-            })
-            .collect();
-    }
-    combos
 }
 
 pub fn run(args: SweepArgs) -> Result<(), CliError> {
@@ -177,7 +99,7 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     }
     let (surface, start) = resolve_problem(&args.surface, args.start.as_deref(), args.steps)?;
     if !(args.eps.is_finite() && args.eps > 0.0) {
-        return Err(CliError(format!(
+        return Err(CliError::new(format!(
             "--eps must be a positive number, got {}",
             args.eps
         )));
@@ -188,58 +110,20 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         .iter()
         .map(|p| parse_param(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let specs = args
-        .optimizers
-        .iter()
-        .map(|s| Spec::parse(s))
-        .collect::<Result<Vec<_>, _>>()?;
-    for p in &params {
-        if !specs.iter().any(|s| accepts(s, &p.key)) {
-            return Err(CliError(format!(
-                "--param {}: none of the optimizers has the key '{}'",
-                p.key, p.key
-            )));
-        }
-    }
-    let mut jobs = Vec::new();
-    for (text, spec) in args.optimizers.iter().zip(&specs) {
-        for combo in combinations(spec, &params) {
-            for &lr in &lrs {
-                let mut overrides = vec![("lr", number(lr))];
-                for (p, v) in params.iter().zip(&combo) {
-                    if let Some(v) = v {
-                        overrides.push((p.key.as_str(), v.clone()));
-                    }
-                }
-                let rule = optim::build(&with_overrides(spec, &overrides))?;
-                jobs.push((text.clone(), combo.clone(), lr, rule));
-            }
-        }
-    }
-    let bar = crate::plot::args::progress("runs");
+    let jobs = sweep::grid(&args.optimizers, &params, &lrs)?;
+    let bar = progress::bar("runs");
     bar.inc_length(jobs.len() as u64);
-    let points = jobs
-        .into_par_iter()
-        .map(|(optimizer, params, lr, rule)| {
-            let path = lab::trajectory::<f64, _>(
-                surface.landscape.as_ref(),
-                start,
-                rule,
-                args.steps,
-                |_, _| Ok(()),
-            );
-            bar.inc(1);
-            path.map(|path| Point {
-                optimizer,
-                params,
-                lr,
-                path,
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let points = sweep::run(
+        jobs,
+        surface.landscape.as_ref(),
+        start,
+        args.steps,
+        None,
+        || bar.inc(1),
+    )?;
     bar.finish_and_clear();
     let keys: Vec<String> = params.iter().map(|p| p.key.clone()).collect();
-    write_csv(&args, &surface, &keys, &points)?;
+    write_csv(&args, &surface.minima, &keys, &points)?;
     let title = format!(
         "{} from ({}, {}) — {} steps",
         surface.label,
@@ -282,19 +166,12 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The first step within `eps` of a known minimum.
-pub fn steps_to(path: &Trajectory, minima: &[[f64; 2]], eps: f64) -> Option<usize> {
-    path.points
-        .iter()
-        .find(|p| minima.iter().any(|m| (p.x - m[0]).hypot(p.y - m[1]) <= eps))
-        .map(|p| p.step)
-}
-
+/// Writes the `--csv` file: one row per grid point.
 fn write_csv(
     args: &SweepArgs,
-    surface: &Resolved,
+    minima: &[[f64; 2]],
     keys: &[String],
-    points: &[Point],
+    points: &[GridPoint],
 ) -> Result<(), CliError> {
     let mut header = vec!["optimizer".to_string(), "lr".to_string()];
     header.extend(keys.iter().cloned());
@@ -327,7 +204,8 @@ fn write_csv(
                 None => row.extend(["", "", "", ""].map(String::from)),
             }
             row.push(
-                steps_to(&p.path, &surface.minima, args.eps)
+                p.path
+                    .steps_to(minima, args.eps)
                     .map(|s| s.to_string())
                     .unwrap_or_default(),
             );
@@ -355,26 +233,11 @@ mod tests {
     }
 
     #[test]
-    fn overrides_replace_the_spec_keys() {
-        let spec = Spec::parse("momentum:lr=0.5,momentum=0.1,dampening=0").unwrap();
-        let text = with_overrides(&spec, &[("lr", "0.01".into()), ("momentum", "0.9".into())]);
-        assert_eq!(text, "momentum:dampening=0,lr=0.01,momentum=0.9");
-    }
-
-    #[test]
-    fn parameters_multiply_only_the_optimizers_that_have_them() {
-        let params = [Param {
-            key: "momentum".into(),
-            values: vec!["0.5".into(), "0.9".into()],
-        }];
-        assert_eq!(combinations(&Spec::parse("nag").unwrap(), &params).len(), 2);
-        assert_eq!(
-            combinations(&Spec::parse("gd").unwrap(), &params),
-            vec![vec![None]]
-        );
-        assert_eq!(
-            combinations(&Spec::parse("adam").unwrap(), &params),
-            vec![vec![None]]
-        );
+    fn parameter_lists() {
+        let p = parse_param("momentum=0.5, 0.9").unwrap();
+        assert_eq!((p.key.as_str(), p.values.len()), ("momentum", 2));
+        for bad in ["momentum", "lr=0.1", "=0.1", "momentum=0.5,"] {
+            assert!(parse_param(bad).is_err(), "{bad}");
+        }
     }
 }

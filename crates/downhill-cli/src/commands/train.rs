@@ -4,23 +4,25 @@
 //! `train_loss`, `test_loss`, `test_accuracy` (null for regression), `epochs`
 //! and `seconds`; the lines before it are the per-epoch records.
 
-use super::progress::Progress;
-use super::setup::{Dtype, Prepared, Setup};
-use crate::output::{number, write_table, Format};
-use crate::CliError;
+use crate::args::setup::{Dtype, SetupArgs};
+use crate::error::CliError;
+use crate::output::{self, number, write_table, Format};
+use crate::plot::file::check_output;
+use crate::progress::Progress;
 use clap::Args;
 use downhill::model::Float;
 use downhill::train::{
-    self, Checkpoint, Checkpointer, EpochRecord, History, MetricsFormat, MetricsWriter, Observer,
-    Outcome, TrainError, TrainState,
+    Checkpoint, Checkpointer, EpochRecord, Finished, MetricsFormat, MetricsWriter, Observer,
+    Outcome, Prepared, TrainError, TrainState,
 };
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct TrainArgs {
     #[command(flatten)]
-    setup: Setup,
+    setup: SetupArgs,
     /// Optimizer spec NAME[:key=value,…] (see `downhill list optimizers`).
     #[arg(long, short = 'o', default_value = "adam:lr=0.001")]
     optimizer: String,
@@ -57,10 +59,10 @@ fn run_identity(args: &TrainArgs) -> serde_json::Value {
 
 pub fn run(args: TrainArgs) -> Result<(), CliError> {
     if let Some(path) = &args.metrics {
-        crate::plot::file::check_output("--metrics", path)?;
+        check_output("--metrics", path)?;
     }
     if let Some(path) = &args.checkpoint {
-        crate::plot::file::check_output("--checkpoint", path)?;
+        check_output("--checkpoint", path)?;
     }
     match args.setup.dtype {
         Dtype::F32 => run_as::<f32>(args),
@@ -69,34 +71,32 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
 }
 
 fn run_as<T: Float>(args: TrainArgs) -> Result<(), CliError> {
-    let setup = &args.setup;
-    let p = setup.prepare()?;
+    let (setup, p) = args.setup.prepare()?;
     let identity = run_identity(&args);
-    let mut state: TrainState<T> = match &args.resume {
+    let state: TrainState<T> = match &args.resume {
         Some(path) => {
             let mut state = Checkpoint::load(path, &identity)?.into_state(p.net.param_len())?;
-            state.optimizer.set_non_finite(setup.on_non_finite);
+            state.optimizer.set_non_finite(setup.non_finite);
             state
         }
         None => setup.fresh_state(&p, &args.optimizer)?,
     };
     let metrics_format = match &args.metrics {
         Some(path) => Some(MetricsFormat::for_path(path).ok_or_else(|| {
-            CliError(format!(
+            CliError::new(format!(
                 "--metrics {}: use a .csv, .json or .jsonl file name",
                 path.display()
             ))
         })?),
         None => None,
     };
-    let (train_set, test_set) = p.samples::<T>();
-    let mut history = History::default();
     let steps = setup.steps_per_epoch(&p) as u64;
+    let epochs = setup.config.epochs;
     let mut progress = Progress::new(
         "train",
-        steps * setup.epochs as u64,
+        steps * epochs as u64,
         state.step,
-        setup.epochs,
+        epochs,
         args.quiet,
     );
     let mut metrics = match (&args.metrics, metrics_format) {
@@ -107,56 +107,46 @@ fn run_as<T: Float>(args: TrainArgs) -> Result<(), CliError> {
         .checkpoint
         .clone()
         .map(|path| Checkpointer::new(path, args.checkpoint_every as usize, identity.clone()));
-    let mut observers: Vec<&mut dyn Observer<T>> = vec![&mut history, &mut progress];
+    let mut observers: Vec<&mut dyn Observer<T>> = vec![&mut progress];
     if let Some(m) = metrics.as_mut() {
         observers.push(m);
     }
     if let Some(c) = checkpointer.as_mut() {
         observers.push(c);
     }
-    let test = (!test_set.is_empty()).then_some(&test_set);
-    let result = train::train(
-        &p.net,
-        &train_set,
-        test,
-        &setup.config(),
-        &mut state,
-        &mut observers,
+    let mut observers = Some(observers);
+    let mut finished = None;
+    setup.train_each(
+        &p,
+        vec![state],
+        |_| observers.take().expect("one run"),
+        |_, _, done| {
+            finished = Some(done);
+            ControlFlow::Break(())
+        },
     );
-    drop(observers);
+    let Finished {
+        state,
+        epochs: records,
+        result,
+    } = finished.expect("one run");
     progress.finish();
     let outcome = result.map_err(|e| match (&e, &args.checkpoint) {
         (TrainError::NonFiniteLoss { .. } | TrainError::Step { .. }, Some(path))
             if path.exists() =>
         {
-            CliError(format!(
+            CliError::new(format!(
                 "{e}; the last checkpoint {} is kept",
                 path.display()
             ))
         }
-        _ => CliError(e.to_string()),
+        _ => CliError::Train(e),
     })?;
     if let Some(m) = metrics {
         m.finish()?;
     }
-    warn_non_finite(&outcome);
-    report(&args, &p, &history.epochs, &state, outcome)
-}
-
-/// One stderr line when the non-finite gradient policy acted during the run.
-pub fn warn_non_finite(outcome: &Outcome) {
-    if outcome.skipped_updates > 0 {
-        eprintln!(
-            "warning: {} updates skipped for a non-finite gradient (--on-non-finite skip)",
-            outcome.skipped_updates
-        );
-    }
-    if outcome.zeroed_values > 0 {
-        eprintln!(
-            "warning: {} non-finite gradient entries replaced with zero (--on-non-finite zero)",
-            outcome.zeroed_values
-        );
-    }
+    output::warn_non_finite(&outcome);
+    report(&args, &p, &records, &state, outcome)
 }
 
 /// Prints the epochs in the chosen format; JSON ends with the summary object.

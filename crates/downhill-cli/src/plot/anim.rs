@@ -8,7 +8,7 @@
 
 use super::file::write_atomic;
 use super::scene::Layers;
-use crate::CliError;
+use crate::error::CliError;
 use plotters::prelude::*;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -64,8 +64,9 @@ pub fn write_gif<L: Layers>(
     let palette = Palette::new(&[&canvas, &frame_of(&full, last)?]);
     progress.inc_length(steps.len() as u64);
     write_atomic(path, |file| {
-        let gif_error =
-            |e: gif::EncodingError| CliError(format!("cannot write '{}': {e}", path.display()));
+        let gif_error = |e: gif::EncodingError| {
+            CliError::new(format!("cannot write '{}': {e}", path.display()))
+        };
         let mut encoder =
             gif::Encoder::new(file, w as u16, h as u16, &palette.rgb).map_err(gif_error)?;
         encoder

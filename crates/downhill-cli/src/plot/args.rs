@@ -4,10 +4,12 @@ use super::anim::write_gif;
 use super::contour::Contour;
 use super::curves::Curves;
 use super::file::{check_gif, check_output, write_figure, Still};
-use super::scene::{Run, Scene, StillOf};
+use super::scene::{Scene, StillOf};
 use super::surface3d::Surface3d;
-use crate::CliError;
+use crate::error::CliError;
+use crate::progress;
 use clap::{Args, ValueEnum};
+use downhill::lab::Run;
 use downhill::surface::Resolved;
 use std::path::{Path, PathBuf};
 
@@ -99,28 +101,11 @@ pub fn plot(path: &Path, scene: &Scene, view: View) -> Result<(), CliError> {
 
 /// Writes an animation in the given view, with a progress bar on stderr.
 pub fn animate(path: &Path, scene: &Scene, view: View) -> Result<(), CliError> {
-    let bar = progress("frames");
+    let bar = progress::bar("frames");
     let done = match view {
         View::TwoD => write_gif(path, &Contour::new(scene, FRAME), &bar),
         View::ThreeD => write_gif(path, &Surface3d::new(scene, FRAME), &bar),
     };
     bar.finish_and_clear();
     done
-}
-
-/// A progress bar on stderr, hidden when stderr is not a terminal.
-pub fn progress(what: &str) -> indicatif::ProgressBar {
-    use std::io::IsTerminal;
-    let target = if std::io::stderr().is_terminal() {
-        indicatif::ProgressDrawTarget::stderr()
-    } else {
-        indicatif::ProgressDrawTarget::hidden()
-    };
-    let bar = indicatif::ProgressBar::with_draw_target(Some(0), target);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
-        "{{bar:40}} {{pos}}/{{len}} {what} {{elapsed}}"
-    )) {
-        bar.set_style(style);
-    }
-    bar
 }

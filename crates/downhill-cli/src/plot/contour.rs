@@ -3,7 +3,7 @@
 use super::field::{band_color, grid, line_color};
 use super::marks;
 use super::scene::{cross_at, ends_in, pieces, point_at, Layers, Scene};
-use crate::CliError;
+use crate::error::CliError;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;

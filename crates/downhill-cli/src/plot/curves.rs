@@ -4,7 +4,7 @@
 use super::file::Figure;
 use super::marks;
 use super::scene::Scene;
-use crate::CliError;
+use crate::error::CliError;
 use downhill::lab::Point;
 use plotters::coord::Shift;
 use plotters::prelude::*;

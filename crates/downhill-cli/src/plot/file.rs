@@ -1,6 +1,8 @@
-//! Output files: the format from the extension, and atomic writes.
+//! Output files: the format from the extension, checks before any work, and
+//! atomic writes through [`downhill::file::AtomicFile`].
 
-use crate::CliError;
+use crate::error::CliError;
+use downhill::file::AtomicFile;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::io::Write;
@@ -19,7 +21,7 @@ impl Still {
         match extension(path).as_deref() {
             Some("png") => Ok(Still::Png),
             Some("svg") => Ok(Still::Svg),
-            _ => Err(CliError(format!(
+            _ => Err(CliError::new(format!(
                 "{flag} '{}' must end in .png or .svg (the extension chooses the format)",
                 path.display()
             ))),
@@ -31,7 +33,7 @@ impl Still {
 pub fn check_gif(flag: &str, path: &Path) -> Result<(), CliError> {
     match extension(path).as_deref() {
         Some("gif") => Ok(()),
-        _ => Err(CliError(format!(
+        _ => Err(CliError::new(format!(
             "{flag} '{}' must end in .gif",
             path.display()
         ))),
@@ -65,7 +67,7 @@ fn reason(e: &std::io::Error) -> String {
 /// takes a new file, and `path` itself is not a folder. Creates nothing.
 pub fn check_output(flag: &str, path: &Path) -> Result<(), CliError> {
     let refuse = |why: String| {
-        Err(CliError(format!(
+        Err(CliError::new(format!(
             "cannot write {flag} '{}': {why}",
             path.display()
         )))
@@ -93,33 +95,19 @@ pub fn check_output(flag: &str, path: &Path) -> Result<(), CliError> {
     }
 }
 
-/// Writes a file atomically: `fill` writes (buffered) into a temporary file
-/// in the same folder, which is flushed (errors included: the buffer is never
-/// left to flush on drop), fsynced and renamed onto `path` only when all of
-/// that succeeded; then the folder is fsynced. On any error the temporary file
-/// is removed and a file already at `path` is left as it was.
+/// Writes a file atomically: `fill` writes (buffered) into the temporary file
+/// of an [`AtomicFile`], which is put in place only when `fill` and the final
+/// flush (its errors included), fsync and rename succeed. On any error the
+/// temporary file is removed and a file already at `path` is left as it was.
 pub fn write_atomic(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
-    let cannot = |why: String| CliError(format!("cannot write '{}': {why}", path.display()));
-    let dir = folder(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".downhill-")
-        .tempfile_in(&dir)
-        .map_err(|e| cannot(reason(&e)))?;
-    let mut buffered = std::io::BufWriter::new(tmp.as_file_mut());
-    fill(&mut buffered)?;
-    let file = buffered
-        .into_inner()
-        .map_err(|e| cannot(reason(e.error())))?;
-    readable(file).map_err(|e| cannot(reason(&e)))?;
-    file.sync_all().map_err(|e| cannot(reason(&e)))?;
-    tmp.persist(path).map_err(|e| cannot(reason(&e.error)))?;
-    if let Ok(dir) = std::fs::File::open(&dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
+    let cannot =
+        |e: std::io::Error| CliError::new(format!("cannot write '{}': {e}", path.display()));
+    let mut file = AtomicFile::create(path).map_err(cannot)?;
+    fill(&mut file)?;
+    file.commit().map_err(cannot)
 }
 
 /// A still figure that can be drawn on any plotters backend.
@@ -157,7 +145,7 @@ pub fn write_figure(path: &Path, kind: Still, figure: &impl Figure) -> Result<()
                     h,
                     image::ExtendedColorType::Rgb8,
                 )
-                .map_err(|e| CliError(format!("cannot write '{}': {e}", path.display())))
+                .map_err(|e| CliError::new(format!("cannot write '{}': {e}", path.display())))
             })
         }
         Still::Svg => {
@@ -170,22 +158,10 @@ pub fn write_figure(path: &Path, kind: Still, figure: &impl Figure) -> Result<()
             }
             write_atomic(path, |file| {
                 file.write_all(svg.as_bytes())
-                    .map_err(|e| CliError(format!("cannot write '{}': {e}", path.display())))
+                    .map_err(|e| CliError::new(format!("cannot write '{}': {e}", path.display())))
             })
         }
     }
-}
-
-/// Temporary files are created private (0600); a figure is an ordinary file.
-#[cfg(unix)]
-fn readable(file: &std::fs::File) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(std::fs::Permissions::from_mode(0o644))
-}
-
-#[cfg(not(unix))]
-fn readable(_: &std::fs::File) -> std::io::Result<()> {
-    Ok(())
 }
 
 #[cfg(test)]
@@ -208,9 +184,9 @@ mod tests {
         std::fs::write(&path, "old").unwrap();
         let result = write_atomic(&path, |w| {
             w.write_all(&vec![b'x'; 100_000]).unwrap();
-            Err(CliError("diverged".into()))
+            Err(CliError::new("diverged"))
         });
-        assert_eq!(result.unwrap_err().0, "diverged");
+        assert_eq!(result.unwrap_err().to_string(), "diverged");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
         assert_eq!(names(dir.path()), ["out.csv"]);
     }
@@ -220,10 +196,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.csv");
         std::fs::write(&path, "old").unwrap();
-        write_atomic(&path, |w| {
-            w.write_all(b"new").map_err(|e| CliError(e.to_string()))
-        })
-        .unwrap();
+        write_atomic(&path, |w| w.write_all(b"new").map_err(CliError::from)).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
         assert_eq!(names(dir.path()), ["out.csv"]);
     }
@@ -232,9 +205,9 @@ mod tests {
     fn outputs_are_checked_without_creating_anything() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("no").join("x.png");
-        let err = check_output("--plot", &missing).unwrap_err().0;
+        let err = check_output("--plot", &missing).unwrap_err().to_string();
         assert!(err.ends_with("does not exist"), "{err}");
-        let err = check_output("--plot", dir.path()).unwrap_err().0;
+        let err = check_output("--plot", dir.path()).unwrap_err().to_string();
         assert!(err.ends_with("is a folder"), "{err}");
         check_output("--plot", &dir.path().join("x.png")).unwrap();
         assert!(names(dir.path()).is_empty());

@@ -1,7 +1,7 @@
 //! Markers shared by the 2-D and 3-D views, drawn at data coordinates with
 //! fixed pixel sizes.
 
-use crate::CliError;
+use crate::error::CliError;
 use plotters::coord::CoordTranslate;
 use plotters::prelude::*;
 

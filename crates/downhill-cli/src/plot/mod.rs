@@ -1,5 +1,6 @@
-//! Figures of optimizer runs: filled contours, 3-D surfaces, GIF animations,
-//! coordinate/loss curves, and the sweep's panel grid and heatmap.
+//! Figures: optimizer runs as filled contours, 3-D surfaces, GIF animations and
+//! coordinate/loss curves; the sweep's panel grid and heatmap; the schedule's
+//! lr curve; `compare`'s training curves.
 //!
 //! Everything is drawn with `plotters` on an in-memory backend and written
 //! atomically (temporary file in the target folder, then rename), so a failed
@@ -7,12 +8,14 @@
 
 pub mod anim;
 pub mod args;
+pub mod compare;
 pub mod contour;
 pub mod curves;
 pub mod field;
 pub mod file;
 pub mod marks;
 pub mod scene;
+pub mod schedule;
 pub mod surface3d;
 pub mod sweep;
 
@@ -71,7 +74,7 @@ pub fn centered(font: FontDesc<'_>) -> TextStyle<'_> {
     TextStyle::from(font).pos(Pos::new(HPos::Center, VPos::Center))
 }
 
-/// A plotters backend whose errors convert into [`crate::CliError`].
+/// A plotters backend whose errors convert into [`crate::error::CliError`].
 pub trait Backend: plotters::prelude::DrawingBackend<ErrorType: 'static> {}
 
 impl<T: plotters::prelude::DrawingBackend<ErrorType: 'static>> Backend for T {}

@@ -1,17 +1,11 @@
 //! What a trajectory figure shows: a surface over a domain and the runs on it.
 
 use super::field::Levels;
-use crate::CliError;
-use downhill::lab::Trajectory;
+use crate::error::CliError;
+use downhill::lab::{Run, Trajectory};
 use downhill::surface::{Domain, Landscape, Resolved};
 use plotters::coord::Shift;
 use plotters::prelude::DrawingArea;
-
-/// One optimizer's run, labelled with its spec.
-pub struct Run {
-    pub spec: String,
-    pub path: Trajectory,
-}
 
 /// A surface, the domain to draw and the runs on it.
 pub struct Scene<'a> {

@@ -4,7 +4,7 @@
 use super::field::{band_color, line_color, BANDS};
 use super::marks;
 use super::scene::{cross_at, ends_in, pieces, point_at, Layers, Scene};
-use crate::CliError;
+use crate::error::CliError;
 use plotters::coord::ranged3d::Cartesian3d;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;

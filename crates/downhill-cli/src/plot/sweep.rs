@@ -5,9 +5,9 @@ use super::curves::{panel, Line};
 use super::field::short;
 use super::file::Figure;
 use super::marks;
-use crate::commands::sweep::Point;
+use crate::error::CliError;
 use crate::output::number;
-use crate::CliError;
+use downhill::lab::sweep::GridPoint;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
@@ -30,7 +30,7 @@ type Coordinate = fn(&downhill::lab::Point) -> f64;
 pub struct PanelGrid<'a> {
     pub title: &'a str,
     pub keys: &'a [String],
-    pub points: &'a [Point],
+    pub points: &'a [GridPoint],
     pub lrs: &'a [f64],
 }
 

@@ -1,16 +1,16 @@
 //! The JSON endpoints. Each request type lists its fields exactly (unknown
 //! fields are refused) and is checked against the limits here before any work.
 
-use super::{blocking, ApiError, ApiJson};
-use crate::commands::run::{json, schedule_step, trajectories, write_csv};
+use super::handler::{blocking, ApiError, ApiJson};
+use crate::output::{runs_json, write_runs_csv};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use downhill::hyper::{Check, KeyInfo, Value};
-use downhill::lab::{self, Point, Trajectory};
-use downhill::optim::{self, Optimizer, RuleSet, OPTIMIZERS};
+use downhill::lab::{self, overlay, sweep};
+use downhill::optim::{self, OPTIMIZERS};
 use downhill::schedule;
-use downhill::surface::{self, Landscape, Surface};
+use downhill::surface::{self, Surface};
 use serde::Deserialize;
 use serde_json::{json as object, Value as JsonValue};
 
@@ -28,11 +28,6 @@ pub const MAX_LRS: usize = 64;
 pub const MAX_SWEEP_WORK: usize = 2_000_000;
 /// The most points (optimizers × (steps + 1)) a run with overlays may return.
 pub const MAX_OVERLAY_POINTS: usize = 200_000;
-
-/// Optimizer names an overlay shows the per-coordinate effective step of.
-const ADAPTIVE: [&str; 8] = [
-    "adagrad", "rmsprop", "adadelta", "adam", "nadam", "radam", "adamax", "rprop",
-];
 
 fn surface_json(
     label: &str,
@@ -191,8 +186,8 @@ pub async fn run(ApiJson(req): ApiJson<RunRequest>) -> Result<Response, ApiError
         // Overlays at the last point need the state before one more update:
         // run it, then drop what it added (earlier points are unaffected).
         let extra = usize::from(req.overlays);
-        let mut states: Vec<Vec<State>> = vec![Vec::new(); req.optimizers.len()];
-        let mut paths = trajectories(
+        let mut states: Vec<Vec<overlay::State>> = vec![Vec::new(); req.optimizers.len()];
+        let mut runs = lab::runs(
             landscape,
             start,
             &req.optimizers,
@@ -200,12 +195,12 @@ pub async fn run(ApiJson(req): ApiJson<RunRequest>) -> Result<Response, ApiError
             req.schedule.as_deref(),
             |run, _, optimizer| {
                 if req.overlays {
-                    states[run].push(State::of(optimizer));
+                    states[run].push(overlay::State::of(optimizer));
                 }
             },
         )?;
-        let mut nexts = Vec::with_capacity(paths.len());
-        for path in &mut paths {
+        let mut nexts = Vec::with_capacity(runs.len());
+        for path in runs.iter_mut().map(|run| &mut run.path) {
             nexts.push(if path.points.len() > req.steps + 1 {
                 path.points.pop()
             } else {
@@ -215,114 +210,23 @@ pub async fn run(ApiJson(req): ApiJson<RunRequest>) -> Result<Response, ApiError
                 path.diverged = None;
             }
         }
-        let runs: Vec<(&str, Trajectory)> = req
-            .optimizers
-            .iter()
-            .map(String::as_str)
-            .zip(paths)
-            .collect();
         if req.format == RunFormat::Csv {
             let mut text = Vec::new();
-            write_csv(&mut text, &runs)?;
+            write_runs_csv(&mut text, &runs).map_err(|e| ApiError::bad(e.to_string()))?;
             return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response());
         }
-        let mut doc = json(&resolved.label, start, req.steps, &runs);
+        let mut doc = runs_json(&resolved.label, start, req.steps, &runs);
         if req.overlays {
-            for (i, (spec, path)) in runs.iter().enumerate() {
-                let adaptive = ADAPTIVE.contains(&optim::build(spec)?.name());
-                doc["runs"][i]["overlays"] =
-                    overlays(landscape, path, nexts[i], &states[i], adaptive);
+            for (i, run) in runs.iter().enumerate() {
+                let adaptive = overlay::is_adaptive(&optim::build(&run.spec)?);
+                let overlays =
+                    overlay::overlays(landscape, &run.path, nexts[i], &states[i], adaptive);
+                doc["runs"][i]["overlays"] = object!(overlays);
             }
         }
         Ok(Json(doc).into_response())
     })
     .await
-}
-
-/// What an overlay needs of an optimizer's state at one point.
-#[derive(Clone, Default)]
-struct State {
-    /// The velocity in parameter units: NAG's `v`, or −η·b for SGD's momentum buffer `b`.
-    velocity: Option<[f64; 2]>,
-    /// NAG's momentum μ (the look-ahead point is θ + μ·v).
-    lookahead_momentum: Option<f64>,
-}
-
-impl State {
-    fn of(optimizer: &Optimizer<f64>) -> State {
-        let Ok(saved) = optimizer.save() else {
-            return State::default();
-        };
-        let float = |key| match optimizer.get(0, key) {
-            Some(Value::Float(v)) => Some(v),
-            _ => None,
-        };
-        let buffers = &saved.groups[0].buffers;
-        let pair = |v: &Vec<f64>| [v[0], v[1]];
-        if let Some(v) = buffers.get("velocity") {
-            State {
-                velocity: Some(pair(v)),
-                lookahead_momentum: float("momentum"),
-            }
-        } else if let (Some(b), Some(lr)) = (buffers.get("momentum_buffer"), float("lr")) {
-            State {
-                velocity: Some([-lr * b[0], -lr * b[1]]),
-                lookahead_momentum: None,
-            }
-        } else {
-            State::default()
-        }
-    }
-}
-
-/// Per-point overlay arrays (null where a value does not exist):
-/// `gradient` ∇f(θ_k); `step` θ_{k+1} − θ_k (at the last point, toward the
-/// `next` point one more update would reach); `velocity` and (NAG)
-/// `lookahead` θ_k + μ·v_k from the optimizer's state before update k; for
-/// adaptive methods `effective_lr` = −step_i / ∇f_i, the per-coordinate step size.
-fn overlays(
-    landscape: &dyn Landscape,
-    path: &Trajectory,
-    next: Option<Point>,
-    states: &[State],
-    adaptive: bool,
-) -> JsonValue {
-    let p = &path.points;
-    let gradient: Vec<[f64; 2]> = p.iter().map(|q| landscape.gradient(q.x, q.y)).collect();
-    let step: Vec<Option<[f64; 2]>> = (0..p.len())
-        .map(|k| {
-            let n = p
-                .get(k + 1)
-                .copied()
-                .or(next.filter(|_| k + 1 == p.len()))?;
-            Some([n.x - p[k].x, n.y - p[k].y])
-        })
-        .collect();
-    let state = |k: usize| states.get(k).cloned().unwrap_or_default();
-    let velocity: Vec<Option<[f64; 2]>> = (0..p.len()).map(|k| state(k).velocity).collect();
-    let lookahead: Vec<Option<[f64; 2]>> = (0..p.len())
-        .map(|k| {
-            let s = state(k);
-            let (v, mu) = (s.velocity?, s.lookahead_momentum?);
-            Some([p[k].x + mu * v[0], p[k].y + mu * v[1]])
-        })
-        .collect();
-    let mut doc = object!({ "gradient": gradient, "step": step });
-    if velocity.iter().any(Option::is_some) {
-        doc["velocity"] = object!(velocity);
-    }
-    if lookahead.iter().any(Option::is_some) {
-        doc["lookahead"] = object!(lookahead);
-    }
-    if adaptive {
-        let lr: Vec<Option<[f64; 2]>> = step
-            .iter()
-            .zip(&gradient)
-            .map(|(s, g)| s.map(|s| [-s[0] / g[0], -s[1] / g[1]]))
-            .collect();
-        doc["effective_lr"] = object!(lr);
-    }
-    doc
 }
 
 #[derive(Deserialize)]
@@ -414,47 +318,24 @@ pub async fn sweep(ApiJson(req): ApiJson<SweepRequest>) -> Result<Json<JsonValue
             "a sweep may take at most {MAX_SWEEP_WORK} updates (optimizers × lrs × steps), this one {work}"
         )));
     }
-    let mut rules = Vec::with_capacity(req.optimizers.len());
-    for spec in &req.optimizers {
-        let base = optim::build(spec)?;
-        let mut row = Vec::with_capacity(req.lrs.len());
-        for &lr in &req.lrs {
-            let mut rule = base.clone();
-            let owner = rule.name();
-            rule.hyper_mut()
-                .set("lr", &Value::Float(lr))
-                .and_then(|()| rule.validate())
-                .map_err(|e| ApiError::bad(format!("{spec}: {owner}: {e}")))?;
-            row.push(rule);
-        }
-        rules.push(row);
-    }
+    let jobs = sweep::lr_grid(&req.optimizers, &req.lrs)?;
     let schedule = req.schedule.as_deref().map(schedule::build).transpose()?;
     blocking(move || {
-        let mut losses = Vec::with_capacity(rules.len());
-        let mut diverged = Vec::with_capacity(rules.len());
-        for row in rules {
-            let mut loss_row = Vec::with_capacity(row.len());
-            let mut diverged_row = Vec::with_capacity(row.len());
-            for rule in row {
-                let mut driver = schedule.clone().map(schedule::Driver::new);
-                let path = lab::trajectory::<f64, _>(
-                    resolved.landscape.as_ref(),
-                    start,
-                    rule,
-                    req.steps,
-                    |reached, o| schedule_step(driver.as_mut(), reached, o),
-                )?;
-                let end = path.diverged.as_ref().map(|d| d.step);
-                loss_row.push(match end {
-                    None => path.points.last().map(|p| p.loss),
-                    Some(_) => None,
-                });
-                diverged_row.push(end);
-            }
-            losses.push(loss_row);
-            diverged.push(diverged_row);
-        }
+        let landscape = resolved.landscape.as_ref();
+        let points = sweep::run(jobs, landscape, start, req.steps, schedule.as_ref(), || {})?;
+        let rows: Vec<&[sweep::GridPoint]> = points.chunks(req.lrs.len()).collect();
+        let losses: Vec<Vec<Option<f64>>> = rows
+            .iter()
+            .map(|row| row.iter().map(|p| p.path.final_loss()).collect())
+            .collect();
+        let diverged: Vec<Vec<Option<usize>>> = rows
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|p| p.path.diverged.as_ref().map(|d| d.step))
+                    .collect()
+            })
+            .collect();
         Ok(Json(object!({
             "surface": resolved.label,
             "start": start,

@@ -1,6 +1,6 @@
 //! The page's files, embedded in the binary.
 
-use super::ApiError;
+use super::handler::ApiError;
 use axum::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -23,6 +23,21 @@ const FILES: &[(&str, &str, &str)] = &[
         "plot.js",
         "text/javascript; charset=utf-8",
         include_str!("static/plot.js"),
+    ),
+    (
+        "optimizers.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/optimizers.js"),
+    ),
+    (
+        "paths.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/paths.js"),
+    ),
+    (
+        "sweep.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/sweep.js"),
     ),
     (
         "train.js",

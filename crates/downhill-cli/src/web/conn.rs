@@ -7,7 +7,7 @@
 //! - a client must send a whole request head within [`HEADER_TIMEOUT`] (an
 //!   idle keep-alive connection is closed after the same time);
 //! - a request body must arrive within [`BODY_TIMEOUT`] (else 408, see
-//!   [`super::ApiJson`]);
+//!   [`super::handler::ApiJson`]);
 //! - a response write that makes no progress for [`WRITE_TIMEOUT`] (a client
 //!   that never reads) closes the connection.
 

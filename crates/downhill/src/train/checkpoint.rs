@@ -5,9 +5,9 @@
 //! ([`crate::file`]) so a damaged one is refused. Version 1 files (before
 //! checksums) are refused.
 
-use super::{LrSchedule, Observer, TrainError, TrainState};
-use crate::file::{seal, unseal};
-pub use crate::file::{temp_path, write_atomic};
+use super::observer::{EpochRecord, Observer};
+use super::state::{LrSchedule, TrainError, TrainState};
+use crate::file::{seal, unseal, write_atomic};
 use crate::model::Float;
 use crate::optim::{Optimizer, SavedState};
 use rand::SeedableRng;
@@ -213,11 +213,7 @@ impl Checkpointer {
 }
 
 impl<T: Float> Observer<T> for Checkpointer {
-    fn on_epoch(
-        &mut self,
-        record: &super::EpochRecord,
-        state: &TrainState<T>,
-    ) -> Result<(), TrainError> {
+    fn on_epoch(&mut self, record: &EpochRecord, state: &TrainState<T>) -> Result<(), TrainError> {
         if record.epoch.is_multiple_of(self.every) {
             self.write(state)?;
         }

@@ -1,8 +1,8 @@
 //! Observers: what the training loop reports to (progress bars, metric files,
 //! checkpoints, histories for plots).
 
-use super::checkpoint::temp_path;
-use super::{TrainError, TrainState};
+use super::state::{TrainError, TrainState};
+use crate::file::AtomicFile;
 use crate::model::Float;
 use serde::Serialize;
 use std::io::Write;
@@ -48,6 +48,19 @@ pub trait Observer<T: Float> {
     }
 }
 
+/// Several observers as one, called in order.
+impl<T: Float> Observer<T> for Vec<&mut dyn Observer<T>> {
+    fn on_step(&mut self, record: &StepRecord) -> Result<(), TrainError> {
+        self.iter_mut().try_for_each(|o| o.on_step(record))
+    }
+    fn on_epoch(&mut self, record: &EpochRecord, state: &TrainState<T>) -> Result<(), TrainError> {
+        self.iter_mut().try_for_each(|o| o.on_epoch(record, state))
+    }
+    fn on_end(&mut self, state: &TrainState<T>) -> Result<(), TrainError> {
+        self.iter_mut().try_for_each(|o| o.on_end(state))
+    }
+}
+
 /// Keeps every epoch record.
 #[derive(Clone, Debug, Default)]
 pub struct History {
@@ -81,46 +94,35 @@ impl MetricsFormat {
     }
 }
 
-/// Streams epoch records to a temporary file next to `path`; [`MetricsWriter::finish`]
-/// renames it into place, and dropping it unfinished removes it.
+/// Streams epoch records to the temporary file of an [`AtomicFile`] (flushed
+/// each epoch); [`MetricsWriter::finish`] puts it in place, and dropping it
+/// unfinished removes it.
 pub struct MetricsWriter {
     path: PathBuf,
-    tmp: PathBuf,
     format: MetricsFormat,
-    out: Option<std::io::BufWriter<std::fs::File>>,
+    out: AtomicFile,
 }
 
 impl MetricsWriter {
     pub fn create(path: &Path, format: MetricsFormat) -> Result<Self, TrainError> {
-        let tmp = temp_path(path);
         let io = |e: std::io::Error| TrainError::Output(format!("{}: {e}", path.display()));
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io)?);
+        let mut out = AtomicFile::create(path).map_err(io)?;
         if format == MetricsFormat::Csv {
             writeln!(out, "epoch,train_loss,test_loss,accuracy,lr,seconds").map_err(io)?;
         }
         Ok(MetricsWriter {
             path: path.to_path_buf(),
-            tmp,
             format,
-            out: Some(out),
+            out,
         })
     }
 
     /// Flushes, fsyncs and renames the file into place.
-    pub fn finish(mut self) -> Result<(), TrainError> {
-        let io = |e: std::io::Error| TrainError::Output(format!("{}: {e}", self.path.display()));
-        let out = self.out.take().expect("finish is called once");
-        let file = out.into_inner().map_err(|e| io(e.into_error()))?;
-        file.sync_all().map_err(io)?;
-        std::fs::rename(&self.tmp, &self.path).map_err(io)
-    }
-}
-
-impl Drop for MetricsWriter {
-    fn drop(&mut self) {
-        if self.out.take().is_some() {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
+    pub fn finish(self) -> Result<(), TrainError> {
+        let path = self.path;
+        self.out
+            .commit()
+            .map_err(|e| TrainError::Output(format!("{}: {e}", path.display())))
     }
 }
 
@@ -131,7 +133,6 @@ fn cell(x: Option<f64>) -> String {
 
 impl<T: Float> Observer<T> for MetricsWriter {
     fn on_epoch(&mut self, r: &EpochRecord, _state: &TrainState<T>) -> Result<(), TrainError> {
-        let out = self.out.as_mut().expect("writer is open");
         let line = match self.format {
             MetricsFormat::Csv => format!(
                 "{},{},{},{},{},{}",
@@ -147,8 +148,8 @@ impl<T: Float> Observer<T> for MetricsWriter {
             }
         };
         // Flushed per epoch so a killed run's temporary file shows the epochs it completed.
-        writeln!(out, "{line}")
-            .and_then(|()| out.flush())
+        writeln!(self.out, "{line}")
+            .and_then(|()| self.out.flush())
             .map_err(|e| TrainError::Output(format!("{}: {e}", self.path.display())))
     }
 }

@@ -238,3 +238,9 @@ export function heatmap(canvas, sweep, colors) {
     return r >= 0 && r < rows && c >= 0 && c < cols ? [r, c] : null;
   };
 }
+
+/** The canvas pixel under a mouse event (the canvas may be scaled by CSS). */
+export function canvasXY(canvas, event) {
+  const r = canvas.getBoundingClientRect();
+  return [(event.clientX - r.left) * (canvas.width / r.width), (event.clientY - r.top) * (canvas.height / r.height)];
+}

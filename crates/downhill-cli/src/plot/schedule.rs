@@ -1,10 +1,10 @@
-//! `downhill schedule --plot`: lr against step as PNG or SVG (plotters).
+//! The `schedule --plot` figure: lr against step as PNG or SVG (plotters).
 //!
 //! Text is drawn with DejaVu Sans embedded in the binary, so plotting needs no
 //! system font libraries.
 
-use crate::plot::file::{write_figure, Figure, Still};
-use crate::CliError;
+use super::file::{write_figure, Figure, Still};
+use crate::error::CliError;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -21,15 +21,15 @@ pub fn write(path: &Path, title: &str, lrs: &[f64]) -> Result<(), CliError> {
         Some("svg") => true,
         Some("png") => false,
         _ => {
-            return Err(CliError(format!(
+            return Err(CliError::new(format!(
                 "--plot must name a .png or .svg file, got '{}'",
                 path.display()
             )));
         }
     };
     if lrs.is_empty() {
-        return Err(CliError(
-            "--plot needs at least one step (--steps 1 or more)".into(),
+        return Err(CliError::new(
+            "--plot needs at least one step (--steps 1 or more)",
         ));
     }
     let kind = if svg { Still::Svg } else { Still::Png };
@@ -47,12 +47,12 @@ impl Figure for LrFigure<'_> {
         SIZE
     }
 
-    fn draw<DB: crate::plot::Backend>(
+    fn draw<DB: super::Backend>(
         &self,
         area: &DrawingArea<DB, Shift>,
         _fine: bool,
     ) -> Result<(), CliError> {
-        draw(area, self.title, self.lrs).map_err(CliError)
+        draw(area, self.title, self.lrs).map_err(CliError::Draw)
     }
 }
 

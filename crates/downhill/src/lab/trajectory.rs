@@ -33,12 +33,31 @@ pub struct Trajectory {
     pub diverged: Option<Divergence>,
 }
 
+impl Trajectory {
+    /// The first step within `eps` of one of `minima`.
+    pub fn steps_to(&self, minima: &[[f64; 2]], eps: f64) -> Option<usize> {
+        self.points
+            .iter()
+            .find(|p| minima.iter().any(|m| (p.x - m[0]).hypot(p.y - m[1]) <= eps))
+            .map(|p| p.step)
+    }
+
+    /// The loss at the last point of a run that did not diverge.
+    pub fn final_loss(&self) -> Option<f64> {
+        match self.diverged {
+            None => self.points.last().map(|p| p.loss),
+            Some(_) => None,
+        }
+    }
+}
+
 /// Runs `steps` updates of `rule` from `start`, computing in `T`.
 ///
 /// `before_step(point, optimizer)` runs before each update with the point
 /// reached so far (`point.step` = k before the (k+1)-th update, with its loss),
-/// e.g. to feed a plateau schedule the loss and set the learning rate. A step whose gradient, point or loss is not finite
-/// ends the run with a [`Divergence`]; the points kept are all finite.
+/// e.g. to feed a plateau schedule the loss and set the learning rate. A
+/// step whose gradient, point or loss is not finite ends the run with a
+/// [`Divergence`]; the points kept are all finite.
 pub fn trajectory<T, F>(
     landscape: &dyn Landscape,
     start: [f64; 2],

@@ -1,9 +1,27 @@
-//! The training progress bar (indicatif, on stderr).
+//! Progress bars on stderr (indicatif): a plain counter, and the training
+//! observer of `downhill train` and `downhill compare`.
 
 use downhill::model::Float;
 use downhill::train::{EpochRecord, Observer, StepRecord, TrainError, TrainState};
+use std::io::IsTerminal;
 
-/// A progress bar on stderr (drawn only when stderr is a terminal).
+/// A counting bar on stderr, hidden when stderr is not a terminal.
+pub fn bar(what: &str) -> indicatif::ProgressBar {
+    let target = if std::io::stderr().is_terminal() {
+        indicatif::ProgressDrawTarget::stderr()
+    } else {
+        indicatif::ProgressDrawTarget::hidden()
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(Some(0), target);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{bar:40}} {{pos}}/{{len}} {what} {{elapsed}}"
+    )) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// A training progress bar on stderr (drawn only when stderr is a terminal).
 pub struct Progress {
     bar: indicatif::ProgressBar,
     epochs: usize,

@@ -1,18 +1,24 @@
 //! The `compare --plot` figure: loss and accuracy against epoch and against
 //! wall time, one line per optimizer (plotters; PNG or SVG by extension).
 
-use super::compare::Run;
-use crate::plot::file::{write_figure, Figure, Still};
-use crate::CliError;
+use super::file::{write_figure, Figure, Still};
+use crate::error::CliError;
+use downhill::train::EpochRecord;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
+
+/// One optimizer's epochs, labelled with its spec.
+pub struct Run {
+    pub spec: String,
+    pub epochs: Vec<EpochRecord>,
+}
 
 /// Refuses a plot path whose extension is not `.png` or `.svg` (before any training).
 pub fn check_path(path: &Path) -> Result<(), CliError> {
     match extension(path).as_deref() {
         Some("png" | "svg") => Ok(()),
-        _ => Err(CliError(format!(
+        _ => Err(CliError::new(format!(
             "--plot {}: use a .png or .svg file name",
             path.display()
         ))),
@@ -35,12 +41,12 @@ impl Figure for Panels<'_> {
         (1400, 1000)
     }
 
-    fn draw<DB: crate::plot::Backend>(
+    fn draw<DB: super::Backend>(
         &self,
         area: &DrawingArea<DB, Shift>,
         _fine: bool,
     ) -> Result<(), CliError> {
-        panels(area, &self.title, self.runs).map_err(CliError)
+        panels(area, &self.title, self.runs).map_err(CliError::Draw)
     }
 }
 
@@ -70,14 +76,14 @@ fn panels<DB: DrawingBackend>(
         .iter()
         .any(|r| r.epochs.iter().any(|e| e.test_loss.is_some()));
     let loss_label = if has_test { "test loss" } else { "train loss" };
-    let loss = |e: &downhill::train::EpochRecord| e.test_loss.unwrap_or(e.train_loss);
+    let loss = |e: &EpochRecord| e.test_loss.unwrap_or(e.train_loss);
     let areas = root.split_evenly((if has_accuracy { 2 } else { 1 }, 2));
-    let by_epoch = |e: &downhill::train::EpochRecord| e.epoch as f64;
-    let by_time = |e: &downhill::train::EpochRecord| e.seconds;
+    let by_epoch = |e: &EpochRecord| e.epoch as f64;
+    let by_time = |e: &EpochRecord| e.seconds;
     panel(&areas[0], runs, "epoch", loss_label, &by_epoch, &loss)?;
     panel(&areas[1], runs, "seconds", loss_label, &by_time, &loss)?;
     if has_accuracy {
-        let accuracy = |e: &downhill::train::EpochRecord| e.accuracy.unwrap_or(f64::NAN);
+        let accuracy = |e: &EpochRecord| e.accuracy.unwrap_or(f64::NAN);
         panel(
             &areas[2],
             runs,
@@ -98,7 +104,7 @@ fn panels<DB: DrawingBackend>(
     Ok(())
 }
 
-type Field<'a> = &'a dyn Fn(&downhill::train::EpochRecord) -> f64;
+type Field<'a> = &'a dyn Fn(&EpochRecord) -> f64;
 
 fn panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -137,7 +143,7 @@ fn panel<DB: DrawingBackend>(
         .draw()
         .map_err(|e| e.to_string())?;
     for (i, run) in runs.iter().enumerate() {
-        let color = crate::plot::PALETTE[i % crate::plot::PALETTE.len()];
+        let color = super::color(i);
         let line: Vec<(f64, f64)> = run
             .epochs
             .iter()
