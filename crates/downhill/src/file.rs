@@ -10,7 +10,7 @@
 
 mod atomic;
 
-pub use atomic::{temp_path, write_atomic, AtomicFile};
+pub use atomic::{follow_links, temp_path, write_atomic, AtomicFile};
 
 use serde::Deserialize;
 use serde_json::value::RawValue;

@@ -29,7 +29,7 @@ pub struct TrainArgs {
     /// Output: a table of epochs, CSV of epochs, or JSON lines ending with a summary object.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Write per-epoch metrics to FILE (.csv, or .json/.jsonl for JSON lines).
+    /// Write per-epoch metrics to FILE (.csv, or .json/.jsonl for JSON lines; - for standard output, as CSV).
     #[arg(long)]
     metrics: Option<PathBuf>,
     /// Write a checkpoint to FILE (atomically) every --checkpoint-every epochs and at the end.

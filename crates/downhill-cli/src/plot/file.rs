@@ -63,8 +63,10 @@ fn reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Checks, before any work, that `path` can be written: its folder exists and
-/// takes a new file, and `path` itself is not a folder. Creates nothing.
+/// Checks, before any work, that `path` can be written: `-` (standard
+/// output); a FIFO, device or other non-regular file (written in place); or a
+/// path — through symbolic links — whose folder exists and takes a new file
+/// and which is not a folder. Creates nothing.
 pub fn check_output(flag: &str, path: &Path) -> Result<(), CliError> {
     let refuse = |why: String| {
         Err(CliError::new(format!(
@@ -72,10 +74,20 @@ pub fn check_output(flag: &str, path: &Path) -> Result<(), CliError> {
             path.display()
         )))
     };
-    let dir = folder(path);
+    if path == Path::new("-") {
+        return Ok(());
+    }
     if path.as_os_str().is_empty() || path.file_name().is_none() {
         return refuse("not a file name".into());
     }
+    let path = &match downhill::file::follow_links(path) {
+        Ok(target) => target,
+        Err(e) => return refuse(e.to_string()),
+    };
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return Ok(());
+    }
+    let dir = folder(path);
     if !dir.is_dir() {
         return refuse(format!("the folder '{}' does not exist", dir.display()));
     }

@@ -114,8 +114,9 @@ impl Drop for AtomicFile {
 }
 
 /// The path a chain of symbolic links at `path` ends at (`path` itself when it
-/// is no link); relative links are taken from their own folder.
-fn follow_links(path: &Path) -> io::Result<PathBuf> {
+/// is no link): where [`AtomicFile`] writes. Relative links are taken from
+/// their own folder.
+pub fn follow_links(path: &Path) -> io::Result<PathBuf> {
     let mut current = path.to_path_buf();
     // Linux's own limit on links followed in one lookup.
     for _ in 0..40 {

@@ -84,8 +84,11 @@ pub enum MetricsFormat {
 }
 
 impl MetricsFormat {
-    /// `.csv` → CSV, `.json`/`.jsonl`/`.ndjson` → JSON lines.
+    /// `.csv` → CSV, `.json`/`.jsonl`/`.ndjson` → JSON lines; `-` (standard output) → CSV.
     pub fn for_path(path: &Path) -> Option<MetricsFormat> {
+        if path == Path::new("-") {
+            return Some(MetricsFormat::Csv);
+        }
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "csv" => Some(MetricsFormat::Csv),
             "json" | "jsonl" | "ndjson" => Some(MetricsFormat::JsonLines),
