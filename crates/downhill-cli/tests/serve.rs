@@ -979,8 +979,14 @@ fn slow_clients_are_cut_off_and_do_not_block_others() {
     let mut half_heads: Vec<TcpStream> = (0..50)
         .map(|_| {
             let mut s = TcpStream::connect(&server.address).unwrap();
-            s.write_all(b"POST /api/run HTTP/1.1\r\nHost: x\r\nContent-Le")
-                .unwrap();
+            s.write_all(
+                format!(
+                    "POST /api/run HTTP/1.1\r\nHost: {}\r\nContent-Le",
+                    server.address
+                )
+                .as_bytes(),
+            )
+            .unwrap();
             s
         })
         .collect();
@@ -988,7 +994,7 @@ fn slow_clients_are_cut_off_and_do_not_block_others() {
     let mut slow_bodies: Vec<TcpStream> = (0..10)
         .map(|_| {
             let mut s = TcpStream::connect(&server.address).unwrap();
-            s.write_all(b"POST /api/run HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"surface\"")
+            s.write_all(format!("POST /api/run HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"surface\"", server.address).as_bytes())
                 .unwrap();
             s
         })
@@ -1002,7 +1008,7 @@ fn slow_clients_are_cut_off_and_do_not_block_others() {
         .map(|k| {
             let mut s = TcpStream::connect(&server.address).unwrap();
             if k % 2 == 1 {
-                s.write_all(b"POST /api/run HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+                s.write_all(format!("POST /api/run HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n", server.address).as_bytes())
                     .unwrap();
             } else {
                 s.write_all(b"POST /api/run HTTP/1.1\r\nX-Slow: ").unwrap();

@@ -13,6 +13,10 @@ pub struct ServeArgs {
     /// Port to listen on; 0 picks a free one (the URL printed says which).
     #[arg(long, default_value_t = 8123)]
     port: u16,
+    /// On an address other machines can reach, serve without the random token
+    /// that is otherwise required (anyone who can reach the port can use it).
+    #[arg(long)]
+    no_token: bool,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), CliError> {
@@ -24,19 +28,28 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
             .await
             .map_err(|e| {
-                CliError::new(format!(
-                    "cannot listen on {}:{}: {e}",
-                    args.host, args.port
-                ))
+                CliError::new(format!("cannot listen on {}:{}: {e}", args.host, args.port))
             })?;
         let address = listener.local_addr()?;
-        if !address.ip().is_loopback() {
-            eprintln!("warning: {address} is reachable from other machines; the playground has no authentication");
-        }
+        let token = if address.ip().is_loopback() {
+            None
+        } else if args.no_token {
+            eprintln!(
+                "warning: {address} is reachable from other machines and --no-token is given: \
+                 anyone who can reach it can use the playground"
+            );
+            None
+        } else {
+            Some(web::guard::new_token())
+        };
+        let query = token
+            .as_ref()
+            .map_or(String::new(), |t| format!("?token={t}"));
         let mut out = std::io::stdout().lock();
-        writeln!(out, "downhill: serving on http://{address}/")?;
+        writeln!(out, "downhill: serving on http://{address}/{query}")?;
         out.flush()?;
         drop(out);
-        match web::conn::serve(listener, web::router()).await {}
+        let guard = web::guard::Guard::new(address, &args.host, token);
+        match web::conn::serve(listener, web::router(guard)).await {}
     })
 }

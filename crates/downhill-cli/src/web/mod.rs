@@ -5,11 +5,13 @@
 //! a bad one gets status 400 (413 when the body is too large, 408 when it
 //! arrives too slowly) and `{"error": "…"}`. Connections are bounded as
 //! described in [`conn`]. CPU work runs on tokio's blocking pool under a time
-//! limit, so one request cannot stall others.
+//! limit, so one request cannot stall others. Only the page itself (and
+//! programs on this machine) may use the API: see [`guard`].
 
 mod api;
 mod assets;
 pub mod conn;
+pub mod guard;
 mod handler;
 mod train;
 
@@ -17,10 +19,12 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
+use guard::Guard;
 use handler::{ApiError, MAX_BODY};
+use std::sync::Arc;
 
-/// The playground's routes: the page, its assets and the API.
-pub fn router() -> Router {
+/// The playground's routes: the page, its assets and the API, behind `guard`.
+pub fn router(guard: Guard) -> Router {
     Router::new()
         .route("/", get(assets::index))
         .route("/static/{file}", get(assets::file))
@@ -37,4 +41,8 @@ pub fn router() -> Router {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed here")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(guard),
+            guard::check,
+        ))
 }

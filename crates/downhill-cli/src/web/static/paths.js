@@ -166,9 +166,11 @@ function drawReadout() {
   view.runs.forEach((run, i) => {
     const j = pointIndex(run, k), p = run.points[j], o = run.overlays ?? {};
     const name = specs()[i] ?? run.optimizer;
-    rows.push(`<tr><td class="name" style="--c:${colors[i % colors.length]}">${name.split(":")[0]}</td>` +
+    rows.push(`<tr><td class="name">${name.split(":")[0]}</td>` +
       `<td>${pair(p)}</td><td>${fmt(p[2])}</td><td>${pair(o.gradient?.[j])}</td><td>${pair(o.velocity?.[j])}</td>` +
       `<td>${pair(o.lookahead?.[j])}</td><td>${pair(o.effective_lr?.[j])}</td></tr>`);
   });
   table.innerHTML = rows.join("");
+  // Colours through the CSSOM: the page's Content-Security-Policy allows no inline style attributes.
+  table.querySelectorAll("td.name").forEach((cell, i) => cell.style.setProperty("--c", colors[i % colors.length]));
 }
