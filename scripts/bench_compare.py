@@ -18,7 +18,21 @@ a Markdown table.
     python3 scripts/bench_compare.py [--sizes 1e6,1e7] [--tensors 1,100] [--threads 1,2]
         [--rounds 3] [--only adam,sgd]
 
-Needs torch (pip install torch) and gcc with OpenMP. float32 throughout.
+Muon and Adafactor are timed on matrices (each tensor rows x 100 for Muon,
+rows x 1000 for Adafactor, `downhill bench --cols`), on both sides.
+
+L-BFGS is timed as one step(closure) of a fresh run on a separable quadratic
+with an analytic gradient, the same objective on both sides (its "loop" is
+torch's only path).
+
+The modern rules are timed against the packages that define them
+(lion-pytorch 0.2.5, pytorch-optimizer 4.1.0, prodigyopt 1.1.2): "loop" and "foreach" are the
+package's foreach=False/True where it has them (Lion and Prodigy have one
+path, shown as loop; so have torch's Muon and SparseAdam). LARS's parameters are vectors here, as on both sides, so it times its
+SGD path (its norms are for matrices).
+
+Needs torch (pip install torch), lion-pytorch and pytorch-optimizer for the
+modern rows (schedulefree 1.4.1 and prodigyopt 1.1.2 for theirs), and gcc with OpenMP. float32 throughout.
 """
 
 import argparse
@@ -31,6 +45,20 @@ import tempfile
 import time
 
 import torch
+
+try:
+    import lion_pytorch
+    import pytorch_optimizer
+except ImportError:  # the modern rows need them
+    lion_pytorch = pytorch_optimizer = None
+try:
+    import schedulefree
+except ImportError:  # the schedule-free rows need it
+    schedulefree = None
+try:
+    import prodigyopt
+except ImportError:  # the prodigy row needs it
+    prodigyopt = None
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BINARY = ROOT / "target/release/downhill"
@@ -49,19 +77,87 @@ OPTIMIZERS = {
     "adamax": ("adamax", torch.optim.Adamax, dict(), 2),
     "rprop": ("rprop", torch.optim.Rprop, dict(), 2),
     "asgd": ("asgd", torch.optim.ASGD, dict(), 1),
+    # One step(closure) of a fresh run (see lbfgs_ns_per_param); the history
+    # is 20 pairs, as 2*20 + 2 vectors of state.
+    "lbfgs": ("lbfgs:history_size=20", torch.optim.LBFGS, dict(history_size=20), 42),
+    # Matrices (see COLS): Muon's bfloat16 Newton-Schulz, Adafactor's factored moments.
+    "muon": ("muon", torch.optim.Muon, dict(), 1),
+    "adafactor": ("adafactor", torch.optim.Adafactor, dict(), 0),
+    # torch's gradient is sparse with every row present; downhill's dense
+    # step (every entry moves) does the same work.
+    "sparse_adam": ("sparse_adam", torch.optim.SparseAdam, dict(), 2),
 }
+# Rules timed on matrices of this many columns (each tensor rows x COLS).
+COLS = {"muon": 100, "adafactor": 1000}
+if pytorch_optimizer is not None:
+    OPTIMIZERS.update({
+        "lion": ("lion", lion_pytorch.Lion, dict(), 1),
+        "adopt": ("adopt", pytorch_optimizer.ADOPT, dict(), 2),
+        "ademamix": ("ademamix", pytorch_optimizer.AdEMAMix, dict(), 3),
+        "adan": ("adan", pytorch_optimizer.Adan, dict(), 4),
+        "lamb": ("lamb", pytorch_optimizer.Lamb, dict(), 2),
+        "lars": ("lars", pytorch_optimizer.LARS, dict(), 1),
+    })
+if schedulefree is not None:
+    OPTIMIZERS.update({
+        "schedulefree-sgd": ("schedulefree-sgd", schedulefree.SGDScheduleFree, dict(), 1),
+        "schedulefree-adamw": ("schedulefree-adamw", schedulefree.AdamWScheduleFree, dict(), 2),
+    })
+if prodigyopt is not None:
+    OPTIMIZERS["prodigy"] = ("prodigy", prodigyopt.Prodigy, dict(), 4)
+# Rules whose package has one path, taken as "loop".
+SINGLE_PATH = {"lion", "prodigy", "muon", "sparse_adam"}
 
 
-def torch_ns_per_param(cls, kwargs, n, tensors, threads, mode, samples=21):
-    """Median ns/param of `opt.step()` for one mode: loop, foreach or fused; None if unsupported."""
+def lbfgs_ns_per_param(kwargs, n, tensors, threads, samples=21):
+    """Median ns/param of the first `step(closure)` of a fresh LBFGS run (max_iter=20
+    iterations, 20 evaluations) on f = 1/2 sum a_i p_i^2, a_i = 1 + (i mod 100)/10,
+    from p = 0.5, the closure writing the gradient a*p in place: as `downhill bench`
+    times rules that evaluate the objective themselves."""
     torch.set_num_threads(threads)
     sizes = [n // tensors + (1 if i < n % tensors else 0) for i in range(tensors)]
-    params = [torch.full((s,), 0.5, dtype=torch.float32, requires_grad=True) for s in sizes]
+    scales = torch.split(1 + (torch.arange(n) % 100).float() / 10, sizes)
+    times = []
+    for sample in range(samples + 1):
+        params = [torch.full((s,), 0.5, dtype=torch.float32, requires_grad=True) for s in sizes]
+        opt = torch.optim.LBFGS(params, **kwargs)
+
+        def closure():
+            loss = 0.0
+            with torch.no_grad():
+                for p, a in zip(params, scales):
+                    if p.grad is None:
+                        p.grad = torch.empty_like(p)
+                    torch.mul(a, p, out=p.grad)
+                    loss += 0.5 * float(torch.dot(p.grad, p))
+            return loss
+
+        t0 = time.perf_counter_ns()
+        opt.step(closure)
+        if sample > 0:
+            times.append(time.perf_counter_ns() - t0)
+    return statistics.median(times) / n
+
+
+def torch_ns_per_param(cls, kwargs, n, tensors, threads, mode, samples=21, single=False, cols=None):
+    """Median ns/param of `opt.step()` for one mode: loop, foreach or fused; None if unsupported."""
+    if cls is torch.optim.LBFGS:
+        return lbfgs_ns_per_param(kwargs, n, tensors, threads) if mode == "loop" else None
+    torch.set_num_threads(threads)
+    sizes = [n // tensors + (1 if i < n % tensors else 0) for i in range(tensors)]
+    shapes = [(s // cols, cols) if cols else (s,) for s in sizes]
+    params = [torch.full(shape, 0.5, dtype=torch.float32, requires_grad=True) for shape in shapes]
     for p in params:
         p.grad = torch.full_like(p, 1e-3)
-    extra = {"loop": dict(foreach=False), "foreach": dict(foreach=True), "fused": dict(fused=True)}[mode]
+        if cls is torch.optim.SparseAdam:
+            p.grad = p.grad.to_sparse()
+    if single and mode != "loop":
+        return None
+    extra = {} if single else {"loop": dict(foreach=False), "foreach": dict(foreach=True), "fused": dict(fused=True)}[mode]
     try:
         opt = cls(params, **kwargs, **extra)
+        if hasattr(opt, "train"):  # Schedule-Free steps in train mode
+            opt.train()
         for _ in range(3):
             opt.step()
     except (RuntimeError, TypeError, ValueError):
@@ -74,10 +170,11 @@ def torch_ns_per_param(cls, kwargs, n, tensors, threads, mode, samples=21):
     return statistics.median(times) / n
 
 
-def downhill_ns_per_param(spec, n, tensors, threads, policy="error"):
+def downhill_ns_per_param(spec, n, tensors, threads, policy="error", cols=None):
+    shape = ["--cols", str(cols)] if cols else []
     out = subprocess.run(
         [str(BINARY), "bench", "--optimizer", spec, "--params", str(n), "--tensors", str(tensors),
-         "--threads", str(threads), "--on-non-finite", policy, "--format", "json"],
+         "--threads", str(threads), "--on-non-finite", policy, "--format", "json", *shape],
         check=True, capture_output=True, text=True,
     ).stdout
     report = json.loads(out.strip().splitlines()[-1])
@@ -116,18 +213,20 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.only.split(","):
         spec, cls, kwargs, buffers = OPTIMIZERS[name]
-        floor = min(downhill_ns_per_param(spec, 10_000, 1, 1, "propagate")[0] for _ in range(args.rounds))
+        cols = COLS.get(name)
+        floor = min(downhill_ns_per_param(spec, 10_000, 1, 1, "propagate", cols)[0] for _ in range(args.rounds))
         for n in sizes:
             for tensors in layouts:
                 for threads in thread_counts:
                     best = {}
                     for _ in range(args.rounds):
                         for mode in ("loop", "foreach", "fused"):
-                            t = torch_ns_per_param(cls, kwargs, n, tensors, threads, mode)
+                            t = torch_ns_per_param(cls, kwargs, n, tensors, threads, mode,
+                                                   single=name in SINGLE_PATH, cols=cols)
                             if t is not None:
                                 best[mode] = min(best.get(mode, float("inf")), t)
                         for policy in ("error", "propagate"):
-                            d, _ = downhill_ns_per_param(spec, n, tensors, threads, policy)
+                            d, _ = downhill_ns_per_param(spec, n, tensors, threads, policy, cols)
                             best[policy] = min(best.get(policy, float("inf")), d)
                         c = probe_ns_per_param(probe, n, buffers, threads)
                         best["probe"] = min(best.get("probe", float("inf")), c)

@@ -8,11 +8,25 @@ The reference of each rule is the package that defines it in practice:
   adopt     pytorch_optimizer.ADOPT (pytorch-optimizer 4.1.0)
   ademamix  pytorch_optimizer.AdEMAMix
   adan      pytorch_optimizer.Adan
+  lamb      pytorch_optimizer.Lamb
+  lars      pytorch_optimizer.LARS
+  schedulefree-sgd    schedulefree.SGDScheduleFree (schedulefree 1.4.1)
+  schedulefree-adamw  schedulefree.AdamWScheduleFree
+    (in train mode, as the package requires for step(); the points are the
+    train-mode parameters y; cases.json adds the evaluation point x after the
+    last step: the parameters after the package's eval())
 
 pytorch-optimizer is run with its defaults (`foreach=None`, which on CPU takes
 the batched `_step_foreach` path); every trajectory is also run with
 `foreach=False` (the per-parameter path) and the two must agree bit for bit,
-so the data does not depend on the path.
+so the data does not depend on the path -- except for lamb, whose
+per-parameter path rounds the update differently (m / (sqrt(v) + eps) where
+the batched path takes (1 / (sqrt(v) + eps)) * m); its data is the default
+(batched) path's.
+
+The parameter is one tensor of two elements, or (a case's `shape` [1, 2])
+one 1x2 matrix: LARS scales only tensors of two or more dimensions, so its
+cases run both ways.
 
 Every case is a downhill spec (`NAME[:key=value,...]`; keys are the
 constructor's keyword names with tuples split: betas -> beta1,beta2[,beta3];
@@ -55,40 +69,17 @@ import numpy
 import torch
 import lion_pytorch
 import pytorch_optimizer
+import schedulefree
+from golden_surfaces import MAX_COORD, PERTURBATION, REL_FLOOR, SENSITIVITY_LIMIT, STARTS, SURFACES
 
 torch.set_default_dtype(torch.float64)
 torch.set_num_threads(1)
 
 STEPS = 200
-REL_FLOOR = 1e-3
-PERTURBATION = 1e-12
-SENSITIVITY_LIMIT = 1e-9
-MAX_COORD = 1e3
 MAX_SURFACES = 3
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "tests" / "golden" / "modern"
 COMMAND = "python3 scripts/golden_modern.py"
-
-SURFACES = {
-    "rosenbrock": ("(1-x)^2 + 100(y-x^2)^2", lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2),
-    "booth": ("(x+2y-7)^2 + (2x+y-5)^2", lambda x, y: (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2),
-    "himmelblau": ("(x^2+y-11)^2 + (x+y^2-7)^2", lambda x, y: (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2),
-    "anisotropic": ("x^2/20 + y^2", lambda x, y: x**2 / 20 + y**2),
-    "quartic": ("x^4 + 2x^3 + y^2 - 1", lambda x, y: x**4 + 2 * x**3 + y**2 - 1),
-    "beale": (
-        "(1.5-x+xy)^2 + (2.25-x+xy^2)^2 + (2.625-x+xy^3)^2",
-        lambda x, y: (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2,
-    ),
-}
-
-STARTS = {
-    "rosenbrock": (-1.2, 1.0),
-    "booth": (-5.0, -2.0),
-    "himmelblau": (0.3, 0.2),
-    "anisotropic": (-7.0, 2.0),
-    "quartic": (1.0, -0.5),
-    "beale": (1.0, -0.5),
-}
 
 # Learning rates per surface (spec text): `ada` for the Adam-like steps
 # (ADOPT, AdEMAMix, Adan), `lion` for Lion's sign steps (|step| = lr per
@@ -101,6 +92,10 @@ LRS = {
     "quartic": dict(ada="0.05", lion="0.01"),
     "beale": dict(ada="0.02", lion="0.005"),
 }
+# LARS steps are about lr * trust_coefficient * |theta| (1e-3 by default).
+for _surface, _lrs in LRS.items():
+    _lrs["lars"] = "2"
+    _lrs["sgd"] = {"rosenbrock": "0.0001", "beale": "0.0005"}.get(_surface, "0.002")
 
 ALL = ("rosenbrock", "booth", "himmelblau", "anisotropic", "quartic", "beale")
 # maximize=true: ascent on the quadratics grows linearly (adaptive steps);
@@ -145,6 +140,33 @@ TEMPLATES = [
     ("adan:lr={lr},weight_decay=0.1", "ada", rotated(4)),
     ("adan:lr={lr},weight_decay=0.1,weight_decouple=true", "ada", rotated(2)),
     ("adan:lr={lr},maximize=true", "ada", MAX),
+    # LAMB
+    ("lamb", None, rotated(0)),
+    ("lamb:lr={lr}", "ada", rotated(3)),
+    ("lamb:lr={lr},beta1=0.8,beta2=0.99,eps=1e-4", "ada", rotated(1)),
+    ("lamb:lr={lr},weight_decay=0.1", "ada", rotated(4)),
+    ("lamb:lr={lr},weight_decay=0.1,weight_decouple=false", "ada", rotated(2)),
+    ("lamb:lr={lr},weight_decay=0.05,fixed_decay=true,grad_averaging=false", "ada", rotated(5)),
+    ("lamb:lr={lr},adam=true", "ada", rotated(0)),
+    ("lamb:lr={lr},maximize=true", "ada", MAX),
+    # LARS: vectors take plain SGD with momentum; 1x2 matrices the trust ratio.
+    ("lars:lr={lr}", "sgd", rotated(0)),
+    ("lars:lr={lr},momentum=0.5,nesterov=true", "sgd", rotated(3)),
+    ("lars:lr={lr}", "lars", rotated(1), (1, 2)),
+    ("lars:lr={lr},weight_decay=0.1,trust_coefficient=0.01", "lars", rotated(4), (1, 2)),
+    ("lars:lr={lr},momentum=0.5,dampening=0.1,nesterov=true", "lars", rotated(2), (1, 2)),
+    ("lars:lr={lr},momentum=0", "lars", rotated(5), (1, 2)),
+    ("lars:lr={lr},maximize=true", "lars", MAX, (1, 2)),
+    # Schedule-Free
+    ("schedulefree-sgd:lr={lr}", "sgd", rotated(0)),
+    ("schedulefree-sgd:lr={lr},momentum=0.5,weight_decay=0.1", "sgd", rotated(3)),
+    ("schedulefree-sgd:lr={lr},warmup_steps=20,r=1,weight_lr_power=1", "sgd", rotated(1)),
+    ("schedulefree-adamw", None, rotated(0)),
+    ("schedulefree-adamw:lr={lr}", "ada", rotated(3)),
+    ("schedulefree-adamw:lr={lr},beta1=0.8,beta2=0.99,eps=1e-6", "ada", rotated(1)),
+    ("schedulefree-adamw:lr={lr},weight_decay=0.1", "ada", rotated(4)),
+    ("schedulefree-adamw:lr={lr},warmup_steps=50", "ada", rotated(2)),
+    ("schedulefree-adamw:lr={lr},warmup_steps=10,r=0.5,weight_lr_power=0", "ada", rotated(5)),
 ]
 
 CLASSES = {
@@ -152,11 +174,18 @@ CLASSES = {
     "adopt": pytorch_optimizer.ADOPT,
     "ademamix": pytorch_optimizer.AdEMAMix,
     "adan": pytorch_optimizer.Adan,
+    "lamb": pytorch_optimizer.Lamb,
+    "lars": pytorch_optimizer.LARS,
+    "schedulefree-sgd": schedulefree.SGDScheduleFree,
+    "schedulefree-adamw": schedulefree.AdamWScheduleFree,
 }
 BETAS = {"beta1": 0, "beta2": 1, "beta3": 2}
-DEFAULT_BETAS = {"lion": (0.9, 0.99), "adopt": (0.9, 0.9999), "ademamix": (0.9, 0.999, 0.9999), "adan": (0.98, 0.92, 0.99)}
-BOOL_KEYS = {"weight_decouple", "fixed_decay", "maximize"}
-FLOAT_KEYS = {"lr", "weight_decay", "eps", "alpha", "t_alpha_beta3"}
+DEFAULT_BETAS = {"lion": (0.9, 0.99), "adopt": (0.9, 0.9999), "ademamix": (0.9, 0.999, 0.9999), "adan": (0.98, 0.92, 0.99),
+                 "lamb": (0.9, 0.999), "schedulefree-adamw": (0.9, 0.999)}
+BOOL_KEYS = {"weight_decouple", "fixed_decay", "maximize", "grad_averaging", "adam", "nesterov"}
+FLOAT_KEYS = {"lr", "weight_decay", "eps", "alpha", "t_alpha_beta3", "momentum", "dampening", "trust_coefficient",
+              "r", "weight_lr_power"}
+INT_KEYS = {"warmup_steps"}
 
 
 def parse_spec(spec):
@@ -173,7 +202,7 @@ def parse_spec(spec):
 def build(spec, param, foreach):
     name, args = parse_spec(spec)
     kwargs = {}
-    betas = list(DEFAULT_BETAS[name])
+    betas = list(DEFAULT_BETAS.get(name, ()))
     for key, text in args.items():
         if key in BETAS:
             betas[BETAS[key]] = float(text)
@@ -185,6 +214,8 @@ def build(spec, param, foreach):
             assert name == "adopt" and text in ("step^0.25", "none"), spec
             if text == "none":
                 kwargs[key] = None
+        elif key in INT_KEYS:
+            kwargs[key] = int(text)
         elif key in FLOAT_KEYS:
             value = float(text)
             kwargs[key] = None if key == "t_alpha_beta3" and value == 0.0 else value
@@ -192,21 +223,29 @@ def build(spec, param, foreach):
             raise AssertionError(f"unknown key {key} in {spec!r}")
     if name != "lion" and foreach is not None:
         kwargs["foreach"] = foreach
-    return CLASSES[name]([param], **kwargs)
+    opt = CLASSES[name]([param], **kwargs)
+    if name.startswith("schedulefree"):
+        opt.train()
+    return opt
 
 
-def run(surface, spec, scale=(1.0, 1.0), foreach=None):
-    """Points [(x, y)] for steps 0..=STEPS from the start scaled by `scale`."""
+def run(surface, spec, scale=(1.0, 1.0), foreach=None, shape=(2,), evaluation=False):
+    """Points [(x, y)] for steps 0..=STEPS from the start scaled by `scale`,
+    the parameter a tensor of `shape` (2 or 1x2)."""
     f = SURFACES[surface][1]
     start = [STARTS[surface][0] * scale[0], STARTS[surface][1] * scale[1]]
-    p = torch.tensor(start, requires_grad=True)
+    p = torch.tensor(start).reshape(shape).requires_grad_(True)
     opt = build(spec, p, foreach)
-    rows = [tuple(p.tolist())]
+    rows = [tuple(p.flatten().tolist())]
     for _ in range(STEPS):
         opt.zero_grad()
-        f(p[0], p[1]).backward()
+        flat = p.flatten()
+        f(flat[0], flat[1]).backward()
         opt.step()
-        rows.append(tuple(p.tolist()))
+        rows.append(tuple(p.flatten().tolist()))
+    if evaluation:
+        opt.eval()  # Schedule-Free: the parameters become x
+        return rows, p.flatten().tolist()
     return rows
 
 
@@ -218,15 +257,15 @@ def deviation(rows, reference):
     return worst
 
 
-def check(surface, spec, rows):
+def check(surface, spec, rows, shape):
     """None when the run is usable, else why not."""
     if not all(math.isfinite(v) for row in rows for v in row):
         return "not finite"
     if max(max(abs(x), abs(y)) for x, y in rows) > MAX_COORD:
         return f"leaves |x|, |y| <= {MAX_COORD:g}"
     sens = max(
-        deviation(run(surface, spec, scale=(1 + PERTURBATION, 1 - PERTURBATION)), rows),
-        deviation(run(surface, spec, scale=(1 - PERTURBATION, 1 + PERTURBATION)), rows),
+        deviation(run(surface, spec, scale=(1 + PERTURBATION, 1 - PERTURBATION), shape=shape), rows),
+        deviation(run(surface, spec, scale=(1 - PERTURBATION, 1 + PERTURBATION), shape=shape), rows),
     )
     if not sens <= SENSITIVITY_LIMIT:
         return f"chaotic: a {PERTURBATION:g} start perturbation moves it by {sens:.3g}"
@@ -246,18 +285,19 @@ def main():
     check_only = "--check" in sys.argv[1:]
     files, cases, rejected = {}, [], []
     counters = {}
-    for template, lr_class, surfaces in TEMPLATES:
+    for template, lr_class, surfaces, *rest in TEMPLATES:
+        shape = rest[0] if rest else (2,)
         kept = 0
         for surface in surfaces:
             if kept == MAX_SURFACES:
                 break
             spec = template.format(lr=LRS[surface][lr_class]) if lr_class else template
-            rows = run(surface, spec)
+            rows = run(surface, spec, shape=shape)
             name = spec.partition(":")[0]
-            if name != "lion":
-                per_param = run(surface, spec, foreach=False)
+            if name not in ("lion", "lamb"):
+                per_param = run(surface, spec, foreach=False, shape=shape)
                 assert per_param == rows, f"{spec} on {surface}: foreach and per-parameter paths differ"
-            why = check(surface, spec, rows)
+            why = check(surface, spec, rows, shape)
             if why:
                 rejected.append({"spec": spec, "surface": surface, "reason": why})
                 print(f"reject {surface:12s} {spec:75s} {why}", file=sys.stderr)
@@ -273,9 +313,12 @@ def main():
                     "surface": surface,
                     "formula": SURFACES[surface][0],
                     "start": list(STARTS[surface]),
+                    "shape": list(shape),
                     "steps": STEPS,
                 }
             )
+            if name.startswith("schedulefree"):
+                cases[-1]["evaluation_point"] = run(surface, spec, shape=shape, evaluation=True)[1]
             x, y = rows[-1]
             print(f"keep   {surface:12s} {spec:75s} end=({x:.6g}, {y:.6g})", file=sys.stderr)
         assert kept > 0, f"no surface kept for {template}"
@@ -290,9 +333,10 @@ def main():
         "numpy_version": numpy.__version__,
         "lion_pytorch_version": importlib.metadata.version("lion-pytorch"),
         "pytorch_optimizer_version": importlib.metadata.version("pytorch-optimizer"),
+        "schedulefree_version": importlib.metadata.version("schedulefree"),
         "dtype": "float64",
         "code_path": "lion: Lion default update_fn; pytorch-optimizer: default foreach=None (batched path on CPU), "
-        "checked bit-identical to foreach=False",
+        "checked bit-identical to foreach=False (except lamb, whose per-parameter path rounds differently)",
         "csv_header": "step,x,y",
         "steps": STEPS,
         "perturbation": PERTURBATION,

@@ -59,33 +59,13 @@ OUT_DIR = ROOT / "tests" / "golden" / "optim"
 COMMAND = "python3 scripts/golden_optim.py"
 
 # ---------------------------------------------------------------------------
-# Surfaces (formulas as in DESIGN.md), written with torch ops so autograd
-# gives the gradient.
-
-SURFACES = {
-    "rosenbrock": ("(1-x)^2 + 100(y-x^2)^2", lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2),
-    "booth": ("(x+2y-7)^2 + (2x+y-5)^2", lambda x, y: (x + 2 * y - 7) ** 2 + (2 * x + y - 5) ** 2),
-    "himmelblau": ("(x^2+y-11)^2 + (x+y^2-7)^2", lambda x, y: (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2),
-    "anisotropic": ("x^2/20 + y^2", lambda x, y: x**2 / 20 + y**2),
-    "quartic": ("x^4 + 2x^3 + y^2 - 1", lambda x, y: x**4 + 2 * x**3 + y**2 - 1),
-    "beale": (
-        "(1.5-x+xy)^2 + (2.25-x+xy^2)^2 + (2.625-x+xy^3)^2",
-        lambda x, y: (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2,
-    ),
-}
-
-# Start points.  himmelblau's start lies in the central bowl, so descent goes
-# to the minimum (3, 2) and ascent (maximize=true) climbs to the local maximum
-# near (-0.2708, -0.9230); anisotropic and booth are quadratics, on which
-# ascent grows at a bounded exponential rate.
-STARTS = {
-    "rosenbrock": (-1.2, 1.0),
-    "booth": (-5.0, -2.0),
-    "himmelblau": (0.3, 0.2),
-    "anisotropic": (-7.0, 2.0),
-    "quartic": (1.0, -0.5),
-    "beale": (1.0, -0.5),
-}
+# Surfaces (formulas as in DESIGN.md, in scripts/golden_surfaces.py), written
+# with torch ops so autograd gives the gradient, and their start points.
+# himmelblau's start lies in the central bowl, so descent goes to the minimum
+# (3, 2) and ascent (maximize=true) climbs to the local maximum near
+# (-0.2708, -0.9230); anisotropic and booth are quadratics, on which ascent
+# grows at a bounded exponential rate.
+from golden_surfaces import STARTS, SURFACES  # noqa: E402
 
 # Learning rates per surface and optimizer class (as spec text, written as is):
 #   sgd   plain gradient steps (gd, sgd without momentum, asgd)

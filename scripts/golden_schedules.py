@@ -45,6 +45,7 @@ CLASSES = {
     "onecycle": S.OneCycleLR,
     "multiplicative": S.MultiplicativeLR,
     "plateau": S.ReduceLROnPlateau,
+    "swalr": torch.optim.swa_utils.SWALR,
 }
 # downhill's lower-case names of PyTorch's capitalised keywords
 RENAMED = {"t_max": "T_max", "t_0": "T_0", "t_mult": "T_mult"}
@@ -128,6 +129,11 @@ def rising_curve(n):
 
 
 CASES = [
+    ("swalr:swa_lr=0.01", 0.1, 20, "sgd", None),
+    ("swalr:swa_lr=0.05,anneal_epochs=5,anneal_strategy=linear", 0.1, 12, "sgd", None),
+    ("swalr:swa_lr=0.2,anneal_epochs=0", 0.1, 5, "adam", None),
+    ("swalr:swa_lr=0.3,anneal_epochs=1", 0.1, 5, "sgd", None),
+    ("chained:schedulers=[exponential:gamma=0.9;swalr:swa_lr=0.02,anneal_epochs=4]", 0.1, 12, "sgd", None),
     # (spec, base lr, steps, optimizer, metrics)
     ("constant", 0.1, 20, "sgd", None),
     ("constant:factor=0.5,total_iters=10", 0.3, 30, "sgd", None),

@@ -6,20 +6,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "error: cargo is required (https://rustup.rs)" >&2; exit 2; }
+# Missing packages are installed with apt-get; if that fails, so do the tests.
+apt_install() {
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    command -v apt-get >/dev/null || { echo "error: the tests need $* and there is no apt-get to install it" >&2; exit 1; }
+    $sudo apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "$@"
+}
+# The host test of the CUDA kernels compiles them with a C++ compiler.
+command -v "${CXX:-c++}" >/dev/null || apt_install g++
 cargo test --workspace --locked "$@"
 # The optimizer crate alone, without rayon (feature `parallel` off), and the API docs.
 cargo test -p downhill-optim --no-default-features --locked
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 # End-to-end: Debian's chromium driven by playwright-core from Node (it never
-# downloads a browser). Missing packages are installed; if that fails, so does the test.
-apt_install() {
-    local sudo=""
-    [ "$(id -u)" = 0 ] || sudo="sudo"
-    command -v apt-get >/dev/null || { echo "error: the end-to-end test needs $* and there is no apt-get to install it" >&2; exit 1; }
-    $sudo apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "$@"
-}
+# downloads a browser).
 command -v chromium >/dev/null || apt_install chromium
 command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
 command -v chromium >/dev/null || { echo "error: the end-to-end test needs chromium and it could not be installed" >&2; exit 1; }

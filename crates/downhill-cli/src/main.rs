@@ -41,32 +41,75 @@ enum Command {
     Serve(commands::serve::ServeArgs),
 }
 
-/// One line of a clap error: its first line, followed by the indented list
-/// under it when it ends in ':' (the missing required arguments).
-fn first_line(rendered: &str) -> String {
-    let mut lines = rendered.lines();
-    let first = lines
+/// One line of a clap error: its first line, with the valid values, the
+/// nearest name and the missing arguments that clap prints on lines of their own.
+fn one_line(e: &clap::Error, argv: &[String]) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let rendered = e.render().to_string();
+    let mut line = rendered
+        .lines()
         .next()
         .unwrap_or("error: invalid arguments")
-        .trim_end();
-    match first.strip_suffix(':') {
-        Some(head) => {
-            let listed: Vec<&str> = lines
-                .take_while(|l| l.starts_with(' '))
-                .map(str::trim)
-                .collect();
-            format!("{head}: {}", listed.join(", "))
-        }
-        None => first.to_string(),
+        .trim_end()
+        .trim_end_matches(':')
+        .to_string();
+    let list = |kind| match e.get(kind) {
+        Some(ContextValue::Strings(v)) => Some(v.join(", ")),
+        Some(ContextValue::String(v)) => Some(v.clone()),
+        _ => None,
+    };
+    if let Some(missing) = list(ContextKind::InvalidArg)
+        .filter(|_| e.kind() == clap::error::ErrorKind::MissingRequiredArgument)
+    {
+        line = format!("{line}: {missing}");
     }
+    if let Some(valid) =
+        list(ContextKind::ValidValue).or_else(|| list(ContextKind::ValidSubcommand))
+    {
+        line = format!("{line}; valid: {valid}");
+    }
+    let suggested = list(ContextKind::SuggestedSubcommand)
+        .or_else(|| list(ContextKind::SuggestedValue))
+        .or_else(|| list(ContextKind::SuggestedArg))
+        .or_else(|| hyperparameter_flag(e, argv));
+    if let Some(s) = suggested {
+        line = format!("{line}; did you mean '{s}'?");
+    }
+    line
+}
+
+/// For `run -o adam --lr 0.1`: hyperparameters belong in the optimizer spec
+/// (`adam:lr=0.1`), which is what a flag named like a spec key meant.
+fn hyperparameter_flag(e: &clap::Error, argv: &[String]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::String(flag)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let key = flag.strip_prefix("--")?.replace('-', "_");
+    let at = argv.iter().position(|a| a == flag)?;
+    let value = argv.get(at + 1).filter(|v| !v.starts_with("--"))?;
+    let spec = argv
+        .windows(2)
+        .find(|w| w[0] == "-o" || w[0] == "--optimizer")
+        .map(|w| w[1].clone())
+        .or_else(|| {
+            argv.iter()
+                .find_map(|a| a.strip_prefix("--optimizer=").map(str::to_string))
+        })?;
+    let entry = downhill::optim::Entry::find(spec.split(':').next()?).ok()?;
+    entry.keys().iter().any(|k| k.name == key).then(|| {
+        let separator = if spec.contains(':') { ',' } else { ':' };
+        format!("-o {spec}{separator}{key}={value}")
+    })
 }
 
 fn main() -> ExitCode {
     // `--steps -1` is a bad number, not an unknown flag `-1`
     let command = <Cli as clap::CommandFactory>::command()
         .mut_subcommands(|c| c.allow_negative_numbers(true));
+    let argv: Vec<String> = std::env::args().collect();
     let parsed = command
-        .try_get_matches()
+        .try_get_matches_from(&argv)
         .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
     let cli = match parsed {
         Ok(cli) => cli,
@@ -87,7 +130,7 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
-            eprintln!("{}", first_line(&e.render().to_string()));
+            eprintln!("{}", one_line(&e, &argv));
             return ExitCode::from(2);
         }
     };

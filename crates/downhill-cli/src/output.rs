@@ -78,11 +78,18 @@ pub fn runs_json(label: &str, start: [f64; 2], steps: usize, runs: &[Run]) -> Va
         "surface": label,
         "start": start,
         "steps": steps,
-        "runs": runs.iter().map(|run| serde_json::json!({
-            "optimizer": run.spec,
-            "points": run.path.points.iter().map(|p| [p.x, p.y, p.loss]).collect::<Vec<_>>(),
-            "diverged": run.path.diverged,
-        })).collect::<Vec<_>>(),
+        "runs": runs.iter().map(|run| {
+            let mut entry = serde_json::json!({
+                "optimizer": run.spec,
+                "points": run.path.points.iter().map(|p| [p.x, p.y, p.loss]).collect::<Vec<_>>(),
+                "diverged": run.path.diverged,
+            });
+            // Schedule-Free: where the model is evaluated, after each point's step.
+            if !run.path.evaluation.is_empty() {
+                entry["evaluation"] = serde_json::json!(run.path.evaluation);
+            }
+            entry
+        }).collect::<Vec<_>>(),
     })
 }
 

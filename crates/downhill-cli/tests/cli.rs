@@ -165,7 +165,7 @@ fn errors_are_one_line_with_status_2() {
         ),
         (
             &["run", "--optimizer", "adamm"],
-            "error: unknown optimizer 'adamm'; valid: gd,",
+            "error: unknown optimizer 'adamm' (did you mean 'adam'?); valid: gd,",
         ),
         (
             &["run", "--optimizer", "adam:lr=-1"],

@@ -86,7 +86,7 @@ fn a_misspelt_name_lists_the_surfaces() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.starts_with("error: unknown surface 'six-hump-camle'; valid: sphere, "),
+        stderr.starts_with("error: unknown surface 'six-hump-camle' (did you mean 'six-hump-camel'?); valid: sphere, "),
         "{stderr}"
     );
     assert!(

@@ -3,7 +3,7 @@
 
 use downhill::lab;
 use downhill::optim;
-use downhill::surface;
+use downhill::surface::{self, Landscape};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -224,6 +224,7 @@ fn sweep_rows_match_direct_runs() {
         let path = lab::trajectory::<f64, _>(
             quartic.landscape.as_ref(),
             [1.0, -0.5],
+            lab::ParamShape::Vector,
             rule,
             150,
             |_, _| Ok(()),
@@ -430,4 +431,117 @@ fn formula_surfaces_and_schedules_plot_like_built_ins() {
     ]);
     assert_eq!(png_size(&png), (900, 720));
     assert_eq!(gif_frames(&gif), (41, (720, 580)));
+}
+
+/// Schedule-Free runs report their iterate y as x,y and, in JSON, the
+/// evaluation point after each step (the library's `evaluation_point`);
+/// `--param-shape 1x2` hands rules a matrix (LARS then scales its steps).
+#[test]
+fn schedule_free_evaluation_points_and_parameter_shapes() {
+    let out = ok(&[
+        "run",
+        "--surface",
+        "booth",
+        "-o",
+        "schedulefree-sgd:lr=0.01",
+        "-o",
+        "sgd:lr=0.01",
+        "--steps",
+        "5",
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (sf, sgd) = (&doc["runs"][0], &doc["runs"][1]);
+    let evaluation = sf["evaluation"].as_array().unwrap();
+    assert_eq!(evaluation.len(), sf["points"].as_array().unwrap().len());
+    assert_eq!(evaluation[0], serde_json::json!([-6.0, -4.0]));
+    assert_ne!(evaluation[5][0], sf["points"][5][0], "x and y coincide");
+    assert!(sgd.get("evaluation").is_none(), "{sgd}");
+    // The same point through the library.
+    let mut opt =
+        optim::Optimizer::<f64>::new(optim::build("schedulefree-sgd:lr=0.01").unwrap(), 2).unwrap();
+    let mut theta = [-6.0, -4.0];
+    for _ in 0..5 {
+        let g = surface::Surface::Booth.gradient(theta[0], theta[1]);
+        opt.step(&mut theta, &g).unwrap();
+    }
+    let mut x = [0.0; 2];
+    opt.evaluation_point(&theta, &mut x).unwrap();
+    assert_eq!(serde_json::json!(x), evaluation[5]);
+
+    let csv = |shape: &str| {
+        let out = ok(&[
+            "run",
+            "--surface",
+            "quartic",
+            "-o",
+            "lars:lr=2",
+            "--steps",
+            "3",
+            "--format",
+            "csv",
+            "--param-shape",
+            shape,
+        ]);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (vector, matrix) = (csv("2"), csv("1x2"));
+    // As a vector LARS is SGD with momentum: lr 2 throws it far; as a matrix
+    // the trust ratio (1e-3·‖θ‖/‖g‖) keeps its steps small.
+    let last_x = |text: &str| -> f64 {
+        text.lines()
+            .last()
+            .unwrap()
+            .split(',')
+            .nth(2)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(last_x(&vector).abs() > 100.0, "{vector}");
+    assert!((last_x(&matrix) - 1.0).abs() < 0.1, "{matrix}");
+    fails(
+        &["run", "-o", "lars", "--param-shape", "2x1"],
+        "valid: 2, 1x2",
+    );
+}
+
+#[test]
+fn lbfgs_runs_in_the_lab_and_reaches_rosenbrocks_minimum() {
+    let out = ok(&[
+        "run",
+        "--optimizer",
+        "lbfgs:line_search_fn=strong_wolfe",
+        "--surface",
+        "rosenbrock",
+        "--steps",
+        "3",
+        "--format",
+        "csv",
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let last: Vec<f64> = text
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .skip(2)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert!(
+        (last[0] - 1.0).abs() < 1e-4 && (last[1] - 1.0).abs() < 1e-4,
+        "{text}"
+    );
+    // Its keys are checked like any other.
+    fails(
+        &[
+            "run",
+            "--optimizer",
+            "lbfgs:history_size=0",
+            "--surface",
+            "booth",
+        ],
+        "history_size",
+    );
 }

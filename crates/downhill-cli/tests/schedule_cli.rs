@@ -285,7 +285,7 @@ fn run_follows_the_schedule() {
         let mut want = vec![x];
         for k in 0..5 {
             let lr = base * 0.5f64.powi(k / 2);
-            x += -lr * (2.0 * x); // PyTorch's p.add_(grad, alpha=-lr)
+            x = (2.0 * x).mul_add(-lr, x); // PyTorch's p.add_(grad, alpha=-lr), fused
             want.push(x);
         }
         let got: Vec<f64> = xs

@@ -2,6 +2,8 @@
 //! and concurrency. The server is the real binary on a free port; the client
 //! is a few lines of HTTP/1.1 over a `TcpStream`.
 
+mod common;
+
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -19,20 +21,7 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_downhill"))
-            .args(["serve", "--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start downhill serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("downhill: serving on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        let (child, url) = common::serve(&[], Stdio::inherit());
         let address = url
             .strip_prefix("http://")
             .and_then(|a| a.strip_suffix('/'))
@@ -538,7 +527,7 @@ fn bad_requests_get_400_with_an_error_and_the_server_goes_on() {
         ("/api/run", run(json!({"steps": 20001})), "steps must be between 0 and 20000, got 20001"),
         ("/api/run", run(json!({"optimizers": []})), "the number of optimizers must be between 1 and 16, got 0"),
         ("/api/run", run(json!({"optimizers": vec!["gd"; 17]})), "between 1 and 16, got 17"),
-        ("/api/run", run(json!({"optimizers": ["adamm"]})), "unknown optimizer 'adamm'; valid: gd,"),
+        ("/api/run", run(json!({"optimizers": ["adamm"]})), "unknown optimizer 'adamm' (did you mean 'adam'?); valid: gd,"),
         ("/api/run", run(json!({"optimizers": ["adam:lr=-1"]})), "lr"),
         ("/api/run", run(json!({"optimizers": ["gd:colour=1"]})), "colour"),
         ("/api/run", run(json!({"surface": "rosenbrok"})), "unknown surface 'rosenbrok'"),

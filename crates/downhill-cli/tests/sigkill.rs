@@ -88,7 +88,8 @@ fn rows(stdout: &[u8]) -> Vec<String> {
     String::from_utf8_lossy(stdout)
         .lines()
         .skip(1)
-        .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+        // Drop the two timing columns (seconds, elapsed).
+        .map(|l| l.rsplitn(3, ',').nth(2).unwrap().to_string())
         .collect()
 }
 

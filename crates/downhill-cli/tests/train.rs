@@ -1,5 +1,8 @@
 //! `downhill train` and `downhill compare` through the binary.
 
+mod common;
+
+use common::success as stdout;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -17,15 +20,6 @@ fn downhill(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn stdout(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
 }
 
 /// Asserts one `error:` line on stderr, exit status 2, nothing on stdout; returns the line.
@@ -92,7 +86,10 @@ fn json_last_line_holds_the_summary() {
     );
     let metrics = std::fs::read_to_string(dir.join("m.csv")).unwrap();
     let lines: Vec<&str> = metrics.lines().collect();
-    assert_eq!(lines[0], "epoch,train_loss,test_loss,accuracy,lr,seconds");
+    assert_eq!(
+        lines[0],
+        "epoch,train_loss,test_loss,accuracy,lr,seconds,elapsed"
+    );
     assert_eq!(lines.len(), 3);
     assert!(
         lines[2].starts_with("2,") && lines[2].contains(",0.01,"),
@@ -452,11 +449,11 @@ fn resume_matches_an_uninterrupted_run() {
     for key in ["params", "optimizer", "rng", "step"] {
         assert_eq!(a[key], b[key], "{key}");
     }
-    // Epoch rows without the seconds column: epochs 4..=6 of both runs.
+    // Epoch rows without the seconds and elapsed columns: epochs 4..=6 of both runs.
     let rows = |text: String, skip: usize| -> Vec<String> {
         text.lines()
             .skip(skip)
-            .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+            .map(|l| l.rsplitn(3, ',').last().unwrap().to_string())
             .collect()
     };
     assert_eq!(rows(stdout(&straight), 4), rows(stdout(&resumed), 1));
@@ -472,7 +469,33 @@ fn resume_matches_an_uninterrupted_run() {
             "b.json",
         ],
     ));
-    assert!(line.contains("written by a different run"), "{line}");
+    // The line names the settings that differ, not two whole JSON objects.
+    assert!(line.contains("written by a different run: batch_size was \"16\", this run has \"32\"; model was \"mlp:hidden=[8]\", this run has \"mlp:hidden=[128]\"; optimizer was \"adam:lr=0.01\", this run has \"adam:lr=0.001\""), "{line}");
+    assert!(line.len() < 300, "{line}");
+    // Resuming a finished checkpoint says so and still reports the final metric.
+    let finished = downhill(
+        &dir,
+        &[&common[..], &["--epochs", "6", "--resume", "a.json"]].concat(),
+    );
+    let note = String::from_utf8_lossy(&finished.stderr).to_string();
+    assert!(
+        note.contains("a.json already holds 6 epochs and --epochs is 6: nothing to train"),
+        "{note}"
+    );
+    let summary = stdout(&finished);
+    let last_test_accuracy: f64 = stdout(&straight)
+        .lines()
+        .last()
+        .unwrap()
+        .split(',')
+        .nth(3)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        summary.contains(&format!("test accuracy {last_test_accuracy:?}")),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -586,4 +609,76 @@ fn non_finite_policy_option() {
         assert_eq!(summary["skipped_updates"], 0, "{policy}");
         assert_eq!(summary["zeroed_values"], 0, "{policy}");
     }
+}
+
+#[test]
+fn swa_reports_the_averaged_model_and_must_match_on_resume() {
+    let dir = temp_dir("swa");
+    let args = [
+        "train",
+        "--dataset",
+        "iris",
+        "--model",
+        "softmax",
+        "-o",
+        "sgd:lr=0.1,momentum=0.9",
+        "--epochs",
+        "6",
+        "--swa",
+        "4,0.05",
+        "--format",
+        "json",
+        "--checkpoint",
+        "ck.json",
+    ];
+    let out = downhill(&dir, &args);
+    let summary = last_json(&stdout(&out));
+    assert_eq!(summary["swa"]["epochs_averaged"], 3, "{summary}");
+    let accuracy = summary["swa"]["test_accuracy"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&accuracy), "{summary}");
+    assert!(summary["swa"]["test_loss"].as_f64().unwrap() > 0.0);
+    // A checkpoint written with --swa 4,0.05 is refused by a run without it.
+    let resumed = downhill(
+        &dir,
+        &[
+            "train",
+            "--dataset",
+            "iris",
+            "--model",
+            "softmax",
+            "-o",
+            "sgd:lr=0.1,momentum=0.9",
+            "--epochs",
+            "8",
+            "--resume",
+            "ck.json",
+        ],
+    );
+    let err = String::from_utf8_lossy(&resumed.stderr);
+    assert_eq!(resumed.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("swa was \"4,0.05\", this run has null"),
+        "{err}"
+    );
+}
+
+#[test]
+fn lbfgs_trains_full_batch_with_its_line_search() {
+    let dir = temp_dir("lbfgs");
+    let args = "train --dataset digits --optimizer lbfgs:line_search_fn=strong_wolfe,max_iter=5 \
+                --batch-size full --epochs 3 --format json -q";
+    let out = downhill(&dir, &args.split_whitespace().collect::<Vec<_>>());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = last_json(&String::from_utf8(out.stdout).unwrap());
+    // One update per epoch, each of up to max_eval evaluations.
+    assert_eq!(summary["steps"], 3);
+    assert!(summary["train_loss"].as_f64().unwrap() < 0.2, "{summary}");
+    assert!(
+        summary["test_accuracy"].as_f64().unwrap() > 0.95,
+        "{summary}"
+    );
 }

@@ -95,10 +95,10 @@ pub const KERNELS: &[KernelDesc] = &[
         body: r#"
     T d = dh_grad(p, g, wd, MAXIMIZE, DECAY);
     if (MOMENTUM) {
-        b0 = FIRST ? d : b0 * mu + keep * d;
-        d = NESTEROV ? d + mu * b0 : b0;
+        b0 = FIRST ? d : dh_fma(d, keep, b0 * mu);
+        d = NESTEROV ? dh_fma(b0, mu, d) : b0;
     }
-    p = p + neg_lr * d;
+    p = dh_fma(d, neg_lr, p);
 "#,
     },
     KernelDesc {
@@ -107,7 +107,7 @@ pub const KERNELS: &[KernelDesc] = &[
         flags: &["MAXIMIZE", "DECAY"],
         body: r#"
     const T gd = dh_grad(p, g, wd, MAXIMIZE, DECAY);
-    b0 = b0 + (T)1 * gd * gd;
+    b0 = dh_fma((T)1 * gd, gd, b0);
     p = p + neg_clr * gd / (dh_sqrt(b0) + eps);
 "#,
     },
@@ -120,18 +120,18 @@ pub const KERNELS: &[KernelDesc] = &[
     T& mom = b1;
     T& gavg = MOMENTUM ? b2 : b1;
     const T gd = dh_grad(p, g, wd, MAXIMIZE, DECAY);
-    const T v = b0 * alpha + w * gd * gd;
+    const T v = dh_fma(w * gd, gd, b0 * alpha);
     b0 = v;
     T avg;
     if (CENTERED) {
         gavg = dh_lerp(gavg, gd, w, one_minus_w, SMALL);
-        avg = dh_sqrt(v + (T)(-1) * gavg * gavg) + eps;
+        avg = dh_sqrt(dh_fma((T)(-1) * gavg, gavg, v)) + eps;
     } else {
         avg = dh_sqrt(v) + eps;
     }
     if (MOMENTUM) {
         mom = mom * mu + (T)1 * gd / avg;
-        p = p + neg_lr * mom;
+        p = dh_fma(mom, neg_lr, p);
     } else {
         p = p + neg_lr * gd / avg;
     }
@@ -143,11 +143,11 @@ pub const KERNELS: &[KernelDesc] = &[
         flags: &["MAXIMIZE", "DECAY"],
         body: r#"
     const T gd = dh_grad(p, g, wd, MAXIMIZE, DECAY);
-    b0 = b0 * rho + one_minus_rho * gd * gd;
+    b0 = dh_fma(one_minus_rho * gd, gd, b0 * rho);
     const T sd = dh_sqrt(b0 + eps);
     const T delta = dh_sqrt(b1 + eps) / sd * gd;
-    b1 = b1 * rho + one_minus_rho * delta * delta;
-    p = p + neg_lr * delta;
+    b1 = dh_fma(one_minus_rho * delta, delta, b1 * rho);
+    p = dh_fma(delta, neg_lr, p);
 "#,
     },
     KernelDesc {
@@ -168,7 +168,7 @@ pub const KERNELS: &[KernelDesc] = &[
     if (DECOUPLED) p = p * shrink;
     const T gd = dh_grad(p, g, wd, MAXIMIZE, COUPLED);
     b0 = dh_lerp(b0, gd, w, one_minus_w, SMALL);
-    b1 = b1 * beta2 + one_minus_beta2 * gd * gd;
+    b1 = dh_fma(one_minus_beta2 * gd, gd, b1 * beta2);
     T v;
     if (AMSGRAD) {
         b2 = dh_max(b2, b1);
@@ -199,7 +199,7 @@ pub const KERNELS: &[KernelDesc] = &[
     if (DECOUPLED) p = p * shrink;
     const T gd = dh_grad(p, g, wd, MAXIMIZE, COUPLED);
     b0 = dh_lerp(b0, gd, w, one_minus_w, SMALL);
-    b1 = b1 * beta2 + one_minus_beta2 * gd * gd;
+    b1 = dh_fma(one_minus_beta2 * gd, gd, b1 * beta2);
     const T denom = dh_sqrt(b1 / bc2) + eps;
     p = p + grad_coef * gd / denom;
     p = p + avg_coef * b0 / denom;
@@ -225,11 +225,11 @@ pub const KERNELS: &[KernelDesc] = &[
     if (DECOUPLED) p = p * shrink;
     const T gd = dh_grad(p, g, wd, MAXIMIZE, COUPLED);
     b0 = dh_lerp(b0, gd, w, one_minus_w, SMALL);
-    b1 = b1 * beta2 + one_minus_beta2 * gd * gd;
+    b1 = dh_fma(one_minus_beta2 * gd, gd, b1 * beta2);
     const T corrected = b0 / bc1;
     T update;
     if (RECTIFIED) {
-        update = corrected * lr * (bc2_sqrt / (dh_sqrt(b1) + eps)) * rect;
+        update = corrected * lr * ((T)1 / (dh_sqrt(b1) + eps) * bc2_sqrt) * rect;
     } else {
         update = corrected * lr;
     }
@@ -276,7 +276,7 @@ pub const KERNELS: &[KernelDesc] = &[
         body: r#"
     const T gd = dh_grad(p, g, wd, MAXIMIZE, DECAY);
     p = p * shrink;
-    p = p + neg_eta * gd;
+    p = dh_fma(gd, neg_eta, p);
     b0 = AVERAGE ? b0 + (p - b0) * mu : p;
 "#,
     },
@@ -371,15 +371,19 @@ __device__ __forceinline__ bool dh_finite(double a) {
 }
 __device__ __forceinline__ T dh_sign(T x) { return x > (T)0 ? (T)1 : (x < (T)0 ? (T)(-1) : (T)0); }
 
-/* ops::grad: the gradient negated when maximizing, plus wd*theta with coupled decay. */
+/* a*b + c with one rounding: Rust's mul_add, PyTorch's fused CPU kernels. */
+__device__ __forceinline__ float dh_fma(float a, float b, float c) { return __fmaf_rn(a, b, c); }
+__device__ __forceinline__ double dh_fma(double a, double b, double c) { return __fma_rn(a, b, c); }
+
+/* ops::grad: the gradient negated when maximizing, plus wd*theta with coupled decay (fused). */
 __device__ __forceinline__ T dh_grad(T p, T g, T wd, bool maximize, bool decay) {
     T d = maximize ? -g : g;
-    return decay ? d + wd * p : d;
+    return decay ? dh_fma(p, wd, d) : d;
 }
 
-/* ops::lerp: torch.lerp on CPU. */
+/* ops::lerp: torch.lerp on CPU, one fused multiply-add. */
 __device__ __forceinline__ T dh_lerp(T a, T b, T w, T one_minus_w, bool small) {
-    return small ? a + w * (b - a) : b - (b - a) * one_minus_w;
+    return small ? dh_fma(w, b - a, a) : dh_fma(a - b, one_minus_w, b);
 }
 
 /* Sets *bad to the largest ~index of a non-finite gradient entry (so the first one). */
@@ -756,7 +760,16 @@ pub fn pack<T: Scalar>(
         | AnyRule::Lion(_)
         | AnyRule::Adopt(_)
         | AnyRule::Ademamix(_)
-        | AnyRule::Adan(_) => return None,
+        | AnyRule::Adan(_)
+        | AnyRule::Lamb(_)
+        | AnyRule::Lars(_)
+        | AnyRule::Prodigy(_)
+        | AnyRule::SchedulefreeSgd(_)
+        | AnyRule::SchedulefreeAdamw(_)
+        | AnyRule::SparseAdam(_)
+        | AnyRule::Muon(_)
+        | AnyRule::Adafactor(_)
+        | AnyRule::Lbfgs(_) => return None,
     };
     Some((desc, packed))
 }
@@ -804,6 +817,10 @@ mod tests {
         }
         let nag = build("nag").unwrap();
         assert!(pack::<f32>(&nag, 1, &mut []).is_none());
+        // Nor lbfgs, which evaluates the objective itself.
+        let lbfgs = build("lbfgs").unwrap();
+        assert!(desc(lbfgs.name()).is_none());
+        assert!(pack::<f32>(&lbfgs, 1, &mut []).is_none());
     }
 
     #[test]

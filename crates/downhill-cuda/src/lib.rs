@@ -10,7 +10,7 @@
 //!   and context in a process) with `--fmad=false --prec-div=true
 //!   --prec-sqrt=true --ftz=false`, from one description per rule
 //!   ([`kernels::KERNELS`]) that copies the rule's CPU `apply` operation for
-//!   operation. Per-step coefficients come from the rule's own `begin_step`,
+//!   operation (the CPU's fused multiply-adds are `__fma_rn`/`__fmaf_rn`). Per-step coefficients come from the rule's own `begin_step`,
 //!   computed on the host in `f64` and rounded to `T` as on the CPU.
 //! * One launch per group and step over all of the group's tensors: a device
 //!   table of tensors (pointers, lengths, offsets) and of 4096-element chunks,
@@ -65,7 +65,7 @@ pub enum CudaError {
     Driver(#[from] DriverError),
     #[error("NVRTC could not compile the {rule} kernel: {log}")]
     Compile { rule: String, log: String },
-    #[error("{0} has no CUDA kernel (it takes its gradient at a look-ahead point; use the CPU optimizer)")]
+    #[error("{0} has no CUDA kernel; use the CPU optimizer")]
     Unsupported(&'static str),
     #[error("parameters of type {param} cannot be stepped by an optimizer over {dtype} (f16 and bf16 need f32)")]
     ParamType {
@@ -308,6 +308,7 @@ impl<T: CudaScalar> CudaOptimizer<T> {
             .iter()
             .map(|g| ParamGroup {
                 sizes: Vec::new(),
+                shapes: Vec::new(),
                 overrides: g.overrides.clone(),
             })
             .collect();
@@ -443,9 +444,11 @@ impl<T: CudaScalar> CudaOptimizer<T> {
             groups.push(SavedGroup {
                 rule: g.rule.clone(),
                 sizes: g.sizes.clone(),
+                shapes: Vec::new(),
                 step: g.step,
                 scalars,
                 buffers,
+                extra: Vec::new(),
             });
         }
         Ok(SavedState {

@@ -31,13 +31,7 @@ impl Rule for Adadelta {
     type Coeffs = ();
     const NAME: &'static str = "adadelta";
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
+    crate::rates!(lr);
 
     fn buffers(&self) -> Vec<(&'static str, f64)> {
         vec![("square_avg", 0.0), ("acc_delta", 0.0)]
@@ -60,7 +54,7 @@ impl Rule for Adadelta {
                 let std = (*v + eps).sqrt();
                 let delta = (*u + eps).sqrt() / std * g;
                 *u = ops::addcmul(*u * rho, one_minus_rho, delta, delta);
-                *p = *p + neg_lr * delta;
+                *p = ops::add_scaled(*p, neg_lr, delta);
             }
         });
     }

@@ -31,13 +31,7 @@ impl Rule for Adagrad {
     type Coeffs = f64;
     const NAME: &'static str = "adagrad";
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
+    crate::rates!(lr);
 
     fn buffers(&self) -> Vec<(&'static str, f64)> {
         vec![("sum", self.initial_accumulator_value)]

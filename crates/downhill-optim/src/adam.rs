@@ -54,21 +54,7 @@ impl Rule for Adam {
     type Coeffs = AdamStep;
     const NAME: &'static str = "adam";
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    fn momentum(&self) -> Option<f64> {
-        Some(self.beta1)
-    }
-
-    fn set_momentum(&mut self, beta1: f64) {
-        self.beta1 = beta1;
-    }
+    crate::rates!(lr, beta1);
 
     fn buffers(&self) -> Vec<(&'static str, f64)> {
         let mut names = vec![("exp_avg", 0.0), ("exp_avg_sq", 0.0)];

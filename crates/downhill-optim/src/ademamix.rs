@@ -80,21 +80,7 @@ impl Rule for Ademamix {
         Ok(())
     }
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    fn momentum(&self) -> Option<f64> {
-        Some(self.beta1)
-    }
-
-    fn set_momentum(&mut self, beta1: f64) {
-        self.beta1 = beta1;
-    }
+    crate::rates!(lr, beta1);
 
     fn buffers(&self) -> Vec<(&'static str, f64)> {
         vec![("exp_avg", 0.0), ("exp_avg_sq", 0.0), ("exp_avg_slow", 0.0)]
@@ -156,7 +142,7 @@ impl Rule for Ademamix {
                     exp_avg_sq[i] = ops::addcmul(exp_avg_sq[i] * beta2, one_minus_beta2, g, g);
                     exp_avg_slow[i] = ops::lerp::<T, SMALL3>(exp_avg_slow[i], g, w3.w, w3.one_minus_w);
                     let denom = exp_avg_sq[i].sqrt() / bc2_sqrt + eps;
-                    let update = exp_avg[i] / bc1 + alpha * exp_avg_slow[i];
+                    let update = ops::add_scaled(exp_avg[i] / bc1, alpha, exp_avg_slow[i]);
                     p[i] = ops::addcdiv(p[i], neg_lr, update, denom);
                 }
             }

@@ -72,21 +72,7 @@ impl Rule for Adopt {
     type Coeffs = AdoptStep;
     const NAME: &'static str = "adopt";
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    fn momentum(&self) -> Option<f64> {
-        Some(self.beta1)
-    }
-
-    fn set_momentum(&mut self, beta1: f64) {
-        self.beta1 = beta1;
-    }
+    crate::rates!(lr, beta1);
 
     fn buffers(&self) -> Vec<(&'static str, f64)> {
         vec![("exp_avg", 0.0), ("exp_avg_sq", 0.0)]
@@ -152,7 +138,7 @@ impl Rule for Adopt {
                         normed = clamp_max(clamp_min(normed, neg_clip), clip);
                     }
                     *m = ops::lerp::<T, SMALL>(*m, normed, w1.w, w1.one_minus_w);
-                    *p = *p + neg_lr * *m;
+                    *p = ops::add_scaled(*p, neg_lr, *m);
                     *v = ops::addcmul(*v * beta2, one_minus_beta2, g, g);
                 }
             }

@@ -38,13 +38,7 @@ impl Rule for Asgd {
     type Coeffs = AsgdStep;
     const NAME: &'static str = "asgd";
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
+    crate::rates!(lr);
 
     fn buffers(&self) -> Vec<(&'static str, f64)> {
         vec![("ax", 0.0)]
@@ -82,7 +76,7 @@ impl Rule for Asgd {
             for ((p, g), a) in p.iter_mut().zip(g.values()).zip(ax) {
                 let g = ops::grad::<T, MAXIMIZE, DECAY>(*p, g, wd);
                 *p = *p * shrink;
-                *p = *p + neg_eta * g;
+                *p = ops::add_scaled(*p, neg_eta, g);
                 *a = if AVERAGE { *a + (*p - *a) * mu } else { *p };
             }
         });

@@ -48,6 +48,18 @@ impl<'a, T> Bufs<'a, T> {
         self.slices.into_iter().take(self.count)
     }
 
+    /// The same buffers, borrowed for a shorter time.
+    pub(crate) fn reborrow<'b>(this: &'b mut Self) -> Bufs<'b, T> {
+        let mut slices: [&'b mut [T]; MAX_BUFFERS] = Default::default();
+        for (slot, slice) in slices.iter_mut().zip(this.slices.iter_mut()) {
+            *slot = &mut **slice;
+        }
+        Bufs {
+            slices,
+            count: this.count,
+        }
+    }
+
     /// Splits every buffer at `mid`: elements `..mid` and `mid..`.
     pub(crate) fn split_at(self, mid: usize) -> (Self, Self) {
         let mut left: [&'a mut [T]; MAX_BUFFERS] = Default::default();

@@ -5,10 +5,15 @@
 //!
 //! Every element gets the same arithmetic whatever the split, so results do
 //! not depend on the number of threads or on how tensors are laid out.
+//!
+//! Rules whose update depends on the tensor ([`Rule::PER_TENSOR`]) are run
+//! tensor by tensor: first (with [`Rule::TENSOR_SUMS`]) a pass that sums over
+//! the tensor in element order, then the update given the shape and the sums.
 
 use super::gradient::{Raw, Zeroing};
+use super::ops::Squares;
 use super::optimizer::GroupState;
-use super::{Bufs, Rule, Visit};
+use super::{Bufs, Rule, Tensor, Visit, WholeTensor};
 use crate::scalar::Scalar;
 
 /// Elements per parallel task: large enough that scheduling costs are noise.
@@ -17,42 +22,168 @@ pub(crate) const GRAIN: usize = 1 << 15;
 /// One step of one group, as a [`Visit`] of its rule (see [`update_group`]).
 pub(crate) struct UpdateGroup<'a, 'p, T> {
     pub state: &'a mut GroupState<T>,
+    /// The group's tensors, or all of them as one flat run.
     pub params: &'a mut [&'p mut [T]],
     pub grads: &'a [&'a [T]],
+    /// The shapes of the group's tensors.
+    pub shapes: &'a [Vec<usize>],
     pub zero_bad: bool,
 }
 
 impl<T: Scalar> Visit for UpdateGroup<'_, '_, T> {
     type Output = usize;
     fn visit<R: Rule>(self, rule: &R) -> usize {
-        update_group(rule, self.state, self.params, self.grads, self.zero_bad)
+        update_group(rule, self)
     }
 }
 
 /// One step of one group whose tensors are `params` (laid out one after
 /// another in the group's state buffers). With `zero_bad`, non-finite gradient
 /// entries count as zero; returns how many there were (0 without `zero_bad`).
-pub(crate) fn update_group<T: Scalar, R: Rule>(
-    rule: &R,
-    state: &mut GroupState<T>,
-    params: &mut [&mut [T]],
-    grads: &[&[T]],
-    zero_bad: bool,
-) -> usize {
+pub(crate) fn update_group<T: Scalar, R: Rule>(rule: &R, group: UpdateGroup<'_, '_, T>) -> usize {
+    let UpdateGroup {
+        state,
+        params,
+        grads,
+        shapes,
+        zero_bad,
+    } = group;
     state.step += 1;
     let coeffs = rule.begin_step(state.step, &mut state.scalars);
     let len = params.iter().map(|p| p.len()).sum();
-    let bufs = Bufs::over(&mut state.buffers, len, 0..len);
+    let mut bufs = Bufs::over(&mut state.buffers, len, 0..len);
     let pass = Pass {
         rule,
         coeffs: &coeffs,
         zero_bad,
     };
-    pass.tensors(bufs, params, grads, len)
+    if R::GROUP_SUMS > 0 {
+        let sums = pass.group_sums(Bufs::reborrow(&mut bufs), params, grads, shapes, len);
+        let coeffs = rule.group_coeffs(&coeffs, &sums[..R::GROUP_SUMS], &mut state.scalars);
+        let pass = Pass {
+            coeffs: &coeffs,
+            ..pass
+        };
+        let zeroed = pass.tensors(bufs, params, grads, len);
+        return if zero_bad {
+            // The update may not read every gradient entry: count here.
+            grads
+                .iter()
+                .flat_map(|g| g.iter())
+                .filter(|x| !x.is_finite())
+                .count()
+        } else {
+            zeroed
+        };
+    }
+    if !R::PER_TENSOR && !R::WHOLE_TENSOR {
+        return pass.tensors(bufs, params, grads, len);
+    }
+    let mut zeroed = 0;
+    if R::WHOLE_TENSOR {
+        let mut extra = &mut state.extra[..];
+        each_tensor(bufs, params, grads, shapes, |shape, bufs, p, g| {
+            let (part, rest) = std::mem::take(&mut extra)
+                .split_at_mut(rule.extra_len(std::slice::from_ref(&shape.to_vec())));
+            extra = rest;
+            let tensor = WholeTensor {
+                shape,
+                p,
+                bufs,
+                extra: part,
+            };
+            zeroed += whole_tensor(rule, &coeffs, tensor, g, zero_bad);
+        });
+    } else {
+        each_tensor(bufs, params, grads, shapes, |shape, bufs, p, g| {
+            zeroed += pass.tensor(bufs, shape, p, g);
+        });
+    }
+    zeroed
+}
+
+/// Calls `visit` on each tensor of `shapes` in order with its state buffers,
+/// parameters and gradient: the next elements of the current run (a flat
+/// step passes the group as one run).
+fn each_tensor<T>(
+    bufs: Bufs<'_, T>,
+    params: &mut [&mut [T]],
+    grads: &[&[T]],
+    shapes: &[Vec<usize>],
+    mut visit: impl FnMut(&[usize], Bufs<'_, T>, &mut [T], &[T]),
+) {
+    let mut bufs = bufs;
+    let (mut run, mut at) = (0, 0);
+    for shape in shapes {
+        let n = shape.iter().product::<usize>();
+        while at == params[run].len() && run + 1 < params.len() {
+            (run, at) = (run + 1, 0);
+        }
+        let (head, tail) = bufs.split_at(n);
+        bufs = tail;
+        visit(
+            shape,
+            head,
+            &mut params[run][at..at + n],
+            &grads[run][at..at + n],
+        );
+        at += n;
+    }
+}
+
+/// [`Rule::step_tensor`] on one tensor, reading non-finite gradient entries
+/// as zero with `zero_bad`; returns how many there were. Compiled for AVX2
+/// and FMA when the processor has them (the same IEEE operations either way).
+fn whole_tensor<T: Scalar, R: Rule>(
+    rule: &R,
+    coeffs: &R::Coeffs,
+    tensor: WholeTensor<'_, T>,
+    g: &[T],
+    zero_bad: bool,
+) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the processor supports AVX2 and FMA, checked just above.
+        return unsafe { whole_tensor_avx2(rule, coeffs, tensor, g, zero_bad) };
+    }
+    whole_tensor_body(rule, coeffs, tensor, g, zero_bad)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn whole_tensor_avx2<T: Scalar, R: Rule>(
+    rule: &R,
+    coeffs: &R::Coeffs,
+    tensor: WholeTensor<'_, T>,
+    g: &[T],
+    zero_bad: bool,
+) -> usize {
+    whole_tensor_body(rule, coeffs, tensor, g, zero_bad)
+}
+
+#[inline(always)]
+fn whole_tensor_body<T: Scalar, R: Rule>(
+    rule: &R,
+    coeffs: &R::Coeffs,
+    tensor: WholeTensor<'_, T>,
+    g: &[T],
+    zero_bad: bool,
+) -> usize {
+    if !zero_bad {
+        rule.step_tensor(coeffs, tensor, &mut Raw(g));
+        return 0;
+    }
+    let mut read = Zeroing::new(g);
+    rule.step_tensor(coeffs, tensor, &mut read);
+    if read.saw_bad {
+        g.iter().filter(|x| !x.is_finite()).count()
+    } else {
+        0
+    }
 }
 
 /// What every element of one step gets: the rule, its coefficients for this
-/// step, and whether non-finite gradient entries are replaced with zero.
+/// step (or tensor), and whether non-finite gradient entries are replaced with zero.
 struct Pass<'a, R: Rule> {
     rule: &'a R,
     coeffs: &'a R::Coeffs,
@@ -60,6 +191,74 @@ struct Pass<'a, R: Rule> {
 }
 
 impl<R: Rule> Pass<'_, R> {
+    /// One tensor of a [`Rule::PER_TENSOR`] rule: the sums over it (in runs
+    /// of [`GRAIN`] elements, in an order fixed by position, see
+    /// [`Squares`]), the tensor's coefficients, then the update, split
+    /// across threads as [`Pass::run`] splits.
+    fn tensor<T: Scalar>(&self, bufs: Bufs<'_, T>, shape: &[usize], p: &mut [T], g: &[T]) -> usize {
+        let mut bufs = bufs;
+        let mut squares = Squares::new(p.len());
+        if R::TENSOR_SUMS > 0 {
+            self.sum_runs(Bufs::reborrow(&mut bufs), shape, p, g, 0, &mut squares);
+        }
+        let totals = squares.totals();
+        let sums = &totals[..R::TENSOR_SUMS];
+        let coeffs = self
+            .rule
+            .tensor_coeffs::<T>(self.coeffs, Tensor { shape, sums });
+        let pass = Pass {
+            rule: self.rule,
+            coeffs: &coeffs,
+            zero_bad: self.zero_bad,
+        };
+        let zeroed = pass.run(bufs, p, g);
+        if R::TENSOR_SUMS > 0 && self.zero_bad {
+            // The update may not read the gradient again (LAMB): count here.
+            g.iter().filter(|x| !x.is_finite()).count()
+        } else {
+            zeroed
+        }
+    }
+
+    /// [`Rule::sum`] over one tensor that starts at `start` among the summed
+    /// elements, in runs of [`GRAIN`] elements, one after another.
+    fn sum_runs<T: Scalar>(
+        &self,
+        bufs: Bufs<'_, T>,
+        shape: &[usize],
+        p: &mut [T],
+        g: &[T],
+        start: usize,
+        squares: &mut Squares,
+    ) {
+        let mut rest = bufs;
+        for (k, (p, g)) in p.chunks_mut(GRAIN).zip(g.chunks(GRAIN)).enumerate() {
+            let (head, tail) = rest.split_at(p.len());
+            rest = tail;
+            squares.at(start + k * GRAIN, start);
+            self.sums(shape, head, p, g, squares);
+        }
+    }
+
+    /// The [`Rule::GROUP_SUMS`] over a group's `len` elements: [`Rule::sum`]
+    /// over every tensor, positions counted across the group.
+    fn group_sums<T: Scalar>(
+        &self,
+        bufs: Bufs<'_, T>,
+        params: &mut [&mut [T]],
+        grads: &[&[T]],
+        shapes: &[Vec<usize>],
+        len: usize,
+    ) -> [f64; crate::MAX_TENSOR_SUMS] {
+        let mut squares = Squares::new(len);
+        let mut start = 0;
+        each_tensor(bufs, params, grads, shapes, |shape, bufs, p, g| {
+            self.sum_runs(bufs, shape, p, g, start, &mut squares);
+            start += p.len();
+        });
+        squares.totals()
+    }
+
     /// Updates a list of tensors holding `total` elements: halves of the list
     /// (split by element count) go to different threads when the list is long.
     fn tensors<T: Scalar>(
@@ -114,20 +313,73 @@ impl<R: Rule> Pass<'_, R> {
         a + b
     }
 
-    /// The rule's loop over one run on this thread, compiled for AVX2 when the
-    /// processor has it. Without FMA contraction the arithmetic is the same IEEE
-    /// operations either way, so results are bit-identical; only the vector width differs.
+    /// The rule's loop over one run on this thread, compiled for AVX2 and FMA
+    /// when the processor has them. The arithmetic is the same IEEE operations
+    /// either way (`mul_add` rounds once on both paths), so results are
+    /// bit-identical; only the vector width differs.
     fn leaf<T: Scalar>(&self, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) -> usize {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the processor supports AVX2, checked just above.
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the processor supports AVX2 and FMA, checked just above.
             return unsafe { self.leaf_avx2(bufs, p, g) };
         }
         self.leaf_body(bufs, p, g)
     }
 
+    /// [`Rule::sum`] over one run, compiled for AVX2 and FMA when the
+    /// processor has them (the same IEEE operations either way).
+    fn sums<T: Scalar>(
+        &self,
+        shape: &[usize],
+        bufs: Bufs<'_, T>,
+        p: &mut [T],
+        g: &[T],
+        squares: &mut Squares,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: the processor supports AVX2 and FMA, checked just above.
+            return unsafe { self.sums_avx2(shape, bufs, p, g, squares) };
+        }
+        self.sums_body(shape, bufs, p, g, squares)
+    }
+
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn sums_avx2<T: Scalar>(
+        &self,
+        shape: &[usize],
+        bufs: Bufs<'_, T>,
+        p: &mut [T],
+        g: &[T],
+        squares: &mut Squares,
+    ) {
+        self.sums_body(shape, bufs, p, g, squares)
+    }
+
+    #[inline(always)]
+    fn sums_body<T: Scalar>(
+        &self,
+        shape: &[usize],
+        bufs: Bufs<'_, T>,
+        p: &mut [T],
+        g: &[T],
+        squares: &mut Squares,
+    ) {
+        let g = &g[..p.len()];
+        if self.zero_bad {
+            self.rule
+                .sum(self.coeffs, shape, bufs, p, &mut Zeroing::new(g), squares);
+        } else {
+            self.rule
+                .sum(self.coeffs, shape, bufs, p, &mut Raw(g), squares);
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
     unsafe fn leaf_avx2<T: Scalar>(&self, bufs: Bufs<'_, T>, p: &mut [T], g: &[T]) -> usize {
         self.leaf_body(bufs, p, g)
     }
@@ -250,7 +502,7 @@ mod tests {
     fn compare<T: Scalar>(spec: &str, zero_bad: bool) {
         let rule = build(spec).unwrap();
         let n = 1003;
-        let mut plain = Group::<T>::fresh(rule.clone(), vec![n], 0);
+        let mut plain = Group::<T>::fresh(rule.clone(), vec![n], vec![vec![n]], 0);
         let mut wide = plain.clone();
         let mut p_plain: Vec<T> = (0..n)
             .map(|i| T::of(((i * 37) % 101) as f64 / 50.0 - 1.0))

@@ -18,6 +18,8 @@ pub enum Value {
     Float(f64),
     Text(String),
     List(Vec<u64>),
+    /// A list of numbers (Muon's Newton–Schulz coefficients).
+    Numbers(Vec<f64>),
 }
 
 impl fmt::Display for Value {
@@ -29,6 +31,10 @@ impl fmt::Display for Value {
             Value::Text(s) => write!(f, "{s}"),
             Value::List(v) => {
                 let items: Vec<String> = v.iter().map(u64::to_string).collect();
+                write!(f, "[{}]", items.join(","))
+            }
+            Value::Numbers(v) => {
+                let items: Vec<String> = v.iter().map(|x| format!("{x:?}")).collect();
                 write!(f, "[{}]", items.join(","))
             }
         }
@@ -61,6 +67,33 @@ impl HyperValue for f64 {
         }
     }
 }
+
+/// A number that may be absent: `none` in a spec (Python's `None`, such as
+/// Prodigy's `beta3`, whose absence means a value derived from other keys).
+impl HyperValue for Option<f64> {
+    const EXPECTED: &'static str = "a number or none";
+    fn parse(raw: &str) -> Option<Self> {
+        match raw.trim() {
+            NONE => Some(None),
+            number => f64::parse(number).map(Some),
+        }
+    }
+    fn to_value(&self) -> Value {
+        match self {
+            Some(x) => Value::Float(*x),
+            None => Value::Text(NONE.into()),
+        }
+    }
+    fn from_value(value: &Value) -> Option<Self> {
+        match value {
+            Value::Text(word) if word == NONE => Some(None),
+            number => f64::from_value(number).map(Some),
+        }
+    }
+}
+
+/// How an absent number is spelled ([`HyperValue`] of `Option<f64>`).
+pub const NONE: &str = "none";
 
 impl HyperValue for bool {
     const EXPECTED: &'static str = "true or false";
@@ -118,17 +151,22 @@ impl HyperValue for String {
     }
 }
 
+/// A bracketed, comma-separated list (`[10,25]`, `[]`) of values of one type.
+fn bracketed<T: std::str::FromStr>(raw: &str) -> Option<Vec<T>> {
+    let inner = raw.trim().strip_prefix('[')?.strip_suffix(']')?;
+    if inner.trim().is_empty() {
+        return Some(Vec::new());
+    }
+    inner
+        .split(',')
+        .map(|item| item.trim().parse().ok())
+        .collect()
+}
+
 impl HyperValue for Vec<u64> {
     const EXPECTED: &'static str = "a bracketed list of whole numbers like [10,25]";
     fn parse(raw: &str) -> Option<Self> {
-        let inner = raw.trim().strip_prefix('[')?.strip_suffix(']')?;
-        if inner.trim().is_empty() {
-            return Some(Vec::new());
-        }
-        inner
-            .split(',')
-            .map(|item| item.trim().parse().ok())
-            .collect()
+        bracketed(raw)
     }
     fn to_value(&self) -> Value {
         Value::List(self.clone())
@@ -136,6 +174,23 @@ impl HyperValue for Vec<u64> {
     fn from_value(value: &Value) -> Option<Self> {
         match value {
             Value::List(v) => Some(v.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl HyperValue for Vec<f64> {
+    const EXPECTED: &'static str = "a bracketed list of numbers like [3.4445,-4.775,2.0315]";
+    fn parse(raw: &str) -> Option<Self> {
+        bracketed(raw)
+    }
+    fn to_value(&self) -> Value {
+        Value::Numbers(self.clone())
+    }
+    fn from_value(value: &Value) -> Option<Self> {
+        match value {
+            Value::Numbers(v) => Some(v.clone()),
+            Value::List(v) => Some(v.iter().map(|&i| i as f64).collect()),
             _ => None,
         }
     }
@@ -213,6 +268,11 @@ impl Check {
                     Value::List(items) => {
                         return items.iter().all(|i| self.admits(&Value::Int(*i)));
                     }
+                    Value::Numbers(items) => {
+                        return items.iter().all(|x| self.admits(&Value::Float(*x)));
+                    }
+                    // An absent optional number (only `Option<f64>` keys hold one).
+                    Value::Text(word) if word == NONE => return true,
                     _ => return false,
                 };
                 x.is_finite()
@@ -331,10 +391,14 @@ impl KeyError {
             "step_sizes" => "; tuples are split: use step_min and step_max",
             _ => "",
         };
+        let hint = match hint {
+            "" => crate::spec::did_you_mean(key, valid),
+            tuple => tuple.to_string(),
+        };
         KeyError::Unknown {
             key: key.into(),
             valid: valid.join(", "),
-            hint: hint.into(),
+            hint,
         }
     }
 }

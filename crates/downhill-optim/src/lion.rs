@@ -1,7 +1,7 @@
 //! Lion — `lion_pytorch.Lion` 0.2.5 (Chen et al., "Symbolic Discovery of
 //! Optimization Algorithms", NeurIPS 2023).
 
-use super::{Bufs, Gradient, Rule};
+use super::{ops, Bufs, Gradient, Rule};
 use crate::hyper::Check;
 use crate::scalar::Scalar;
 
@@ -34,21 +34,7 @@ impl Rule for Lion {
     type Coeffs = ();
     const NAME: &'static str = "lion";
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    fn momentum(&self) -> Option<f64> {
-        Some(self.beta1)
-    }
-
-    fn set_momentum(&mut self, beta1: f64) {
-        self.beta1 = beta1;
-    }
+    crate::rates!(lr, beta1);
 
     fn buffers(&self) -> Vec<(&'static str, f64)> {
         vec![("exp_avg", 0.0)]
@@ -67,9 +53,9 @@ impl Rule for Lion {
         let [exp_avg] = bufs.take();
         for ((p, g), m) in p.iter_mut().zip(g.values()).zip(exp_avg) {
             *p = *p * shrink;
-            let update = sgn(*m * beta1 + one_minus_beta1 * g);
-            *p = *p + neg_lr * update;
-            *m = *m * beta2 + one_minus_beta2 * g;
+            let update = sgn(ops::add_scaled(*m * beta1, one_minus_beta1, g));
+            *p = ops::add_scaled(*p, neg_lr, update);
+            *m = ops::add_scaled(*m * beta2, one_minus_beta2, g);
         }
     }
 }

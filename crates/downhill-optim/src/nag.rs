@@ -27,21 +27,7 @@ impl Rule for Nag {
     const NAME: &'static str = "nag";
     const LOOKAHEAD: bool = true;
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    fn momentum(&self) -> Option<f64> {
-        Some(self.momentum)
-    }
-
-    fn set_momentum(&mut self, momentum: f64) {
-        self.momentum = momentum;
-    }
+    crate::rates!(lr, momentum);
 
     fn buffers(&self) -> Vec<(&'static str, f64)> {
         vec![("velocity", 0.0)]

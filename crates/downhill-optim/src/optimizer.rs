@@ -1,27 +1,66 @@
 //! The optimizer: parameter groups, their state, and the step loop.
 
 use super::engine::{first_non_finite, UpdateGroup};
-use super::{AnyRule, Bufs, Rule, RuleSet, Visit};
+use super::gradient::{Raw, Zeroing};
+use super::{AnyRule, Bufs, ObjectiveRun, Rule, RuleSet, Visit};
 use crate::hyper::{KeyError, Value};
 use crate::scalar::Scalar;
 use crate::spec::ConfigError;
 use std::ops::Range;
 use thiserror::Error;
 
-/// A parameter group: the sizes of its tensors and the keys it overrides.
+/// A parameter group: the sizes of its tensors, optionally their shapes,
+/// and the keys it overrides.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParamGroup {
     pub sizes: Vec<usize>,
+    /// One shape per tensor (row-major; its product is the tensor's size), or
+    /// empty: every tensor is a vector of its size. Only rules whose update
+    /// depends on the tensor ([`Rule::PER_TENSOR`]) look at shapes.
+    pub shapes: Vec<Vec<usize>>,
     pub overrides: Vec<(String, Value)>,
 }
 
 impl ParamGroup {
-    /// A group of tensors with the given element counts, using the optimizer's defaults.
+    /// A group of tensors with the given element counts (vectors), using the optimizer's defaults.
     pub fn new(sizes: Vec<usize>) -> Self {
         ParamGroup {
             sizes,
+            shapes: Vec::new(),
             overrides: Vec::new(),
         }
+    }
+
+    /// A group of tensors with the given shapes (`vec![vec![out, in], vec![out]]`).
+    pub fn shaped(shapes: Vec<Vec<usize>>) -> Self {
+        ParamGroup {
+            sizes: shapes.iter().map(|s| s.iter().product()).collect(),
+            shapes,
+            overrides: Vec::new(),
+        }
+    }
+
+    /// Every tensor's shape: the given ones, or one vector per size; an error
+    /// if shapes are given that do not match the sizes.
+    pub(crate) fn resolved_shapes(&self) -> Result<Vec<Vec<usize>>, String> {
+        if self.shapes.is_empty() {
+            return Ok(self.sizes.iter().map(|&n| vec![n]).collect());
+        }
+        if self.shapes.len() != self.sizes.len() {
+            return Err(format!(
+                "{} shapes for {} tensors",
+                self.shapes.len(),
+                self.sizes.len()
+            ));
+        }
+        for (index, (shape, &size)) in self.shapes.iter().zip(&self.sizes).enumerate() {
+            if shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) != Some(size) {
+                return Err(format!(
+                    "tensor {index} has shape {shape:?}, which does not hold its {size} elements"
+                ));
+            }
+        }
+        Ok(self.shapes.clone())
     }
 
     /// Overrides one hyperparameter for this group (e.g. `("lr", Value::Float(0.1))`).
@@ -56,9 +95,13 @@ pub enum StepError {
     #[error("gradient element {index} is {value} (not finite); the step was not applied")]
     NonFiniteGradient { index: usize, value: f64 },
     #[error(
-        "{optimizer} takes its gradient at a look-ahead point: use step_with and an objective"
+        "{optimizer} evaluates the objective itself (at a look-ahead point or in a line search): use step_with and an objective"
     )]
     NeedsObjective { optimizer: &'static str },
+    #[error("{optimizer} does not take sparse gradients (sparse_adam does)")]
+    NotSparse { optimizer: &'static str },
+    #[error("sparse gradient: {0}")]
+    Sparse(String),
 }
 
 /// What a step does with a gradient that holds NaN or ±∞.
@@ -146,19 +189,28 @@ pub(crate) struct GroupState<T> {
     pub step: u64,
     pub scalars: Vec<f64>,
     pub buffers: Vec<T>,
+    /// State beyond the per-element buffers, laid out by the rule ([`Rule::extra_len`](crate::Rule::extra_len)).
+    pub extra: Vec<T>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Group<T, R = AnyRule> {
     pub rule: R,
     pub sizes: Vec<usize>,
+    /// One shape per tensor (vectors unless the group was given shapes).
+    pub shapes: Vec<Vec<usize>>,
     pub offset: usize,
     pub len: usize,
     pub state: GroupState<T>,
 }
 
 impl<T: Scalar, R: RuleSet> Group<T, R> {
-    pub(crate) fn fresh(rule: R, sizes: Vec<usize>, offset: usize) -> Self {
+    pub(crate) fn fresh(
+        rule: R,
+        sizes: Vec<usize>,
+        shapes: Vec<Vec<usize>>,
+        offset: usize,
+    ) -> Self {
         let len = sizes.iter().sum();
         let buffers = rule
             .buffers()
@@ -166,15 +218,18 @@ impl<T: Scalar, R: RuleSet> Group<T, R> {
             .flat_map(|&(_, init)| std::iter::repeat_n(T::of(init), len))
             .collect();
         let scalars = rule.scalars().iter().map(|&(_, init)| init).collect();
+        let extra = vec![T::zero(); rule.extra_len(&shapes)];
         Group {
             rule,
             sizes,
+            shapes,
             offset,
             len,
             state: GroupState {
                 step: 0,
                 scalars,
                 buffers,
+                extra,
             },
         }
     }
@@ -224,12 +279,24 @@ impl<T: Scalar, R: RuleSet> Optimizer<T, R> {
     /// Several groups; each starts from `rule` and applies its overrides.
     pub fn with_groups(rule: impl Into<R>, groups: Vec<ParamGroup>) -> Result<Self, ConfigError> {
         let rule = rule.into();
-        let owner = rule.name();
-        rule.validate().map_err(|e| ConfigError::key(owner, e))?;
+        Self::with_rules(groups.into_iter().map(|g| (rule.clone(), g)).collect())
+    }
+
+    /// Several groups, each with its own rule (and its overrides): Muon for
+    /// the weight matrices and AdamW for the rest, say. The groups' tensors
+    /// follow one another in the flat parameter vector, in order.
+    pub fn with_rules(groups: Vec<(R, ParamGroup)>) -> Result<Self, ConfigError> {
         let mut built = Vec::with_capacity(groups.len());
         let mut offset = 0;
-        for group in groups {
-            let mut group_rule = rule.clone();
+        for (index, (rule, group)) in groups.into_iter().enumerate() {
+            let owner = rule.name();
+            rule.validate().map_err(|e| ConfigError::key(owner, e))?;
+            let shape_error = |message| ConfigError::Shape {
+                group: index,
+                message,
+            };
+            let shapes = group.resolved_shapes().map_err(shape_error)?;
+            let mut group_rule = rule;
             for (key, value) in &group.overrides {
                 group_rule
                     .set(key, value)
@@ -238,11 +305,34 @@ impl<T: Scalar, R: RuleSet> Optimizer<T, R> {
             group_rule
                 .validate()
                 .map_err(|e| ConfigError::key(owner, e))?;
-            let g = Group::fresh(group_rule, group.sizes, offset);
+            for shape in &shapes {
+                group_rule.check_shape(shape).map_err(shape_error)?;
+            }
+            let g = Group::fresh(group_rule, group.sizes, shapes, offset);
             offset += g.len;
             built.push(g);
         }
+        if let Some((owner, message)) = Self::group_count_error(&built) {
+            return Err(ConfigError::key(owner, KeyError::Constraint(message)));
+        }
         Ok(Self::from_groups(built))
+    }
+
+    /// Why these groups cannot be stepped together: a rule that evaluates
+    /// the objective itself (L-BFGS) takes exactly one group, as PyTorch's.
+    /// Returns the rule's name with the message.
+    pub(crate) fn group_count_error(groups: &[Group<T, R>]) -> Option<(&'static str, String)> {
+        let rule = &groups.iter().find(|g| g.rule.drives_objective())?.rule;
+        (groups.len() != 1).then(|| {
+            (
+                rule.name(),
+                format!(
+                    "{} doesn't support per-parameter options (parameter groups): give one group, not {}",
+                    rule.name(),
+                    groups.len()
+                ),
+            )
+        })
     }
 
     pub(crate) fn from_groups(groups: Vec<Group<T, R>>) -> Self {
@@ -365,6 +455,12 @@ impl<T: Scalar, R: RuleSet> Optimizer<T, R> {
         Some(&g.state.buffers[b * g.len..(b + 1) * g.len])
     }
 
+    /// The extra state of group `group` ([`Rule::extra_len`](crate::Rule::extra_len):
+    /// Adafactor's factored moments, L-BFGS's history), in the rule's layout.
+    pub fn extra(&self, group: usize) -> Option<&[T]> {
+        self.groups.get(group).map(|g| &g.state.extra[..])
+    }
+
     /// What steps do with a non-finite gradient ([`NonFinite::Error`] unless set).
     pub fn non_finite(&self) -> NonFinite {
         self.non_finite
@@ -409,10 +505,13 @@ impl<T: Scalar, R: RuleSet> Optimizer<T, R> {
     fn check_update(rule: &R, next: &R, key: &str) -> Result<(), ConfigError> {
         let owner = rule.name();
         next.validate().map_err(|e| ConfigError::key(owner, e))?;
+        // The extra state's length for a one-element probe tensor changes
+        // with the keys that size it (L-BFGS's history_size).
         let names = |r: &R| {
             (
                 r.buffers().iter().map(|b| b.0).collect::<Vec<_>>(),
                 r.scalars().len(),
+                r.extra_len(&[vec![1]]),
             )
         };
         if names(next) != names(rule) {
@@ -482,6 +581,7 @@ impl<T: Scalar, R: RuleSet> Optimizer<T, R> {
                     state: &mut group.state,
                     params: &mut [p],
                     grads: &[g],
+                    shapes: &group.shapes,
                     zero_bad,
                 });
             }
@@ -490,7 +590,7 @@ impl<T: Scalar, R: RuleSet> Optimizer<T, R> {
     }
 
     fn refuse_lookahead(&self) -> Result<(), StepError> {
-        match self.groups.iter().find(|g| g.rule.needs_lookahead()) {
+        match self.groups.iter().find(|g| g.rule.needs_objective()) {
             Some(group) => Err(StepError::NeedsObjective {
                 optimizer: group.rule.name(),
             }),
@@ -500,8 +600,11 @@ impl<T: Scalar, R: RuleSet> Optimizer<T, R> {
 
     /// One update through an objective that writes the gradient at the point
     /// it is given and returns the loss there (PyTorch's `step(closure)`).
-    /// Rules that look ahead (`nag`) evaluate it away from `params`.
-    /// Returns the loss the objective reported with what the step did.
+    /// Rules that look ahead (`nag`) evaluate it away from `params`; rules
+    /// that evaluate it themselves (`lbfgs`) call it as often as they need,
+    /// and the [`NonFinite`] policy applies to every gradient it writes.
+    /// Returns the loss the objective reported (its first, for `lbfgs`) with
+    /// what the step did.
     pub fn step_with<F>(
         &mut self,
         params: &mut [T],
@@ -512,6 +615,9 @@ impl<T: Scalar, R: RuleSet> Optimizer<T, R> {
         F: FnMut(&[T], &mut [T]) -> T,
     {
         self.check_lengths(params.len(), grads.len())?;
+        if self.groups.iter().any(|g| g.rule.drives_objective()) {
+            return self.step_driven(params, grads, objective);
+        }
         let loss = if self.point.is_empty() {
             objective(params, grads)
         } else {
@@ -526,6 +632,68 @@ impl<T: Scalar, R: RuleSet> Optimizer<T, R> {
         };
         let outcome = self.guarded_flat(params, grads)?;
         Ok(Evaluated { loss, outcome })
+    }
+
+    /// A step of a rule that evaluates the objective itself, on its one
+    /// group, with the [`NonFinite`] policy applied to every gradient.
+    fn step_driven(
+        &mut self,
+        params: &mut [T],
+        grads: &mut [T],
+        mut objective: impl FnMut(&[T], &mut [T]) -> T,
+    ) -> Result<Evaluated<T>, StepError> {
+        let policy = self.non_finite;
+        let (mut first_loss, mut bad, mut zeroed) = (None, None, 0);
+        let guarded = |point: &[T], g: &mut [T]| -> Option<T> {
+            let loss = objective(point, g);
+            first_loss.get_or_insert(loss);
+            match policy {
+                NonFinite::Propagate => {}
+                NonFinite::Zero => {
+                    for x in g.iter_mut().filter(|x| !x.is_finite()) {
+                        *x = T::zero();
+                        zeroed += 1;
+                    }
+                }
+                NonFinite::Error | NonFinite::Skip => {
+                    bad = first_non_finite(&[&*g]);
+                    if bad.is_some() {
+                        return None;
+                    }
+                }
+            }
+            Some(loss)
+        };
+        let group = &mut self.groups[0];
+        let run = ObjectiveRun {
+            p: params,
+            grad: grads,
+            scalars: &mut group.state.scalars,
+            extra: &mut group.state.extra,
+            undo: matches!(policy, NonFinite::Error | NonFinite::Skip),
+        };
+        let ran = group.rule.visit(Driven {
+            run,
+            objective: guarded,
+        });
+        match (ran, bad) {
+            (Some(loss), _) => {
+                group.state.step += 1;
+                let outcome = match zeroed {
+                    0 => Outcome::Applied,
+                    count => Outcome::Zeroed { count },
+                };
+                Ok(Evaluated { loss, outcome })
+            }
+            (None, Some((index, value))) if policy == NonFinite::Skip => Ok(Evaluated {
+                loss: first_loss.unwrap_or_else(T::nan),
+                outcome: Outcome::Skipped { index, value },
+            }),
+            (None, bad) => {
+                let (index, value) = bad.unwrap_or((0, f64::NAN));
+                Err(StepError::NonFiniteGradient { index, value })
+            }
+        }
     }
 
     /// One update of separately stored tensors, in group order.
@@ -577,12 +745,126 @@ impl<T: Scalar, R: RuleSet> Optimizer<T, R> {
                     state: &mut group.state,
                     params: p,
                     grads: g,
+                    shapes: &group.shapes,
                     zero_bad,
                 });
                 first += count;
             }
             zeroed
         })
+    }
+
+    /// One update from a sparse gradient (PyTorch's `SparseAdam` with a
+    /// sparse `grad`): the parameters are rows of `row_len` entries, and
+    /// `values[k·row_len..(k+1)·row_len]` is the gradient of row `indices[k]`.
+    /// Repeated rows are summed first (PyTorch's `coalesce`, in order); only
+    /// the rows present are updated, their state included; the step count
+    /// advances even when no row is present. Only for rules that take sparse
+    /// gradients (`sparse_adam`) and one parameter group. Refuses, changing
+    /// nothing, on a row out of range or lengths that do not fit; a
+    /// non-finite value is handled by the [`NonFinite`] policy.
+    pub fn step_sparse(
+        &mut self,
+        params: &mut [T],
+        row_len: usize,
+        indices: &[usize],
+        values: &[T],
+    ) -> Result<Outcome, StepError> {
+        let [group] = &mut self.groups[..] else {
+            return Err(StepError::Sparse(format!(
+                "the optimizer has {} parameter groups; sparse steps take one",
+                self.groups.len()
+            )));
+        };
+        if !group.rule.takes_sparse() {
+            return Err(StepError::NotSparse {
+                optimizer: group.rule.name(),
+            });
+        }
+        let len = group.len;
+        if params.len() != len {
+            return Err(StepError::Length {
+                what: "parameters",
+                expected: len,
+                got: params.len(),
+            });
+        }
+        if row_len == 0 || len % row_len != 0 {
+            return Err(StepError::Sparse(format!(
+                "rows of {row_len} entries do not divide the {len} parameters"
+            )));
+        }
+        if values.len() != indices.len() * row_len {
+            return Err(StepError::Sparse(format!(
+                "{} values for {} rows of {row_len}",
+                values.len(),
+                indices.len()
+            )));
+        }
+        let rows = len / row_len;
+        if let Some(&bad) = indices.iter().find(|&&r| r >= rows) {
+            return Err(StepError::Sparse(format!(
+                "row {bad} is out of range (the parameters hold {rows} rows)"
+            )));
+        }
+        // Coalesce: rows in increasing order, repeats summed in their order.
+        let mut order: Vec<usize> = (0..indices.len()).collect();
+        order.sort_by_key(|&k| indices[k]);
+        let mut rows_present: Vec<usize> = Vec::new();
+        let mut summed: Vec<T> = Vec::with_capacity(values.len());
+        for k in order {
+            let row = &values[k * row_len..(k + 1) * row_len];
+            if rows_present.last() == Some(&indices[k]) {
+                let at = summed.len() - row_len;
+                for (s, &v) in summed[at..].iter_mut().zip(row) {
+                    *s = *s + v;
+                }
+            } else {
+                rows_present.push(indices[k]);
+                summed.extend_from_slice(row);
+            }
+        }
+        let first_bad = || first_non_finite(&[&summed[..]]);
+        let (rows_present, summed) = (&rows_present, &summed);
+        self.guarded(first_bad, |opt, zero_bad| {
+            let group = &mut opt.groups[0];
+            group.rule.visit(SparseStep {
+                state: &mut group.state,
+                len,
+                row_len,
+                rows: rows_present,
+                values: summed,
+                params,
+                zero_bad,
+            })
+        })
+    }
+
+    /// Writes into `x` the point at which a model with parameters `params`
+    /// is evaluated: Schedule-Free's x = lerp(y, z, 1 − 1/β) (the reference
+    /// package's `eval()`, without changing the parameters), `params` itself
+    /// for every other rule. Both must have [`Optimizer::len`] elements.
+    pub fn evaluation_point(&self, params: &[T], x: &mut [T]) -> Result<(), StepError> {
+        for (what, got) in [("parameters", params.len()), ("evaluation points", x.len())] {
+            if got != self.len {
+                return Err(StepError::Length {
+                    what,
+                    expected: self.len,
+                    got,
+                });
+            }
+        }
+        for group in &self.groups {
+            let range = group.range();
+            let buffers: Vec<&[T]> = group.state.buffers.chunks(group.len.max(1)).collect();
+            group.rule.visit(Evaluation {
+                step: group.state.step,
+                buffers: &buffers,
+                p: &params[range.clone()],
+                x: &mut x[range],
+            });
+        }
+        Ok(())
     }
 
     fn check_lengths(&self, params: usize, grads: usize) -> Result<(), StepError> {
@@ -596,6 +878,79 @@ impl<T: Scalar, R: RuleSet> Optimizer<T, R> {
             }
         }
         Ok(())
+    }
+}
+
+/// One sparse step of a group ([`Optimizer::step_sparse`]): the rule over
+/// each present row, with that row's state.
+struct SparseStep<'a, T> {
+    state: &'a mut GroupState<T>,
+    len: usize,
+    row_len: usize,
+    rows: &'a [usize],
+    values: &'a [T],
+    params: &'a mut [T],
+    zero_bad: bool,
+}
+
+impl<T: Scalar> Visit for SparseStep<'_, T> {
+    type Output = usize;
+    fn visit<R: Rule>(self, rule: &R) -> usize {
+        let SparseStep {
+            state,
+            len,
+            row_len,
+            rows,
+            values,
+            params,
+            zero_bad,
+        } = self;
+        state.step += 1;
+        let coeffs = rule.begin_step(state.step, &mut state.scalars);
+        let mut zeroed = 0;
+        for (&row, g) in rows.iter().zip(values.chunks(row_len.max(1))) {
+            let range = row * row_len..(row + 1) * row_len;
+            let bufs = Bufs::over(&mut state.buffers, len, range.clone());
+            let p = &mut params[range];
+            if zero_bad {
+                let mut read = Zeroing::new(g);
+                rule.apply(&coeffs, bufs, p, &mut read);
+                zeroed += g.iter().filter(|x| !x.is_finite()).count();
+            } else {
+                rule.apply(&coeffs, bufs, p, &mut Raw(g));
+            }
+        }
+        zeroed
+    }
+}
+
+/// One step of a rule that evaluates the objective itself ([`Rule::step_objective`]).
+struct Driven<'a, T, F> {
+    run: ObjectiveRun<'a, T>,
+    objective: F,
+}
+
+impl<T: Scalar, F: FnMut(&[T], &mut [T]) -> Option<T>> Visit for Driven<'_, T, F> {
+    type Output = Option<T>;
+    fn visit<R: Rule>(self, rule: &R) -> Option<T> {
+        rule.step_objective(self.run, self.objective)
+    }
+}
+
+/// Writes a group's evaluation point ([`Rule::evaluation_point`]).
+struct Evaluation<'a, T> {
+    step: u64,
+    buffers: &'a [&'a [T]],
+    p: &'a [T],
+    x: &'a mut [T],
+}
+
+impl<T: Scalar> Visit for Evaluation<'_, T> {
+    type Output = ();
+    fn visit<R: Rule>(self, rule: &R) {
+        if !self.p.is_empty() {
+            rule.evaluation_point(self.step, self.buffers, self.p, self.x)
+        }
     }
 }
 

@@ -42,21 +42,7 @@ impl Rule for Radam {
     type Coeffs = RadamStep;
     const NAME: &'static str = "radam";
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    fn momentum(&self) -> Option<f64> {
-        Some(self.beta1)
-    }
-
-    fn set_momentum(&mut self, beta1: f64) {
-        self.beta1 = beta1;
-    }
+    crate::rates!(lr, beta1);
 
     fn buffers(&self) -> Vec<(&'static str, f64)> {
         vec![("exp_avg", 0.0), ("exp_avg_sq", 0.0)]
@@ -112,7 +98,9 @@ impl Rule for Radam {
                     *v = ops::addcmul(*v * beta2, one_minus_beta2, g, g);
                     let corrected = *m / bc1;
                     let update = if RECTIFIED {
-                        corrected * lr * (bc2_sqrt / (v.sqrt() + eps)) * rect
+                        // PyTorch's `scalar / tensor` is `tensor.reciprocal() * scalar`.
+                        let adaptive = T::one() / (v.sqrt() + eps) * bc2_sqrt;
+                        corrected * lr * adaptive * rect
                     } else {
                         corrected * lr
                     };

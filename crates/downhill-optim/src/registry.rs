@@ -1,8 +1,9 @@
 //! Optimizer names for specs: PyTorch's algorithms and the learning notes' names.
 
 use super::{
-    Adadelta, Adagrad, Adam, Adamax, Adan, Ademamix, Adopt, AnyRule, Asgd, Lion, Nadam, Nag, Radam,
-    Rmsprop, Rprop, Sgd,
+    Adadelta, Adafactor, Adagrad, Adam, Adamax, Adan, Ademamix, Adopt, AnyRule, Asgd, Lamb, Lars,
+    Lbfgs, Lion, Muon, Nadam, Nag, Prodigy, Radam, Rmsprop, Rprop, SchedulefreeAdamw,
+    SchedulefreeSgd, Sgd, SparseAdam,
 };
 use crate::spec::{ConfigError, Spec};
 use crate::RuleSet;
@@ -147,6 +148,60 @@ pub const OPTIMIZERS: &[Entry] = &[
         make: || AnyRule::Adan(Adan::default()),
         keys: None,
     },
+    Entry {
+        name: "lamb",
+        summary: "pytorch-optimizer Lamb: Adam steps scaled per tensor by the trust ratio ‖θ‖/‖u‖",
+        make: || AnyRule::Lamb(Lamb::default()),
+        keys: None,
+    },
+    Entry {
+        name: "lars",
+        summary: "pytorch-optimizer LARS: SGD with momentum, matrices scaled by tc·‖θ‖/(‖g‖ + wd·‖θ‖)",
+        make: || AnyRule::Lars(Lars::default()),
+        keys: None,
+    },
+    Entry {
+        name: "prodigy",
+        summary: "prodigyopt Prodigy: Adam with its step size d estimated on the fly; lr stays 1 (Mishchenko & Defazio 2024)",
+        make: || AnyRule::Prodigy(Prodigy::default()),
+        keys: None,
+    },
+    Entry {
+        name: "schedulefree-sgd",
+        summary: "schedulefree SGDScheduleFree: steps at y, averages into x; no schedule needed (Defazio et al. 2024)",
+        make: || AnyRule::SchedulefreeSgd(SchedulefreeSgd::default()),
+        keys: None,
+    },
+    Entry {
+        name: "schedulefree-adamw",
+        summary: "schedulefree AdamWScheduleFree: Schedule-Free with Adam's normalised gradient",
+        make: || AnyRule::SchedulefreeAdamw(SchedulefreeAdamw::default()),
+        keys: None,
+    },
+    Entry {
+        name: "sparse_adam",
+        summary: "torch.optim.SparseAdam: lazy Adam for sparse gradients (step_sparse); a dense step updates every entry",
+        make: || AnyRule::SparseAdam(SparseAdam::default()),
+        keys: None,
+    },
+    Entry {
+        name: "muon",
+        summary: "torch.optim.Muon: momentum orthogonalised by Newton–Schulz, for weight matrices only",
+        make: || AnyRule::Muon(Muon::default()),
+        keys: None,
+    },
+    Entry {
+        name: "adafactor",
+        summary: "torch.optim.Adafactor: relative steps, second moment factored into row and column means for matrices",
+        make: || AnyRule::Adafactor(Adafactor::default()),
+        keys: None,
+    },
+    Entry {
+        name: "lbfgs",
+        summary: "torch.optim.LBFGS: quasi-Newton two-loop steps from a limited history, optional strong-Wolfe line search; one step runs up to max_iter iterations",
+        make: || AnyRule::Lbfgs(Lbfgs::default()),
+        keys: None,
+    },
 ];
 
 impl Entry {
@@ -165,18 +220,10 @@ impl Entry {
 
     /// Looks a name up.
     pub fn find(name: &str) -> Result<&'static Entry, ConfigError> {
-        OPTIMIZERS
-            .iter()
-            .find(|e| e.name == name)
-            .ok_or_else(|| ConfigError::UnknownName {
-                kind: "optimizer",
-                name: name.to_string(),
-                valid: OPTIMIZERS
-                    .iter()
-                    .map(|e| e.name)
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        OPTIMIZERS.iter().find(|e| e.name == name).ok_or_else(|| {
+            let valid: Vec<&str> = OPTIMIZERS.iter().map(|e| e.name).collect();
+            ConfigError::unknown_name("optimizer", name, &valid)
+        })
     }
 }
 

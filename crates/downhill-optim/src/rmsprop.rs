@@ -32,21 +32,7 @@ impl Rule for Rmsprop {
     type Coeffs = ();
     const NAME: &'static str = "rmsprop";
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    fn momentum(&self) -> Option<f64> {
-        Some(self.momentum)
-    }
-
-    fn set_momentum(&mut self, momentum: f64) {
-        self.momentum = momentum;
-    }
+    crate::rates!(lr, momentum);
 
     fn buffers(&self) -> Vec<(&'static str, f64)> {
         let mut names = vec![("square_avg", 0.0)];
@@ -100,7 +86,7 @@ impl Rule for Rmsprop {
                     } + eps;
                     if MOMENTUM {
                         momentum[i] = ops::addcdiv(momentum[i] * mu, T::one(), g, avg);
-                        p[i] = p[i] + neg_lr * momentum[i];
+                        p[i] = ops::add_scaled(p[i], neg_lr, momentum[i]);
                     } else {
                         p[i] = ops::addcdiv(p[i], neg_lr, g, avg);
                     }

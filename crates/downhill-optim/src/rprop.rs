@@ -31,13 +31,7 @@ impl Rule for Rprop {
     type Coeffs = ();
     const NAME: &'static str = "rprop";
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
+    crate::rates!(lr);
 
     fn constraints(&self) -> Result<(), KeyError> {
         if self.step_min > self.step_max {

@@ -37,3 +37,22 @@ impl Scalar for f64 {
         self
     }
 }
+
+/// Python's `max(a, b)` on floats: `a` unless `b > a` (so a NaN `b` is
+/// passed over), as the reference implementations compute step sizes.
+pub(crate) fn py_max(a: f64, b: f64) -> f64 {
+    if b > a {
+        b
+    } else {
+        a
+    }
+}
+
+/// Python's `min(a, b)` on floats: `a` unless `b < a`.
+pub(crate) fn py_min(a: f64, b: f64) -> f64 {
+    if b < a {
+        b
+    } else {
+        a
+    }
+}

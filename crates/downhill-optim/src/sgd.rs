@@ -39,21 +39,7 @@ impl Rule for Sgd {
     type Coeffs = SgdStep;
     const NAME: &'static str = "sgd";
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
-    fn momentum(&self) -> Option<f64> {
-        Some(self.momentum)
-    }
-
-    fn set_momentum(&mut self, momentum: f64) {
-        self.momentum = momentum;
-    }
+    crate::rates!(lr, momentum);
 
     fn constraints(&self) -> Result<(), KeyError> {
         if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
@@ -91,7 +77,7 @@ impl Rule for Sgd {
         specialize!([MAXIMIZE = self.maximize, DECAY = self.weight_decay != 0.0] {
             if self.momentum == 0.0 {
                 for (p, g) in p.iter_mut().zip(g.values()) {
-                    *p = *p + neg_lr * ops::grad::<T, MAXIMIZE, DECAY>(*p, g, wd);
+                    *p = ops::add_scaled(*p, neg_lr, ops::grad::<T, MAXIMIZE, DECAY>(*p, g, wd));
                 }
                 return;
             }
@@ -99,9 +85,9 @@ impl Rule for Sgd {
             specialize!([FIRST = c.first, NESTEROV = self.nesterov] {
                 for ((p, g), b) in p.iter_mut().zip(g.values()).zip(buf.iter_mut()) {
                     let d = ops::grad::<T, MAXIMIZE, DECAY>(*p, g, wd);
-                    *b = if FIRST { d } else { *b * mu + keep * d };
-                    let d = if NESTEROV { d + mu * *b } else { *b };
-                    *p = *p + neg_lr * d;
+                    *b = if FIRST { d } else { ops::add_scaled(*b * mu, keep, d) };
+                    let d = if NESTEROV { ops::add_scaled(d, mu, *b) } else { *b };
+                    *p = ops::add_scaled(*p, neg_lr, d);
                 }
             });
         })

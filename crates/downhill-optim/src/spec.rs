@@ -18,17 +18,31 @@ pub struct Spec {
 pub enum ConfigError {
     #[error("invalid spec '{spec}': {message}")]
     Syntax { spec: String, message: String },
-    #[error("unknown {kind} '{name}'; valid: {valid}")]
+    #[error("unknown {kind} '{name}'{hint}; valid: {valid}")]
     UnknownName {
         kind: &'static str,
         name: String,
         valid: String,
+        /// ` (did you mean 'x'?)` when a valid name is close, else empty.
+        hint: String,
     },
     #[error("{owner}: {error}")]
     Key { owner: String, error: KeyError },
+    #[error("parameter group {group}: {message}")]
+    Shape { group: usize, message: String },
 }
 
 impl ConfigError {
+    /// The error for a name that is none of `valid`, suggesting the nearest one.
+    pub fn unknown_name(kind: &'static str, name: &str, valid: &[&str]) -> Self {
+        ConfigError::UnknownName {
+            kind,
+            name: name.to_string(),
+            valid: valid.join(", "),
+            hint: nearest(name, valid).map_or(String::new(), |v| format!(" (did you mean '{v}'?)")),
+        }
+    }
+
     /// Wraps a key error with the name of the optimizer or schedule it belongs to.
     pub fn key(owner: &str, error: KeyError) -> Self {
         ConfigError::Key {
@@ -36,6 +50,22 @@ impl ConfigError {
             error,
         }
     }
+}
+
+/// The valid name nearest to `word` (by Jaro–Winkler similarity, at least
+/// 0.8, as clap suggests subcommands), if any.
+pub fn nearest<'a>(word: &str, valid: &[&'a str]) -> Option<&'a str> {
+    valid
+        .iter()
+        .map(|v| (strsim::jaro_winkler(word, v), *v))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, v)| v)
+}
+
+/// `; did you mean 'x'?` for the name nearest to `word`, or an empty string.
+pub fn did_you_mean(word: &str, valid: &[&str]) -> String {
+    nearest(word, valid).map_or(String::new(), |v| format!("; did you mean '{v}'?"))
 }
 
 /// Splits `text` at commas that are not inside brackets or parentheses.

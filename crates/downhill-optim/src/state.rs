@@ -34,9 +34,16 @@ pub struct SavedState<T, R = AnyRule> {
 pub struct SavedGroup<T, R = AnyRule> {
     pub rule: R,
     pub sizes: Vec<usize>,
+    /// The tensors' shapes when not all are vectors (else empty, and not written).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shapes: Vec<Vec<usize>>,
     pub step: u64,
     pub scalars: BTreeMap<String, f64>,
     pub buffers: BTreeMap<String, Vec<T>>,
+    /// State beyond the per-element buffers, in the rule's layout (not
+    /// written when the rule keeps none).
+    #[serde(default = "Vec::new", skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<T>,
 }
 
 /// Why a state could not be saved or restored.
@@ -85,12 +92,24 @@ impl<T: Scalar, R: RuleSet> Optimizer<T, R> {
                     .zip(&group.state.scalars)
                     .map(|((name, _), v)| (name.to_string(), *v))
                     .collect();
+                if let Some(bad) = group.state.extra.iter().find(|v| !v.is_finite()) {
+                    return Err(StateError::NotFinite(format!(
+                        "group {index} extra state holds {bad}"
+                    )));
+                }
+                let vectors = group.shapes.iter().all(|s| s.len() == 1);
                 Ok(SavedGroup {
                     rule: group.rule.clone(),
                     sizes: group.sizes.clone(),
+                    shapes: if vectors {
+                        Vec::new()
+                    } else {
+                        group.shapes.clone()
+                    },
                     step: group.state.step,
                     scalars,
                     buffers,
+                    extra: group.state.extra.clone(),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -146,7 +165,25 @@ impl<T: Scalar, R: RuleSet> Optimizer<T, R> {
                     values.len()
                 )));
             }
-            let mut group = Group::<T, R>::fresh(g.rule, g.sizes, offset);
+            let shapes = crate::ParamGroup {
+                sizes: g.sizes.clone(),
+                shapes: g.shapes,
+                overrides: Vec::new(),
+            }
+            .resolved_shapes()
+            .map_err(mismatch)?;
+            for shape in &shapes {
+                g.rule.check_shape(shape).map_err(mismatch)?;
+            }
+            let extra_len = g.rule.extra_len(&shapes);
+            if g.extra.len() != extra_len {
+                return Err(mismatch(format!(
+                    "extra state has {} values, expected {extra_len}",
+                    g.extra.len()
+                )));
+            }
+            let mut group = Group::<T, R>::fresh(g.rule, g.sizes, shapes, offset);
+            group.state.extra = g.extra;
             let expected: Vec<&str> = group.rule.buffers().iter().map(|b| b.0).collect();
             for (b, name) in expected.iter().enumerate() {
                 let values = &g.buffers[*name];
@@ -166,6 +203,9 @@ impl<T: Scalar, R: RuleSet> Optimizer<T, R> {
             offset += group.len;
             groups.push(group);
         }
+        if let Some((_, message)) = Optimizer::group_count_error(&groups) {
+            return Err(StateError::Mismatch(message));
+        }
         Ok(Optimizer::from_groups(groups))
     }
 
@@ -176,7 +216,7 @@ impl<T: Scalar, R: RuleSet> Optimizer<T, R> {
         let layout = |o: &Self| {
             o.groups
                 .iter()
-                .map(|g| (g.rule.name(), g.sizes.clone()))
+                .map(|g| (g.rule.name(), g.shapes.clone()))
                 .collect::<Vec<_>>()
         };
         if layout(&restored) != layout(self) {

@@ -1,51 +1,37 @@
-//! The modern optimizers (lion, adopt, ademamix, adan) against the packages
-//! that define them: trajectories on 2-D surfaces recorded in float64 by
-//! `scripts/golden_modern.py` (tests/golden/modern/), plus state round trips
-//! and the packages' first-step quirks.
+//! The modern optimizers (lion, adopt, ademamix, adan, lamb, lars, and
+//! Schedule-Free SGD and AdamW) against the packages that define them:
+//! trajectories on 2-D surfaces recorded in float64 by
+//! `scripts/golden_modern.py` (tests/golden/modern/), the point held as a
+//! vector of two or as a 1×2 matrix, Schedule-Free's evaluation point after
+//! the last step, plus state round trips and the packages' first-step quirks.
 
-use downhill_optim::{build, Adan, Ademamix, Adopt, AnyRule, Lion, Optimizer, RuleSet, OPTIMIZERS};
+#[path = "common/surfaces.rs"]
+mod surfaces;
+
+use downhill_optim::{
+    build, Adan, Ademamix, Adopt, AnyRule, Lamb, Lars, Lion, Optimizer, ParamGroup, RuleSet,
+    SchedulefreeAdamw, SchedulefreeSgd, OPTIMIZERS,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-const MODERN: [&str; 4] = ["lion", "adopt", "ademamix", "adan"];
+const MODERN: [&str; 8] = [
+    "lion",
+    "adopt",
+    "ademamix",
+    "adan",
+    "lamb",
+    "lars",
+    "schedulefree-sgd",
+    "schedulefree-adamw",
+];
 /// |a − b| ≤ TOLERANCE·max(|b|, REL_FLOOR) at every point.
 const TOLERANCE: f64 = 1e-9;
 const REL_FLOOR: f64 = 1e-3;
 
 fn golden_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden/modern")
-}
-
-/// ∇f of the surfaces of scripts/golden_optim.py.
-fn gradient(surface: &str, x: f64, y: f64) -> [f64; 2] {
-    match surface {
-        "rosenbrock" => [
-            -2.0 * (1.0 - x) - 400.0 * x * (y - x * x),
-            200.0 * (y - x * x),
-        ],
-        "booth" => {
-            let (a, b) = (x + 2.0 * y - 7.0, 2.0 * x + y - 5.0);
-            [2.0 * a + 4.0 * b, 4.0 * a + 2.0 * b]
-        }
-        "himmelblau" => {
-            let (a, b) = (x * x + y - 11.0, x + y * y - 7.0);
-            [4.0 * x * a + 2.0 * b, 2.0 * a + 4.0 * y * b]
-        }
-        "anisotropic" => [x / 10.0, 2.0 * y],
-        "quartic" => [4.0 * x * x * x + 6.0 * x * x, 2.0 * y],
-        "beale" => {
-            let (y2, y3) = (y * y, y * y * y);
-            let a = 1.5 - x + x * y;
-            let b = 2.25 - x + x * y2;
-            let c = 2.625 - x + x * y3;
-            [
-                2.0 * a * (y - 1.0) + 2.0 * b * (y2 - 1.0) + 2.0 * c * (y3 - 1.0),
-                2.0 * a * x + 2.0 * b * 2.0 * x * y + 2.0 * c * 3.0 * x * y2,
-            ]
-        }
-        other => panic!("unknown surface {other}"),
-    }
 }
 
 /// The points (x, y) of a golden CSV (`step,x,y`), step 0 first.
@@ -86,10 +72,17 @@ fn trajectories_match_the_reference_packages() {
         assert_eq!(theta, expected[0], "{file}: start");
         let rule = build(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
         let name = rule.name().to_string();
-        let mut opt = Optimizer::<f64>::new(rule, 2).unwrap();
+        let shape: Vec<usize> = case["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_u64().unwrap() as usize)
+            .collect();
+        let mut opt =
+            Optimizer::<f64>::with_groups(rule, vec![ParamGroup::shaped(vec![shape])]).unwrap();
         let mut case_worst = 0.0f64;
         for (k, want) in expected.iter().enumerate().skip(1) {
-            let g = gradient(surface, theta[0], theta[1]);
+            let g = surfaces::gradient(surface, theta[0], theta[1]);
             opt.step(&mut theta, &g).unwrap();
             for (a, b) in theta.iter().zip(want) {
                 let err = (a - b).abs() / b.abs().max(REL_FLOOR);
@@ -101,6 +94,24 @@ fn trajectories_match_the_reference_packages() {
                     ));
                 }
             }
+        }
+        if let Some(expected) = case.get("evaluation_point") {
+            let mut x = [0.0; 2];
+            opt.evaluation_point(&theta, &mut x).unwrap();
+            for (a, b) in x.iter().zip(expected.as_array().unwrap()) {
+                let b = b.as_f64().unwrap();
+                let err = (a - b).abs() / b.abs().max(REL_FLOOR);
+                case_worst = case_worst.max(err);
+                let within = err <= TOLERANCE; // false for NaN
+                if !within {
+                    failures.push(format!("{file}: evaluation point {a:?} vs {b:?}"));
+                }
+            }
+        } else {
+            assert!(
+                !opt.rule(0).has_evaluation_point(),
+                "{file}: no evaluation point recorded"
+            );
         }
         let entry = worst.entry(name).or_insert((0.0, String::new()));
         if case_worst >= entry.0 {
@@ -139,6 +150,10 @@ fn the_modern_optimizers_are_registered() {
         Adopt::default().into(),
         Ademamix::default().into(),
         Adan::default().into(),
+        Lamb::default().into(),
+        Lars::default().into(),
+        SchedulefreeSgd::default().into(),
+        SchedulefreeAdamw::default().into(),
     ];
     let names: Vec<&str> = rules.iter().map(|r| r.name()).collect();
     assert_eq!(names, MODERN);
@@ -191,6 +206,11 @@ fn save_load_resume_is_bit_identical() {
         "adan",
         "adan:weight_decay=0.1,weight_decouple=true,maximize=true",
         "adan:weight_decay=0.1",
+        "lamb",
+        "lamb:weight_decay=0.1,weight_decouple=false,adam=true",
+        "lars:weight_decay=0.1,nesterov=true",
+        "schedulefree-sgd:lr=0.1,warmup_steps=5,weight_decay=0.1",
+        "schedulefree-adamw:lr=0.01,warmup_steps=3,r=0.5",
     ] {
         // 0 and 1: around the first step, which ADOPT and Adan treat specially.
         for at in [0, 1, 2, 17] {

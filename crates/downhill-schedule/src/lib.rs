@@ -54,6 +54,7 @@ mod registry;
 mod scaling;
 mod scheduler;
 mod simple;
+mod swa;
 
 pub use compose::{Chained, Sequential};
 pub use cosine::{Cosine, CosineRestarts};
@@ -64,6 +65,7 @@ pub use registry::{build, Entry, SCHEDULES};
 pub use scaling::linear_scaling;
 pub use scheduler::{lr_at, lrs, Driver, Scheduler, Sequence};
 pub use simple::{Constant, Exponential, Linear, MultiStep, Multiplicative, Polynomial, StepLr};
+pub use swa::{Swalr, SWALR_STRATEGIES};
 
 use downhill_optim::spec::ConfigError;
 use serde::{Deserialize, Serialize};
@@ -115,6 +117,7 @@ pub enum AnySchedule {
     Plateau(Plateau),
     Sequential(Sequential),
     Chained(Chained),
+    Swalr(Swalr),
     #[serde(skip)]
     Lambda(Lambda),
 }
@@ -136,6 +139,7 @@ impl AnySchedule {
             AnySchedule::Plateau(s) => s,
             AnySchedule::Sequential(s) => s,
             AnySchedule::Chained(s) => s,
+            AnySchedule::Swalr(s) => s,
             AnySchedule::Lambda(s) => s,
         }
     }
@@ -156,6 +160,7 @@ impl AnySchedule {
             AnySchedule::Plateau(s) => s,
             AnySchedule::Sequential(s) => s,
             AnySchedule::Chained(s) => s,
+            AnySchedule::Swalr(s) => s,
             AnySchedule::Lambda(s) => s,
         }
     }

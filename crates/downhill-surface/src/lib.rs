@@ -289,9 +289,14 @@ pub struct Resolved {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum SurfaceError {
     #[error(
-        "unknown surface '{name}'; valid: {valid}, or a formula in x and y such as 'x^2 - y^2'"
+        "unknown surface '{name}'{hint}; valid: {valid}, or a formula in x and y such as 'x^2 - y^2'"
     )]
-    Unknown { name: String, valid: String },
+    Unknown {
+        name: String,
+        valid: String,
+        /// ` (did you mean 'x'?)` when a surface name is close, else empty.
+        hint: String,
+    },
     #[error("formula: {0}")]
     Formula(#[from] FormulaError),
 }
@@ -321,6 +326,7 @@ pub fn resolve(text: &str) -> Result<Resolved, SurfaceError> {
             Problem::UnknownName(_) if word => SurfaceError::Unknown {
                 name: text.trim().to_string(),
                 valid: Surface::names(),
+                hint: did_you_mean(text.trim()),
             },
             _ => SurfaceError::Formula(error),
         }
@@ -348,4 +354,18 @@ impl Landscape for Surface {
     fn gradient(&self, x: f64, y: f64) -> [f64; 2] {
         functions::gradient(*self, x, y)
     }
+}
+
+/// ` (did you mean 'x'?)` for the surface name nearest to `word` (Jaro–Winkler
+/// similarity of at least 0.8), or an empty string.
+fn did_you_mean(word: &str) -> String {
+    Surface::ALL
+        .iter()
+        .map(|s| s.info().name)
+        .map(|name| (strsim::jaro_winkler(word, name), name))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or(String::new(), |(_, name)| {
+            format!(" (did you mean '{name}'?)")
+        })
 }

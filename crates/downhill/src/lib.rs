@@ -8,7 +8,7 @@
 //! ```
 //! use downhill::{lab, optim, surface::Surface};
 //! let rule = optim::build("adam:lr=0.1").unwrap();
-//! let path = lab::trajectory::<f64, _>(&Surface::Booth, [-6.0, -4.0], rule, 500, |_, _| Ok(())).unwrap();
+//! let path = lab::trajectory::<f64, _>(&Surface::Booth, [-6.0, -4.0], lab::ParamShape::Vector, rule, 500, |_, _| Ok(())).unwrap();
 //! let end = path.points.last().unwrap();
 //! assert!((end.x - 1.0).abs() < 1e-3 && (end.y - 3.0).abs() < 1e-3);
 //! ```

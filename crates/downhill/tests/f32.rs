@@ -1,7 +1,7 @@
 //! Single precision follows double precision: the same runs in f32 and f64
 //! stay within a documented tolerance (README: "f32 and f64").
 
-use downhill::lab::trajectory;
+use downhill::lab::{trajectory, ParamShape};
 use downhill::optim::build;
 use downhill::surface::Surface;
 
@@ -33,11 +33,24 @@ const TOLERANCE: f64 = 1e-5;
 fn f32_runs_follow_f64_runs() {
     for &(spec, surface) in CASES {
         let start = surface.info().start;
-        let wide = trajectory::<f64, _>(&surface, start, build(spec).unwrap(), 250, |_, _| Ok(()))
-            .unwrap();
-        let narrow =
-            trajectory::<f32, _>(&surface, start, build(spec).unwrap(), 250, |_, _| Ok(()))
-                .unwrap();
+        let wide = trajectory::<f64, _>(
+            &surface,
+            start,
+            ParamShape::Vector,
+            build(spec).unwrap(),
+            250,
+            |_, _| Ok(()),
+        )
+        .unwrap();
+        let narrow = trajectory::<f32, _>(
+            &surface,
+            start,
+            ParamShape::Vector,
+            build(spec).unwrap(),
+            250,
+            |_, _| Ok(()),
+        )
+        .unwrap();
         assert_eq!(wide.points.len(), narrow.points.len(), "{spec}");
         let worst = wide
             .points

@@ -81,6 +81,7 @@ fn trajectories_on_builtin_formulas_equal_the_builtins() {
                 lab::trajectory::<f64, _>(
                     landscape,
                     start,
+                    lab::ParamShape::Vector,
                     optim::build(spec).unwrap(),
                     400,
                     |_, _| Ok(()),

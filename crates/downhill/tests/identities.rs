@@ -1,7 +1,7 @@
 //! Identities between optimizers that must hold exactly or to rounding.
 
 use downhill::hyper::Value;
-use downhill::lab::{trajectory, Trajectory};
+use downhill::lab::{trajectory, ParamShape, Trajectory};
 use downhill::optim::{build, Optimizer};
 use downhill::surface::{Landscape, Surface};
 
@@ -9,6 +9,7 @@ fn path(surface: Surface, spec: &str, steps: usize) -> Trajectory {
     trajectory::<f64, _>(
         &surface,
         surface.info().start,
+        ParamShape::Vector,
         build(spec).unwrap(),
         steps,
         |_, _| Ok(()),

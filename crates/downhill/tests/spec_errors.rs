@@ -59,11 +59,11 @@ fn syntax_errors() {
 fn unknown_names_and_keys_list_what_is_valid() {
     assert_eq!(
         error("adamm"),
-        "unknown optimizer 'adamm'; valid: gd, momentum, nag, sgd, adagrad, rmsprop, adadelta, adam, adamw, nadam, radam, adamax, rprop, asgd, lion, adopt, ademamix, adan"
+        "unknown optimizer 'adamm' (did you mean 'adam'?); valid: gd, momentum, nag, sgd, adagrad, rmsprop, adadelta, adam, adamw, nadam, radam, adamax, rprop, asgd, lion, adopt, ademamix, adan, lamb, lars, prodigy, schedulefree-sgd, schedulefree-adamw, sparse_adam, muon, adafactor, lbfgs"
     );
     assert_eq!(
         error("adam:bta1=0.5"),
-        "adam: unknown key 'bta1'; valid keys: lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled_weight_decay, maximize"
+        "adam: unknown key 'bta1'; valid keys: lr, beta1, beta2, eps, weight_decay, amsgrad, decoupled_weight_decay, maximize; did you mean 'beta1'?"
     );
     assert_eq!(
         error("adam:betas=[0.9,0.99]"),

@@ -264,7 +264,9 @@ fn damaged_or_mismatched_state_is_refused() {
 fn every_optimizer_name_builds_with_defaults() {
     for entry in OPTIMIZERS {
         let rule = build(entry.name).unwrap();
-        let opt = Optimizer::<f64>::new(rule, 4).unwrap();
+        // A 2×2 matrix: every rule takes one (muon takes nothing else).
+        let group = ParamGroup::shaped(vec![vec![2, 2]]);
+        let opt = Optimizer::<f64>::with_groups(rule, vec![group]).unwrap();
         assert_eq!(opt.len(), 4);
         assert!(!entry.keys().is_empty(), "{}", entry.name);
     }

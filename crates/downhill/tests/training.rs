@@ -45,6 +45,7 @@ fn config(epochs: usize, batch: usize) -> TrainConfig {
         drop_last: false,
         clip: None,
         patience: None,
+        swa: None,
     }
 }
 
@@ -360,4 +361,119 @@ fn non_finite_gradient_policies_in_training() {
         "the bad batch was applied"
     );
     assert!(state.params.iter().any(|w| w.is_nan()));
+}
+
+/// Schedule-Free rules are evaluated at x, not at their iterate y, and the
+/// rules that look at shapes see the model's weight matrices as matrices.
+#[test]
+fn schedule_free_is_evaluated_at_its_evaluation_point() {
+    let s = setup("moons:n=200,noise=0.2", "mlp:hidden=[8]", Scaling::Standard);
+    let rule = optim::build("schedulefree-adamw:lr=0.02").unwrap();
+    let mut state = TrainState::<f32>::new(&s.net, rule, 0).unwrap();
+    let mut history = History::default();
+    train::train(
+        &s.net,
+        &s.train,
+        Some(&s.test),
+        &config(3, 16),
+        &mut state,
+        &mut [&mut history],
+    )
+    .unwrap();
+    let reported = history.epochs.last().unwrap().test_loss.unwrap();
+    let mut ws = s.net.workspace(64);
+    let at_x = s
+        .net
+        .evaluate(&state.evaluation_params(), &s.test.x, &s.test.y, &mut ws);
+    let at_y = s.net.evaluate(&state.params, &s.test.x, &s.test.y, &mut ws);
+    assert_eq!(reported.to_bits(), at_x.loss.to_bits());
+    assert_ne!(
+        at_x.loss, at_y.loss,
+        "x and y coincide: the test shows nothing"
+    );
+    // Other rules are evaluated at their parameters.
+    let mut adam = TrainState::<f32>::new(&s.net, optim::build("adam").unwrap(), 0).unwrap();
+    train::train(&s.net, &s.train, None, &config(1, 16), &mut adam, &mut []).unwrap();
+    assert_eq!(&*adam.evaluation_params(), &adam.params[..]);
+}
+
+/// Records the parameters and lr at the end of every epoch.
+#[derive(Default)]
+struct Snapshots {
+    params: Vec<Vec<f32>>,
+    lrs: Vec<f64>,
+}
+
+impl train::Observer<f32> for Snapshots {
+    fn on_epoch(
+        &mut self,
+        record: &train::EpochRecord,
+        state: &TrainState<f32>,
+    ) -> Result<(), TrainError> {
+        self.params.push(state.params.clone());
+        self.lrs.push(record.lr);
+        Ok(())
+    }
+}
+
+/// `--swa START,SWA_LR`: the average is SWA's running mean of the
+/// parameters at the end of epochs START.. (exactly `optim::Averaged` over
+/// them), swalr takes the lr after epoch START, and a checkpoint taken
+/// mid-average resumes bit for bit.
+#[test]
+fn swa_averages_from_its_start_epoch_and_resumes_exactly() {
+    let s = setup("moons:n=200,noise=0.2", "mlp:hidden=[8]", Scaling::Standard);
+    let mut cfg = config(8, 16);
+    cfg.swa = Some("3,0.02".parse().unwrap());
+    let fresh = || {
+        TrainState::<f32>::new(&s.net, optim::build("sgd:lr=0.1,momentum=0.9").unwrap(), 1).unwrap()
+    };
+    let mut straight = fresh();
+    let mut seen = Snapshots::default();
+    train::train(
+        &s.net,
+        &s.train,
+        Some(&s.test),
+        &cfg,
+        &mut straight,
+        &mut [&mut seen],
+    )
+    .unwrap();
+    let mut expected =
+        optim::Averaged::<f32>::new(optim::Averaging::Swa, s.net.param_len()).unwrap();
+    for params in &seen.params[2..] {
+        expected.update(params).unwrap();
+    }
+    assert_eq!(straight.averaged.as_ref(), Some(&expected));
+    assert_eq!(expected.count(), 6);
+    // The lr: 0.1 in epochs 1-3; swalr, built after epoch 3 from 0.1, gives
+    // epochs 4.. its steps 1, 2, … towards 0.02.
+    let swalr = downhill::schedule::build("swalr:swa_lr=0.02").unwrap();
+    let anneal = downhill::schedule::lrs(&swalr, 0.1, 6).unwrap();
+    assert_eq!(&seen.lrs[..3], &[0.1, 0.1, 0.1]);
+    assert_eq!(&seen.lrs[3..], &anneal.lr[1..]);
+
+    let run = serde_json::json!({"test": "swa"});
+    let path = temp_dir("swa").join("ck.json");
+    let mut first = fresh();
+    let mut halfway = cfg.clone();
+    halfway.epochs = 5;
+    let mut ck = Checkpointer::new(path.clone(), 5, run.clone());
+    train::train(
+        &s.net,
+        &s.train,
+        Some(&s.test),
+        &halfway,
+        &mut first,
+        &mut [&mut ck],
+    )
+    .unwrap();
+    let mut resumed = Checkpoint::<f32>::load(&path, &run)
+        .unwrap()
+        .into_state(s.net.param_len())
+        .unwrap();
+    assert_eq!(resumed.averaged.as_ref().map(|a| a.count()), Some(3));
+    train::train(&s.net, &s.train, Some(&s.test), &cfg, &mut resumed, &mut []).unwrap();
+    assert!(resumed.params == straight.params);
+    assert_eq!(resumed.averaged, straight.averaged);
 }

@@ -1,4 +1,5 @@
 //! Argument groups several subcommands share, and their checks.
 
+pub mod number;
 pub mod problem;
 pub mod setup;

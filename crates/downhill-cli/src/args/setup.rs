@@ -29,7 +29,7 @@ pub struct SetupArgs {
     #[arg(long, default_value = "mlp:hidden=[128]")]
     pub model: String,
     /// Epochs (passes over the training set).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = crate::args::number::whole::<0>)]
     pub epochs: usize,
     /// Samples per update: full (batch gradient descent), N (mini-batch) or 1 (SGD).
     #[arg(long, default_value = "32")]
@@ -38,7 +38,7 @@ pub struct SetupArgs {
     #[arg(long)]
     pub drop_last: bool,
     /// Seed of the split, the initial weights and the shuffles.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = crate::args::number::whole_u64::<0>)]
     pub seed: u64,
     /// Fraction of samples held out for testing (0 for none).
     #[arg(long, default_value_t = 0.2)]
@@ -63,10 +63,10 @@ pub struct SetupArgs {
     #[arg(long, value_enum, default_value_t = Unit::Epoch)]
     pub schedule_unit: Unit,
     /// Linear scaling rule: multiply the optimizer's lr by batch size / REF_BATCH.
-    #[arg(long, value_name = "REF_BATCH", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "REF_BATCH", value_parser = crate::args::number::whole_u64::<1>)]
     pub scale_lr: Option<u64>,
     /// Stop after N epochs without a lower test loss (train loss without a test set).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = crate::args::number::whole_u64::<1>)]
     pub patience: Option<u64>,
     /// Element type of parameters and arithmetic.
     #[arg(long, value_enum, default_value_t = Dtype::F32)]
@@ -152,6 +152,7 @@ impl SetupArgs {
                 drop_last: self.drop_last,
                 clip: self.clip,
                 patience: self.patience.map(|p| p as usize),
+                swa: None,
             },
             schedule: self.schedule.clone().map(|spec| {
                 let unit = match self.schedule_unit {

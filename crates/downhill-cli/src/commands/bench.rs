@@ -16,25 +16,29 @@ enum Dtype {
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Optimizer spec NAME[:key=value,…].
-    #[arg(long)]
+    /// Optimizer spec NAME[:key=value,…] (see `downhill list optimizers`).
+    #[arg(long, short = 'o')]
     optimizer: String,
     /// Total number of parameters.
-    #[arg(long, default_value_t = 10_000_000)]
+    #[arg(long, default_value_t = 10_000_000, value_parser = crate::args::number::whole::<0>)]
     params: usize,
     /// Number of separately stored tensors the parameters are split into.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = crate::args::number::whole::<0>)]
     tensors: usize,
+    /// Hold each tensor as a matrix of this many columns (its size must be a
+    /// multiple): what rules for matrices (muon, adafactor's factoring) time.
+    #[arg(long, value_parser = crate::args::number::whole::<1>)]
+    cols: Option<usize>,
     /// Worker threads (default: all cores).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::number::whole::<0>)]
     threads: Option<usize>,
     /// Element type.
     #[arg(long, value_enum, default_value_t = Dtype::F32)]
     dtype: Dtype,
     /// Timed steps (the median is reported; at least 20).
-    #[arg(long, default_value_t = 21)]
+    #[arg(long, default_value_t = 21, value_parser = crate::args::number::whole::<0>)]
     samples: usize,
-    /// Output format (default: a table).
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// The optimizer's non-finite gradient policy: `propagate` times the step
@@ -69,6 +73,14 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
             args.params, args.tensors
         )));
     }
+    if let Some(cols) = args.cols {
+        if tensor_sizes(&args).iter().any(|n| n % cols != 0) {
+            return Err(CliError::new(format!(
+                "--cols {cols} must divide every tensor's size (params / tensors = {}), got a remainder",
+                args.params / args.tensors
+            )));
+        }
+    }
     if args.samples < 20 {
         return Err(CliError::new(format!(
             "--samples must be at least 20, got {}",
@@ -82,7 +94,9 @@ pub fn run(args: BenchArgs) -> Result<(), CliError> {
         return Err(CliError::new("--threads must be at least 1, got 0"));
     }
     let elem = if args.dtype == Dtype::F32 { 4 } else { 8 };
-    check_memory(args.params, (5 + rule.buffers().len()) * elem)?;
+    // A rule's own state (L-BFGS's history), held twice: the timed copy and a fresh one.
+    let extra = 2 * rule.extra_len(&[vec![args.params]]).div_ceil(args.params);
+    check_memory(args.params, (5 + rule.buffers().len() + extra) * elem)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()?;
@@ -166,14 +180,61 @@ fn check_memory(params: usize, per_param: usize) -> Result<(), CliError> {
     }
 }
 
+/// Step times of a rule that evaluates the objective itself (`lbfgs`): each
+/// sample is the first step of a fresh run (the optimizer and parameters
+/// copied before the clock starts) on f(θ) = ½·Σ aᵢθᵢ², aᵢ = 1 + (i mod 100)/10,
+/// from θ = 0.5, whose gradient aᵢθᵢ it writes in one pass (the loss in
+/// f64, as PyTorch's blocked `dot` keeps it accurate); so every sample
+/// does the same work (`scripts/bench_compare.py` times PyTorch the same way).
+fn time_driven<T: Scalar>(fresh: Optimizer<T>, args: &BenchArgs) -> Result<Vec<f64>, CliError> {
+    let scale: Vec<T> = (0..args.params)
+        .map(|i| T::of(1.0 + (i % 100) as f64 / 10.0))
+        .collect();
+    // The loss summed in f64: a long sum in f32 would round away the
+    // changes that L-BFGS's tolerance on the loss looks at.
+    let objective = |p: &[T], g: &mut [T]| {
+        let mut f = 0.0;
+        for ((g, &p), &a) in g.iter_mut().zip(p).zip(&scale) {
+            *g = a * p;
+            f += (*g * p).widen();
+        }
+        T::of(0.5 * f)
+    };
+    let start = vec![T::of(0.5); args.params];
+    let mut grads = vec![T::zero(); args.params];
+    let mut times = Vec::with_capacity(args.samples);
+    for sample in 0..args.samples + 1 {
+        let (mut optimizer, mut params) = (fresh.clone(), start.clone());
+        let clock = Instant::now();
+        optimizer.step_with(&mut params, &mut grads, objective)?;
+        // The first step warms up.
+        if sample > 0 {
+            times.push(clock.elapsed().as_nanos() as f64);
+        }
+    }
+    Ok(times)
+}
+
+/// The tensors' sizes: `params` split into `tensors` nearly equal parts.
+fn tensor_sizes(args: &BenchArgs) -> Vec<usize> {
+    let base = args.params / args.tensors;
+    (0..args.tensors)
+        .map(|i| base + usize::from(i < args.params % args.tensors))
+        .collect()
+}
+
 /// Step times in nanoseconds after a warm-up, one per sample.
 fn time_steps<T: Scalar>(rule: optim::AnyRule, args: &BenchArgs) -> Result<Vec<f64>, CliError> {
-    let base = args.params / args.tensors;
-    let sizes: Vec<usize> = (0..args.tensors)
-        .map(|i| base + usize::from(i < args.params % args.tensors))
-        .collect();
-    let mut optimizer = Optimizer::<T>::with_groups(rule, vec![ParamGroup::new(sizes.clone())])?;
+    let sizes = tensor_sizes(args);
+    let group = match args.cols {
+        Some(cols) => ParamGroup::shaped(sizes.iter().map(|&n| vec![n / cols, cols]).collect()),
+        None => ParamGroup::new(sizes.clone()),
+    };
+    let mut optimizer = Optimizer::<T>::with_groups(rule, vec![group])?;
     optimizer.set_non_finite(args.on_non_finite);
+    if optimizer.rule(0).drives_objective() {
+        return time_driven(optimizer, args);
+    }
     let mut params: Vec<Vec<T>> = sizes
         .iter()
         .map(|&n| (0..n).map(|i| T::of(0.5 + (i % 7) as f64 * 0.1)).collect())

@@ -96,9 +96,8 @@ fn report(args: &CompareArgs, runs: &[Run]) -> Result<(), CliError> {
                         last.map_or(0, |e| e.epoch).to_string(),
                         cell(last.map(|e| e.train_loss)),
                         cell(last.and_then(|e| e.test_loss)),
-                        last.and_then(|e| e.accuracy)
-                            .map_or(String::new(), |a| format!("{:.2}%", 100.0 * a)),
-                        last.map_or(String::new(), |e| format!("{:.3}", e.seconds)),
+                        cell(last.and_then(|e| e.accuracy)),
+                        last.map_or(String::new(), |e| format!("{:.3}", e.elapsed)),
                     ]
                 })
                 .collect();
@@ -125,6 +124,7 @@ fn report(args: &CompareArgs, runs: &[Run]) -> Result<(), CliError> {
                 "accuracy",
                 "lr",
                 "seconds",
+                "elapsed",
             ])?;
             for r in runs {
                 for e in &r.epochs {
@@ -136,6 +136,7 @@ fn report(args: &CompareArgs, runs: &[Run]) -> Result<(), CliError> {
                         cell(e.accuracy),
                         number(e.lr),
                         number(e.seconds),
+                        number(e.elapsed),
                     ])?;
                 }
             }

@@ -53,6 +53,7 @@ fn runs(
     Ok(lab::runs(
         landscape,
         start,
+        lab::ParamShape::Vector,
         specs,
         steps,
         None,

@@ -5,7 +5,8 @@ use crate::error::CliError;
 use crate::output::{number, runs_json, write_runs_csv, write_table, Format};
 use crate::plot::args::FigureArgs;
 use clap::Args;
-use downhill::lab::{self, SEED_OPTIMIZERS};
+use downhill::lab::{self, ParamShape, SEED_OPTIMIZERS};
+use downhill::spec::ConfigError;
 use std::io::Write;
 
 #[derive(Args)]
@@ -20,17 +21,30 @@ pub struct RunArgs {
     #[arg(long = "optimizer", short = 'o')]
     optimizers: Vec<String>,
     /// Number of updates; rows are written for steps 0..=N.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = crate::args::number::whole::<0>)]
     steps: usize,
-    /// Output format (default: a table).
+    /// Output format. With a figure (--plot, --animate, --curves) the table
+    /// shows each optimizer's last point only.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// Learning-rate schedule spec applied to every optimizer, from its own lr
     /// (see `downhill schedule`).
     #[arg(long)]
     schedule: Option<String>,
+    /// How the optimizer holds the point: `2` (a vector) or `1x2` (a 1×2
+    /// matrix; rules such as lars treat matrices differently, and muon takes
+    /// nothing else).
+    #[arg(long, default_value = "2", value_parser = shape_parser())]
+    param_shape: ParamShape,
     #[command(flatten)]
     figures: FigureArgs,
+}
+
+/// `2` or `1x2`, listed in `--help` and in the error for anything else.
+fn shape_parser() -> impl clap::builder::TypedValueParser<Value = ParamShape> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(ParamShape::NAMES)
+        .map(|name| name.parse::<ParamShape>().expect("a listed shape"))
 }
 
 pub fn run(args: RunArgs) -> Result<(), CliError> {
@@ -44,11 +58,19 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     let runs = lab::runs(
         surface.landscape.as_ref(),
         start,
+        args.param_shape,
         &specs,
         args.steps,
         args.schedule.as_deref(),
         |_, _, _| {},
-    )?;
+    )
+    .map_err(|e| match e {
+        // A rule for matrices only (muon) on the default vector.
+        ConfigError::Shape { .. } if args.param_shape == ParamShape::Vector => {
+            CliError::new(format!("{e}; run it with --param-shape 1x2"))
+        }
+        e => e.into(),
+    })?;
     for run in &runs {
         if let Some(d) = &run.path.diverged {
             eprintln!(
@@ -71,10 +93,17 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             runs_json(&surface.label, start, args.steps, &runs)
         )?,
         Format::Table => {
+            let last_only = args.figures.any();
             let rows: Vec<Vec<String>> = runs
                 .iter()
                 .flat_map(|run| {
-                    run.path.points.iter().map(|p| {
+                    let points = &run.path.points;
+                    let shown = if last_only {
+                        &points[points.len().saturating_sub(1)..]
+                    } else {
+                        &points[..]
+                    };
+                    shown.iter().map(|p| {
                         vec![
                             run.spec.clone(),
                             p.step.to_string(),

@@ -20,9 +20,9 @@ pub struct ScheduleArgs {
     #[arg(long, default_value_t = 0.1, allow_hyphen_values = true)]
     lr: f64,
     /// Number of updates; rows are written for steps 0..N-1.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = crate::args::number::whole_u64::<0>)]
     steps: u64,
-    /// Output format (default: a table).
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// Add a momentum column (cyclic and onecycle cycle momentum or Adam's β₁).

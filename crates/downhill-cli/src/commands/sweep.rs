@@ -10,11 +10,11 @@ use crate::plot::sweep::{Cell, Heatmap, PanelGrid};
 use crate::progress;
 use clap::Args;
 use downhill::lab::sweep::{self, GridPoint, Param};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub struct SweepArgs {
-    /// Surface name (see `downhill list surfaces`).
+    /// Surface name (see `downhill list surfaces`) or a formula in x and y, e.g. "x^2 - y^2".
     #[arg(long, default_value = "quartic")]
     surface: String,
     /// Start point X,Y (default: the surface's own start).
@@ -30,14 +30,15 @@ pub struct SweepArgs {
     #[arg(long = "param", value_name = "KEY=V1,V2")]
     params: Vec<String>,
     /// Number of updates per run.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = crate::args::number::whole::<0>)]
     steps: usize,
     /// Distance to a known minimum that counts as reached.
     #[arg(long, default_value_t = 1e-3)]
     eps: f64,
-    /// Write the results here, one row per grid point.
-    #[arg(long, value_name = "FILE", required = true)]
-    csv: PathBuf,
+    /// Write the results here as CSV, one row per grid point (`-`: standard
+    /// output, where they go when neither --plot nor --grid is given).
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
     /// Heatmap of the final loss (optimizer × lr, divergence marked), .png or .svg.
     #[arg(long, value_name = "FILE")]
     plot: Option<PathBuf>,
@@ -91,8 +92,15 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         .as_deref()
         .map(|p| Still::from_path("--grid", p))
         .transpose()?;
-    check_output("--csv", &args.csv)?;
-    for (flag, path) in [("--plot", &args.plot), ("--grid", &args.grid)] {
+    let csv = args
+        .csv
+        .clone()
+        .or_else(|| (args.plot.is_none() && args.grid.is_none()).then(|| PathBuf::from("-")));
+    for (flag, path) in [
+        ("--csv", &csv),
+        ("--plot", &args.plot),
+        ("--grid", &args.grid),
+    ] {
         if let Some(path) = path {
             check_output(flag, path)?;
         }
@@ -123,7 +131,9 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     )?;
     bar.finish_and_clear();
     let keys: Vec<String> = params.iter().map(|p| p.key.clone()).collect();
-    write_csv(&args, &surface.minima, &keys, &points)?;
+    if let Some(path) = &csv {
+        write_csv(path, args.eps, &surface.minima, &keys, &points)?;
+    }
     let title = format!(
         "{} from ({}, {}) — {} steps",
         surface.label,
@@ -168,7 +178,8 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
 
 /// Writes the `--csv` file: one row per grid point.
 fn write_csv(
-    args: &SweepArgs,
+    path: &Path,
+    eps: f64,
     minima: &[[f64; 2]],
     keys: &[String],
     points: &[GridPoint],
@@ -186,7 +197,7 @@ fn write_csv(
         ]
         .map(String::from),
     );
-    write_atomic(&args.csv, |file| {
+    write_atomic(path, |file| {
         let mut writer = csv::Writer::from_writer(file);
         writer.write_record(&header)?;
         for p in points {
@@ -205,7 +216,7 @@ fn write_csv(
             }
             row.push(
                 p.path
-                    .steps_to(minima, args.eps)
+                    .steps_to(minima, eps)
                     .map(|s| s.to_string())
                     .unwrap_or_default(),
             );

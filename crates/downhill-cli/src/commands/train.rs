@@ -10,10 +10,10 @@ use crate::output::{self, number, write_table, Format};
 use crate::plot::file::check_output;
 use crate::progress::Progress;
 use clap::Args;
-use downhill::model::Float;
+use downhill::model::{Evaluation, Float};
 use downhill::train::{
     Checkpoint, Checkpointer, EpochRecord, Finished, MetricsFormat, MetricsWriter, Observer,
-    Outcome, Prepared, TrainError, TrainState,
+    Outcome, Prepared, Swa, TrainError, TrainState,
 };
 use std::io::Write;
 use std::ops::ControlFlow;
@@ -29,6 +29,12 @@ pub struct TrainArgs {
     /// Output: a table of epochs, CSV of epochs, or JSON lines ending with a summary object.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Stochastic weight averaging: average the parameters at the end of
+    /// epoch START and every later one, and report the averaged model's
+    /// test metrics too; with SWA_LR, swalr (cos over 10 epochs) takes the
+    /// learning rate there.
+    #[arg(long, value_name = "START[,SWA_LR]", value_parser = parse_swa)]
+    swa: Option<Swa>,
     /// Write per-epoch metrics to FILE (.csv, or .json/.jsonl for JSON lines; - for standard output, as CSV).
     #[arg(long)]
     metrics: Option<PathBuf>,
@@ -36,7 +42,7 @@ pub struct TrainArgs {
     #[arg(long)]
     checkpoint: Option<PathBuf>,
     /// Epochs between checkpoints.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 1, value_parser = crate::args::number::whole_u64::<1>)]
     checkpoint_every: u64,
     /// Continue from a checkpoint up to --epochs, bit-identically to an uninterrupted run.
     #[arg(long)]
@@ -54,6 +60,7 @@ fn run_identity(args: &TrainArgs) -> serde_json::Value {
         "optimizer": args.optimizer, "batch_size": s.batch_size.to_string(), "drop_last": s.drop_last,
         "seed": s.seed, "test_fraction": s.test_fraction, "test_dataset": s.test_dataset, "stratify": !s.no_stratify, "scale": s.scale,
         "clip": s.clip.map(|c| c.to_string()), "schedule": s.schedule, "schedule_unit": s.schedule_unit, "scale_lr": s.scale_lr, "dtype": s.dtype,
+        "swa": args.swa.map(|swa| swa.to_string()),
     })
 }
 
@@ -70,8 +77,13 @@ pub fn run(args: TrainArgs) -> Result<(), CliError> {
     }
 }
 
+fn parse_swa(text: &str) -> Result<Swa, String> {
+    text.parse()
+}
+
 fn run_as<T: Float>(args: TrainArgs) -> Result<(), CliError> {
-    let (setup, p) = args.setup.prepare()?;
+    let (mut setup, p) = args.setup.prepare()?;
+    setup.config.swa = args.swa;
     let identity = run_identity(&args);
     let state: TrainState<T> = match &args.resume {
         Some(path) => {
@@ -92,6 +104,13 @@ fn run_as<T: Float>(args: TrainArgs) -> Result<(), CliError> {
     };
     let steps = setup.steps_per_epoch(&p) as u64;
     let epochs = setup.config.epochs;
+    if let (Some(path), true) = (&args.resume, state.epoch >= epochs) {
+        eprintln!(
+            "note: {} already holds {} epochs and --epochs is {epochs}: nothing to train (raise --epochs to continue)",
+            path.display(),
+            state.epoch
+        );
+    }
     let mut progress = Progress::new(
         "train",
         steps * epochs as u64,
@@ -149,6 +168,37 @@ fn run_as<T: Float>(args: TrainArgs) -> Result<(), CliError> {
     report(&args, &p, &records, &state, outcome)
 }
 
+/// `, test accuracy 0.9722` for classes, `, test loss 0.31` (else `, train
+/// loss …`) for regression: the run's final metric for the summary line.
+fn final_metric(accuracy: Option<f64>, test_loss: Option<f64>, train_loss: Option<f64>) -> String {
+    match (accuracy, test_loss, train_loss) {
+        (Some(a), _, _) => format!(", test accuracy {}", number(a)),
+        (None, Some(l), _) => format!(", test loss {}", number(l)),
+        (None, None, Some(l)) => format!(", train loss {}", number(l)),
+        (None, None, None) => String::new(),
+    }
+}
+
+/// The test-set loss and accuracy of the state's parameters (`None` without a test set).
+fn evaluate<T: Float>(p: &Prepared, state: &TrainState<T>) -> Option<Evaluation> {
+    let (_, test) = p.samples::<T>();
+    (!test.y.is_empty()).then(|| {
+        let mut ws = p.net.workspace::<T>(test.y.len());
+        p.net
+            .evaluate(&state.evaluation_params(), &test.x, &test.y, &mut ws)
+    })
+}
+
+/// The averaged model's test metrics, once SWA has averaged (`None` before, or without a test set).
+fn evaluate_average<T: Float>(p: &Prepared, state: &TrainState<T>) -> Option<Evaluation> {
+    let averaged = state.averaged.as_ref()?;
+    let (_, test) = p.samples::<T>();
+    (!test.y.is_empty()).then(|| {
+        let mut ws = p.net.workspace::<T>(test.y.len());
+        p.net.evaluate(averaged.values(), &test.x, &test.y, &mut ws)
+    })
+}
+
 /// Prints the epochs in the chosen format; JSON ends with the summary object.
 fn report<T: Float>(
     args: &TrainArgs,
@@ -170,6 +220,7 @@ fn report<T: Float>(
                 cell(r.accuracy),
                 number(r.lr),
                 format!("{:.3}", r.seconds),
+                format!("{:.3}", r.elapsed),
             ]
         })
         .collect();
@@ -180,6 +231,7 @@ fn report<T: Float>(
         "accuracy",
         "lr",
         "seconds",
+        "elapsed",
     ];
     let last = epochs.last();
     match args.format {
@@ -192,20 +244,30 @@ fn report<T: Float>(
             w.flush()?;
         }
         Format::Table => {
-            write_table(&mut out, &header, &rows)?;
-            if let Some(r) = last {
-                let accuracy = r.accuracy.map_or(String::new(), |a| {
-                    format!(", test accuracy {:.2}%", 100.0 * a)
-                });
-                writeln!(
-                    out,
-                    "{}: {} samples ({} train, {} test), {} parameters{accuracy}",
-                    p.dataset.name,
-                    p.dataset.len(),
-                    p.train.len(),
-                    p.test.len(),
-                    p.net.param_len()
-                )?;
+            if !rows.is_empty() {
+                write_table(&mut out, &header, &rows)?;
+            }
+            let metric = match last {
+                Some(r) => final_metric(r.accuracy, r.test_loss, Some(r.train_loss)),
+                None => {
+                    let e = evaluate(p, state);
+                    final_metric(e.as_ref().and_then(|e| e.accuracy), e.map(|e| e.loss), None)
+                }
+            };
+            writeln!(
+                out,
+                "{}: {} samples ({} train, {} test), {} parameters{metric}",
+                p.dataset.name,
+                p.dataset.len(),
+                p.train.len(),
+                p.test.len(),
+                p.net.param_len()
+            )?;
+            if let Some(averaged) = &state.averaged {
+                let e = evaluate_average(p, state);
+                let metric =
+                    final_metric(e.as_ref().and_then(|e| e.accuracy), e.map(|e| e.loss), None);
+                writeln!(out, "swa: {} epochs averaged{metric}", averaged.count())?;
             }
             if outcome.stopped_early {
                 writeln!(
@@ -219,7 +281,7 @@ fn report<T: Float>(
             for r in epochs {
                 writeln!(out, "{}", serde_json::to_string(r)?)?;
             }
-            let summary = serde_json::json!({
+            let mut summary = serde_json::json!({
                 "dataset": p.dataset.name,
                 "model": args.setup.model,
                 "optimizer": args.optimizer,
@@ -236,6 +298,14 @@ fn report<T: Float>(
                 "test_samples": p.test.len(),
                 "parameters": p.net.param_len(),
             });
+            if let Some(averaged) = &state.averaged {
+                let e = evaluate_average(p, state);
+                summary["swa"] = serde_json::json!({
+                    "epochs_averaged": averaged.count(),
+                    "test_loss": e.map(|e| e.loss),
+                    "test_accuracy": e.and_then(|e| e.accuracy),
+                });
+            }
             writeln!(out, "{summary}")?;
         }
     }

@@ -37,17 +37,30 @@ pub struct FigureArgs {
     /// Animate the paths step by step into FILE (.gif).
     #[arg(long, value_name = "FILE")]
     pub animate: Option<PathBuf>,
-    /// The view of --plot and --animate: 2d contours or a 3d surface.
-    #[arg(long, value_enum, default_value_t = View::TwoD)]
-    pub view: View,
+    /// The view of --plot and --animate: 2d contours (the default) or a 3d surface.
+    #[arg(long, value_enum)]
+    pub view: Option<View>,
     /// Draw loss, x(t), y(t) and the distance to the nearest minimum against the step into FILE (.png or .svg).
     #[arg(long, value_name = "FILE")]
     pub curves: Option<PathBuf>,
 }
 
 impl FigureArgs {
+    /// Whether any figure is requested.
+    pub fn any(&self) -> bool {
+        self.plot.is_some() || self.animate.is_some() || self.curves.is_some()
+    }
+
     /// Checks the file extensions before anything is computed.
     pub fn validate(&self) -> Result<(), CliError> {
+        if let (Some(view), None, None) = (self.view, &self.plot, &self.animate) {
+            let name = view
+                .to_possible_value()
+                .map_or_else(String::new, |v| v.get_name().to_string());
+            return Err(CliError::new(format!(
+                "--view {name} applies to the figures of --plot and --animate; give one of them"
+            )));
+        }
         if let Some(p) = &self.plot {
             Still::from_path("--plot", p)?;
         }
@@ -74,10 +87,10 @@ impl FigureArgs {
         let title = format!("{} — {} steps", surface.label, steps);
         let scene = Scene::new(surface, runs, title);
         if let Some(p) = &self.plot {
-            plot(p, &scene, self.view)?;
+            plot(p, &scene, self.view.unwrap_or(View::TwoD))?;
         }
         if let Some(p) = &self.animate {
-            animate(p, &scene, self.view)?;
+            animate(p, &scene, self.view.unwrap_or(View::TwoD))?;
         }
         if let Some(p) = &self.curves {
             write_figure(

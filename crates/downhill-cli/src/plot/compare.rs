@@ -79,7 +79,7 @@ fn panels<DB: DrawingBackend>(
     let loss = |e: &EpochRecord| e.test_loss.unwrap_or(e.train_loss);
     let areas = root.split_evenly((if has_accuracy { 2 } else { 1 }, 2));
     let by_epoch = |e: &EpochRecord| e.epoch as f64;
-    let by_time = |e: &EpochRecord| e.seconds;
+    let by_time = |e: &EpochRecord| e.elapsed;
     panel(&areas[0], runs, "epoch", loss_label, &by_epoch, &loss)?;
     panel(&areas[1], runs, "seconds", loss_label, &by_time, &loss)?;
     if has_accuracy {

@@ -155,6 +155,13 @@ impl Layers for Contour<'_> {
         let plot = chart.plotting_area();
         for (i, run) in self.scene.runs.iter().enumerate() {
             let color = super::color(i);
+            // Schedule-Free's evaluation point x: a thin line beside its iterate y.
+            let shown = run.path.evaluation.iter().take(to + 1).skip(from);
+            let evaluation: Vec<(f64, f64)> = shown
+                .filter(|x| self.scene.domain.contains(x[0], x[1]))
+                .map(|x| (x[0], x[1]))
+                .collect();
+            marks::path(plot, &evaluation, color, 1)?;
             for piece in pieces(&run.path, &self.scene.domain, from, to) {
                 marks::path(plot, &piece.points, color, 2)?;
                 if let Some(e) = piece.exit {

@@ -266,6 +266,7 @@ mod tests {
         Trajectory {
             points,
             diverged: None,
+            evaluation: Vec::new(),
         }
     }
 

@@ -66,6 +66,7 @@ fn key_json(key: &KeyInfo) -> JsonValue {
         Value::Float(_) => "float",
         Value::Text(_) => "text",
         Value::List(_) => "list",
+        Value::Numbers(_) => "numbers",
     };
     let mut doc = object!({
         "name": key.name,
@@ -154,6 +155,14 @@ pub struct RunRequest {
     /// `json` (default) or `csv`: the columns of `downhill run --format csv`.
     #[serde(default)]
     format: RunFormat,
+    /// `"2"` (default) or `"1x2"`: how the optimizers hold the point.
+    #[serde(default, deserialize_with = "param_shape")]
+    param_shape: lab::ParamShape,
+}
+
+fn param_shape<'de, D: serde::Deserializer<'de>>(d: D) -> Result<lab::ParamShape, D::Error> {
+    let text = String::deserialize(d)?;
+    text.parse().map_err(serde::de::Error::custom)
 }
 
 #[derive(Clone, Copy, Default, Deserialize, PartialEq)]
@@ -190,6 +199,7 @@ pub async fn run(ApiJson(req): ApiJson<RunRequest>) -> Result<Response, ApiError
         let mut runs = lab::runs(
             landscape,
             start,
+            req.param_shape,
             &req.optimizers,
             req.steps + extra,
             req.schedule.as_deref(),

@@ -287,4 +287,99 @@ mod tests {
         assert_ne!(a, b);
         assert!(same(b"abc", b"abc") && !same(b"abc", b"abd") && !same(b"abc", b"ab"));
     }
+
+    /// Fuzzing the guard (issue 16, item 4): requests built from every kind
+    /// of Host, Origin, Sec-Fetch-Site, Content-Type and token, each kind
+    /// with arbitrary text as one choice, against what the module's doc
+    /// promises. Arbitrary text never passes where a header is checked.
+    mod fuzz {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A header value that is either one of the listed texts or arbitrary.
+        fn text(listed: &'static [&'static str]) -> impl Strategy<Value = String> {
+            prop_oneof![
+                3 => proptest::sample::select(listed).prop_map(String::from),
+                1 => "[ -~]{0,40}",
+            ]
+        }
+
+        const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+        fn request(
+            method: &Method,
+            host: Option<&str>,
+            headers: &[(&str, Option<String>)],
+        ) -> Option<Request> {
+            let mut builder = Request::builder().method(method.clone()).uri("/api/run");
+            if let Some(h) = host {
+                builder = builder.header(header::HOST, HeaderValue::from_str(h).ok()?);
+            }
+            for (name, value) in headers {
+                if let Some(v) = value {
+                    builder = builder.header(*name, HeaderValue::from_str(v).ok()?);
+                }
+            }
+            builder.body(axum::body::Body::empty()).ok()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+            #[test]
+            fn only_the_servers_own_requests_pass(
+                lan in any::<bool>(),
+                post in any::<bool>(),
+                host in proptest::option::of(text(&["127.0.0.1:8123", "localhost:8123", "[::1]:8123", "evil.example:8123", "127.0.0.1:80", "localhost"])),
+                origin in proptest::option::of(prop_oneof![Just("same".to_string()), text(&["http://evil.example", "null", "https://127.0.0.1:8123"])]),
+                site in proptest::option::of(text(&["same-origin", "cross-site", "none", "same-site"])),
+                content_type in proptest::option::of(text(&["application/json", "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded"])),
+                bearer in proptest::option::of(prop_oneof![Just(TOKEN.to_string()), "[0-9a-f]{0,32}"]),
+            ) {
+                let g = if lan {
+                    guard("0.0.0.0:8123", "0.0.0.0", Some(TOKEN))
+                } else {
+                    guard("127.0.0.1:8123", "127.0.0.1", None)
+                };
+                let origin = origin.map(|o| match (o.as_str(), &host) {
+                    ("same", Some(h)) => format!("http://{h}"),
+                    _ => o,
+                });
+                let method = if post { Method::POST } else { Method::GET };
+                let headers = [
+                    ("origin", origin.clone()),
+                    ("sec-fetch-site", site.clone()),
+                    ("content-type", content_type.clone()),
+                    ("authorization", bearer.as_ref().map(|t| format!("Bearer {t}"))),
+                ];
+                let Some(req) = request(&method, host.as_deref(), &headers) else {
+                    return Ok(()); // not a valid header value at all: hyper refuses it first
+                };
+                let status = refusal(&g, &req, None).map(|e| axum::response::IntoResponse::into_response(e).status());
+                // The oracle: what the doc says, from the kinds chosen above.
+                let host_ok = host.as_deref().is_some_and(|h| {
+                    ["127.0.0.1:8123", "localhost:8123", "[::1]:8123"].contains(&h.to_ascii_lowercase().as_str())
+                        || (lan && h.rsplit_once(':').is_some_and(|(ip, port)| port == "8123" && ip.parse::<std::net::Ipv4Addr>().is_ok()))
+                });
+                let same_origin = origin.as_deref().is_none_or(|o| host.as_deref().is_some_and(|h| o.eq_ignore_ascii_case(&format!("http://{h}"))));
+                let cross = site.as_deref() == Some("cross-site");
+                let token_ok = !lan || bearer.as_deref() == Some(TOKEN);
+                let json = content_type.as_deref().is_some_and(|c| {
+                    c.split(';').next().unwrap().trim().eq_ignore_ascii_case("application/json")
+                });
+                let expected = if !host_ok {
+                    Some(StatusCode::MISDIRECTED_REQUEST)
+                } else if !same_origin || cross {
+                    Some(StatusCode::FORBIDDEN)
+                } else if !token_ok {
+                    Some(StatusCode::UNAUTHORIZED)
+                } else if post && !json {
+                    Some(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+                } else {
+                    None
+                };
+                prop_assert_eq!(status, expected, "host {:?} origin {:?} site {:?} type {:?}", host, origin, site, content_type);
+            }
+        }
+    }
 }

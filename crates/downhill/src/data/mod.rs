@@ -201,15 +201,29 @@ pub enum DataError {
     },
     #[error("{file}: {message}")]
     File { file: String, message: String },
+    #[error("no such file '{0}'")]
+    NoSuchFile(String),
     #[error(
-        "unknown dataset '{0}'; valid: a bundled name ({bundled}), a generator spec ({generators}) \
+        "unknown dataset '{0}'{hint}; valid: a bundled name ({bundled}), a generator spec ({generators}) \
          or a file path (.csv, .csv.gz, .libsvm, .svm, .txt, MNIST idx)",
         bundled = BUNDLED.iter().map(|b| b.name).collect::<Vec<_>>().join(", "),
-        generators = GENERATORS.join(", ")
+        generators = GENERATORS.join(", "),
+        hint = dataset_hint(.0)
     )]
     Unknown(String),
     #[error(transparent)]
     Config(#[from] ConfigError),
+}
+
+/// ` (did you mean 'x'?)` for the bundled name or generator nearest to `name`.
+fn dataset_hint(name: &str) -> String {
+    let valid: Vec<&str> = BUNDLED
+        .iter()
+        .map(|b| b.name)
+        .chain(GENERATORS.iter().copied())
+        .collect();
+    crate::spec::nearest(name.split(':').next().unwrap_or(name), &valid)
+        .map_or(String::new(), |v| format!(" (did you mean '{v}'?)"))
 }
 
 /// How a file given to [`resolve`] is read.
@@ -297,7 +311,15 @@ pub fn resolve(text: &str, options: &LoadOptions) -> Result<Dataset, DataError> 
     }
     let path = Path::new(text);
     if !path.exists() {
-        return Err(DataError::Unknown(text.to_string()));
+        let looks_like_path = options.format.is_some()
+            || text.contains(['/', '\\'])
+            || (text.contains('.') && !text.contains(':'))
+            || FileFormat::for_name(text).is_some();
+        return Err(if looks_like_path {
+            DataError::NoSuchFile(text.to_string())
+        } else {
+            DataError::Unknown(text.to_string())
+        });
     }
     match options.format.or_else(|| FileFormat::for_name(text)) {
         Some(FileFormat::Csv) => load_csv(path, &options.label),

@@ -46,12 +46,7 @@ fn keys_of(name: &str) -> &'static [&'static str] {
 pub fn generate(text: &str) -> Result<Dataset, DataError> {
     let spec = Spec::parse(text)?;
     if !GENERATORS.contains(&spec.name.as_str()) {
-        return Err(ConfigError::UnknownName {
-            kind: "generator",
-            name: spec.name,
-            valid: GENERATORS.join(", "),
-        }
-        .into());
+        return Err(ConfigError::unknown_name("generator", &spec.name, GENERATORS).into());
     }
     let mut c = SynthConfig::default();
     spec.apply(&mut c, Some(keys_of(&spec.name)))?;

@@ -11,7 +11,7 @@ pub mod sweep;
 mod trajectory;
 
 pub use runs::{runs, schedule_step, Run};
-pub use trajectory::{trajectory, Divergence, Point, Trajectory};
+pub use trajectory::{trajectory, Divergence, ParamShape, Point, Trajectory};
 
 /// The learning notes' seven optimizers (what `downhill run` runs when given none).
 pub const SEED_OPTIMIZERS: [&str; 7] = [

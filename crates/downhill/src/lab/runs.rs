@@ -1,6 +1,6 @@
 //! Several optimizers from one start, each under the same schedule.
 
-use super::trajectory::{trajectory, Point, Trajectory};
+use super::trajectory::{trajectory, ParamShape, Point, Trajectory};
 use crate::optim::{self, Optimizer};
 use crate::schedule;
 use crate::spec::ConfigError;
@@ -13,7 +13,7 @@ pub struct Run {
     pub path: Trajectory,
 }
 
-/// The paths of every spec from `start`, in f64, each with a fresh copy of
+/// The paths of every spec from `start` (handed over as `shape`), in f64, each with a fresh copy of
 /// `schedule` (a schedule spec). Specs and the schedule are all checked
 /// before any step is taken. `observe(run, reached, optimizer)` sees each
 /// optimizer at each point reached before the next update (after the
@@ -21,6 +21,7 @@ pub struct Run {
 pub fn runs<F>(
     landscape: &dyn Landscape,
     start: [f64; 2],
+    shape: ParamShape,
     specs: &[String],
     steps: usize,
     schedule: Option<&str>,
@@ -37,11 +38,18 @@ where
     let mut runs = Vec::with_capacity(rules.len());
     for (run, (spec, rule)) in specs.iter().zip(rules).enumerate() {
         let mut driver = schedule.clone().map(schedule::Driver::new);
-        let path = trajectory::<f64, _>(landscape, start, rule, steps, |reached, optimizer| {
-            schedule_step(driver.as_mut(), reached, optimizer)?;
-            observe(run, reached, optimizer);
-            Ok(())
-        })?;
+        let path = trajectory::<f64, _>(
+            landscape,
+            start,
+            shape,
+            rule,
+            steps,
+            |reached, optimizer| {
+                schedule_step(driver.as_mut(), reached, optimizer)?;
+                observe(run, reached, optimizer);
+                Ok(())
+            },
+        )?;
         runs.push(Run {
             spec: spec.clone(),
             path,

@@ -2,7 +2,7 @@
 //! surface from one start, each run independent and run in parallel.
 
 use super::runs::schedule_step;
-use super::trajectory::{trajectory, Trajectory};
+use super::trajectory::{trajectory, ParamShape, Trajectory};
 use crate::optim::{self, AnyRule, RuleSet, OPTIMIZERS};
 use crate::schedule::{self, AnySchedule};
 use crate::spec::{ConfigError, Spec};
@@ -191,9 +191,14 @@ pub fn run(
     jobs.into_par_iter()
         .map(|job| {
             let mut driver = schedule.cloned().map(schedule::Driver::new);
-            let path = trajectory::<f64, _>(landscape, start, job.rule, steps, |reached, o| {
-                schedule_step(driver.as_mut(), reached, o)
-            });
+            let path = trajectory::<f64, _>(
+                landscape,
+                start,
+                ParamShape::Vector,
+                job.rule,
+                steps,
+                |reached, o| schedule_step(driver.as_mut(), reached, o),
+            );
             done();
             Ok(GridPoint {
                 optimizer: job.optimizer,

@@ -3,11 +3,50 @@
 //! The loop owns stepping; what to do before each step (a schedule setting the
 //! learning rate, say) is passed in, so the update math never sees the driver.
 
-use crate::optim::{AnyRule, Optimizer, StepError};
+use crate::optim::{AnyRule, Optimizer, ParamGroup, RuleSet, StepError};
 use crate::scalar::Scalar;
 use crate::spec::ConfigError;
 use crate::surface::Landscape;
 use serde::Serialize;
+
+/// How the point (x, y) is handed to the optimizer: as a vector of two, or
+/// as one 1×2 matrix. Rules that treat matrices differently (LARS scales
+/// only tensors of two or more dimensions) can be watched both ways.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ParamShape {
+    /// `2`: a vector.
+    #[default]
+    Vector,
+    /// `1x2`: one row.
+    Row,
+}
+
+impl ParamShape {
+    /// The names, as the command line and the API spell them.
+    pub const NAMES: [&'static str; 2] = ["2", "1x2"];
+
+    /// The tensor's dimensions.
+    pub fn dims(self) -> Vec<usize> {
+        match self {
+            ParamShape::Vector => vec![2],
+            ParamShape::Row => vec![1, 2],
+        }
+    }
+}
+
+impl std::str::FromStr for ParamShape {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "2" => Ok(ParamShape::Vector),
+            "1x2" => Ok(ParamShape::Row),
+            _ => Err(format!(
+                "unknown parameter shape '{text}'; valid: {}",
+                Self::NAMES.join(", ")
+            )),
+        }
+    }
+}
 
 /// One recorded iterate: step 0 is the start.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -31,6 +70,9 @@ pub struct Divergence {
 pub struct Trajectory {
     pub points: Vec<Point>,
     pub diverged: Option<Divergence>,
+    /// For rules evaluated away from their iterate (Schedule-Free), the
+    /// evaluation point x after each point's step (one per point); else empty.
+    pub evaluation: Vec<[f64; 2]>,
 }
 
 impl Trajectory {
@@ -51,7 +93,8 @@ impl Trajectory {
     }
 }
 
-/// Runs `steps` updates of `rule` from `start`, computing in `T`.
+/// Runs `steps` updates of `rule` from `start` (handed over as `shape`),
+/// computing in `T`.
 ///
 /// `before_step(point, optimizer)` runs before each update with the point
 /// reached so far (`point.step` = k before the (k+1)-th update, with its loss),
@@ -61,6 +104,7 @@ impl Trajectory {
 pub fn trajectory<T, F>(
     landscape: &dyn Landscape,
     start: [f64; 2],
+    shape: ParamShape,
     rule: AnyRule,
     steps: usize,
     mut before_step: F,
@@ -69,7 +113,8 @@ where
     T: Scalar,
     F: FnMut(&Point, &mut Optimizer<T>) -> Result<(), ConfigError>,
 {
-    let mut optimizer = Optimizer::<T>::new(rule, 2)?;
+    let group = ParamGroup::shaped(vec![shape.dims()]);
+    let mut optimizer = Optimizer::<T>::with_groups(rule, vec![group])?;
     let mut params = [T::of(start[0]), T::of(start[1])];
     let mut grads = [T::zero(); 2];
     let mut points = Vec::with_capacity(steps + 1);
@@ -81,15 +126,28 @@ where
     };
     if !(first.x.is_finite() && first.y.is_finite() && first.loss.is_finite()) {
         let reason = format!(
-            "the start ({}, {}) has loss {}",
+            "the start ({:?}, {:?}) has loss {:?}",
             first.x, first.y, first.loss
         );
         return Ok(Trajectory {
             points: Vec::new(),
             diverged: Some(Divergence { step: 0, reason }),
+            evaluation: Vec::new(),
         });
     }
     points.push(first);
+    let evaluated = optimizer.rule(0).has_evaluation_point();
+    let mut evaluation = Vec::new();
+    let mut x = [T::zero(); 2];
+    let mut record_evaluation = |optimizer: &Optimizer<T>, params: &[T; 2]| {
+        if evaluated {
+            optimizer
+                .evaluation_point(params, &mut x)
+                .expect("a 2-element optimizer");
+            evaluation.push([x[0].widen(), x[1].widen()]);
+        }
+    };
+    record_evaluation(&optimizer, &params);
     for k in 1..=steps {
         let reached = points[points.len() - 1];
         before_step(&reached, &mut optimizer)?;
@@ -102,7 +160,7 @@ where
         });
         let reason = match result {
             Err(StepError::NonFiniteGradient { value, .. }) => {
-                Some(format!("the gradient is {value}"))
+                Some(format!("the gradient is {value:?}"))
             }
             Err(other) => unreachable!("a 2-element optimizer refused a 2-element step: {other}"),
             Ok(_) => {
@@ -115,9 +173,10 @@ where
                         y,
                         loss,
                     });
+                    record_evaluation(&optimizer, &params);
                     None
                 } else {
-                    Some(format!("the point ({x}, {y}) has loss {loss}"))
+                    Some(format!("the point ({x:?}, {y:?}) has loss {loss:?}"))
                 }
             }
         };
@@ -125,11 +184,13 @@ where
             return Ok(Trajectory {
                 points,
                 diverged: Some(Divergence { step: k, reason }),
+                evaluation,
             });
         }
     }
     Ok(Trajectory {
         points,
         diverged: None,
+        evaluation,
     })
 }

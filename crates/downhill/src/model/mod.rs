@@ -118,11 +118,8 @@ impl ModelSpec {
     pub fn parse(text: &str) -> Result<ModelSpec, ConfigError> {
         let spec = Spec::parse(text)?;
         let entry = MODELS.iter().find(|m| m.name == spec.name).ok_or_else(|| {
-            ConfigError::UnknownName {
-                kind: "model",
-                name: spec.name.clone(),
-                valid: MODELS.iter().map(|m| m.name).collect::<Vec<_>>().join(", "),
-            }
+            let valid: Vec<&str> = MODELS.iter().map(|m| m.name).collect();
+            ConfigError::unknown_name("model", &spec.name, &valid)
         })?;
         let mut config = ModelConfig::default();
         spec.apply(&mut config, Some(entry.keys))?;

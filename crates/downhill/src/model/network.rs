@@ -65,6 +65,14 @@ impl Network {
             .collect()
     }
 
+    /// Tensor shapes in parameter order: `W_l` is `[in, out]` (row-major), `b_l` is `[out]`.
+    pub fn tensor_shapes(&self) -> Vec<Vec<usize>> {
+        self.widths
+            .windows(2)
+            .flat_map(|w| [vec![w[0], w[1]], vec![w[1]]])
+            .collect()
+    }
+
     pub fn param_len(&self) -> usize {
         self.tensor_sizes().iter().sum()
     }

@@ -9,7 +9,7 @@ use super::observer::{EpochRecord, Observer};
 use super::state::{LrSchedule, TrainError, TrainState};
 use crate::file::{seal, unseal, write_atomic};
 use crate::model::Float;
-use crate::optim::{Optimizer, SavedState};
+use crate::optim::{Averaged, Optimizer, SavedState};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -83,6 +83,9 @@ pub struct Checkpoint<T> {
     pub optimizer: SavedState<T>,
     /// The learning-rate schedule and its state, if any.
     pub schedule: Option<LrSchedule>,
+    /// The stochastic weight average, once SWA has started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub averaged: Option<Averaged<T>>,
 }
 
 impl<T: Float> Checkpoint<T> {
@@ -104,6 +107,7 @@ impl<T: Float> Checkpoint<T> {
                 .save()
                 .map_err(|e| TrainError::Checkpoint(e.to_string()))?,
             schedule: state.schedule.clone(),
+            averaged: state.averaged.clone(),
         })
     }
 
@@ -142,8 +146,8 @@ impl<T: Float> Checkpoint<T> {
         let ck: Checkpoint<T> = serde_json::from_value(probe).map_err(|e| e.to_string())?;
         if &ck.run != run {
             return Err(format!(
-                "it was written by a different run: {} (this run: {run})",
-                ck.run
+                "it was written by a different run: {}",
+                run_difference(&ck.run, run)
             ));
         }
         Ok(ck)
@@ -181,6 +185,7 @@ impl<T: Float> Checkpoint<T> {
             best_loss: self.best_loss,
             stale_epochs: self.stale_epochs,
             schedule: self.schedule,
+            averaged: self.averaged,
         })
     }
 }
@@ -225,5 +230,31 @@ impl<T: Float> Observer<T> for Checkpointer {
             self.write(state)?;
         }
         Ok(())
+    }
+}
+
+/// The settings in which the checkpoint's run (`saved`) and this one differ,
+/// as `key: saved → now` pairs (at most three, then a count).
+fn run_difference(saved: &serde_json::Value, now: &serde_json::Value) -> String {
+    let empty = serde_json::Map::new();
+    let saved = saved.as_object().unwrap_or(&empty);
+    let now = now.as_object().unwrap_or(&empty);
+    let null = serde_json::Value::Null;
+    let mut keys: Vec<&String> = saved.keys().chain(now.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let differing: Vec<String> = keys
+        .into_iter()
+        .filter_map(|key| {
+            let (a, b) = (
+                saved.get(key).unwrap_or(&null),
+                now.get(key).unwrap_or(&null),
+            );
+            (a != b).then(|| format!("{key} was {a}, this run has {b}"))
+        })
+        .collect();
+    match differing.len() {
+        0..=3 => differing.join("; "),
+        n => format!("{}; and {} more", differing[..3].join("; "), n - 3),
     }
 }

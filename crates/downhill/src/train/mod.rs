@@ -21,4 +21,6 @@ pub use clip::Clip;
 pub use observer::{EpochRecord, History, MetricsFormat, MetricsWriter, Observer, StepRecord};
 pub use run::train;
 pub use setup::{Finished, Prepared, Setup, SetupError, TaskChoice};
-pub use state::{LrSchedule, Outcome, Samples, ScheduleUnit, TrainConfig, TrainError, TrainState};
+pub use state::{
+    LrSchedule, Outcome, Samples, ScheduleUnit, Swa, TrainConfig, TrainError, TrainState,
+};

@@ -32,8 +32,10 @@ pub struct EpochRecord {
     pub accuracy: Option<f64>,
     /// Learning rate of the epoch's last update (group 0).
     pub lr: f64,
-    /// Training seconds since the start of the run (evaluation included).
+    /// Seconds this epoch took (evaluation included).
     pub seconds: f64,
+    /// Training seconds since the start of the run, this epoch included.
+    pub elapsed: f64,
 }
 
 /// Receives records from the training loop; an error stops training.
@@ -77,7 +79,7 @@ impl<T: Float> Observer<T> for History {
 /// Metric file formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MetricsFormat {
-    /// Header `epoch,train_loss,test_loss,accuracy,lr,seconds`; empty cells for missing values.
+    /// Header `epoch,train_loss,test_loss,accuracy,lr,seconds,elapsed`; empty cells for missing values.
     Csv,
     /// One JSON object per line (`null` for missing values).
     JsonLines,
@@ -111,7 +113,11 @@ impl MetricsWriter {
         let io = |e: std::io::Error| TrainError::Output(format!("{}: {e}", path.display()));
         let mut out = AtomicFile::create(path).map_err(io)?;
         if format == MetricsFormat::Csv {
-            writeln!(out, "epoch,train_loss,test_loss,accuracy,lr,seconds").map_err(io)?;
+            writeln!(
+                out,
+                "epoch,train_loss,test_loss,accuracy,lr,seconds,elapsed"
+            )
+            .map_err(io)?;
         }
         Ok(MetricsWriter {
             path: path.to_path_buf(),
@@ -138,13 +144,14 @@ impl<T: Float> Observer<T> for MetricsWriter {
     fn on_epoch(&mut self, r: &EpochRecord, _state: &TrainState<T>) -> Result<(), TrainError> {
         let line = match self.format {
             MetricsFormat::Csv => format!(
-                "{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{}",
                 r.epoch,
                 cell(Some(r.train_loss)),
                 cell(r.test_loss),
                 cell(r.accuracy),
                 cell(Some(r.lr)),
-                cell(Some(r.seconds))
+                cell(Some(r.seconds)),
+                cell(Some(r.elapsed))
             ),
             MetricsFormat::JsonLines => {
                 serde_json::to_string(r).map_err(|e| TrainError::Output(e.to_string()))?

@@ -1,10 +1,13 @@
 //! The training loop.
 
 use super::observer::{EpochRecord, Observer, StepRecord};
-use super::state::{Outcome, Samples, ScheduleUnit, TrainConfig, TrainError, TrainState};
+use super::state::{
+    LrSchedule, Outcome, Samples, ScheduleUnit, Swa, TrainConfig, TrainError, TrainState,
+};
 use crate::data::Batcher;
 use crate::model::{Float, Network};
-use crate::optim::{self, NonFinite};
+use crate::optim::{self, Averaged, Averaging, NonFinite};
+use crate::schedule::Scheduler;
 use std::time::Instant;
 
 /// Trains until `config.epochs` epochs are complete (continuing from
@@ -50,16 +53,20 @@ pub fn train<T: Float>(
                 }
             }
             ws.gather(&train.x, &train.y, rows);
-            let mut loss = 0.0;
+            // The batch's loss is the first evaluation's: at the parameters
+            // before the step (lbfgs evaluates again inside its step).
+            let mut first_loss = None;
             let stepped = state
                 .optimizer
                 .step_with(&mut state.params, &mut grads, |point, g| {
-                    loss = net.gradient(point, &mut ws, rows.len(), g);
+                    let loss = net.gradient(point, &mut ws, rows.len(), g);
+                    first_loss.get_or_insert(loss);
                     if let Some(clip) = &config.clip {
                         clip.apply(g, &sizes);
                     }
                     T::of(loss)
                 });
+            let loss = first_loss.unwrap_or(f64::NAN);
             state.step += 1;
             if !loss.is_finite() && !tolerant {
                 return Err(TrainError::NonFiniteLoss {
@@ -102,7 +109,7 @@ pub fn train<T: Float>(
         let train_loss = loss_sum / seen.max(1) as f64;
         let evaluation = test
             .filter(|t| !t.is_empty())
-            .map(|t| net.evaluate(&state.params, &t.x, &t.y, &mut ws));
+            .map(|t| net.evaluate(&state.evaluation_params(), &t.x, &t.y, &mut ws));
         if let Some(e) = evaluation.filter(|e| !e.loss.is_finite()) {
             return Err(TrainError::NonFiniteLoss {
                 epoch: state.epoch + 1,
@@ -111,7 +118,8 @@ pub fn train<T: Float>(
             });
         }
         state.epoch += 1;
-        state.seconds += started.elapsed().as_secs_f64();
+        let seconds = started.elapsed().as_secs_f64();
+        state.seconds += seconds;
         let monitored = evaluation.map_or(train_loss, |e| e.loss);
         if state.best_loss.is_none_or(|best| monitored < best) {
             state.best_loss = Some(monitored);
@@ -126,10 +134,14 @@ pub fn train<T: Float>(
             test_loss: evaluation.map(|e| e.loss),
             accuracy: evaluation.and_then(|e| e.accuracy),
             lr: state.lr(),
-            seconds: state.seconds,
+            seconds,
+            elapsed: state.seconds,
         };
         if let Some(s) = state.schedule.as_mut() {
             s.scheduler.observe(monitored);
+        }
+        if let Some(swa) = config.swa.filter(|swa| state.epoch >= swa.start) {
+            average(state, swa)?;
         }
         for o in observers.iter_mut() {
             o.on_epoch(&record, state)?;
@@ -144,4 +156,29 @@ pub fn train<T: Float>(
         skipped_updates,
         zeroed_values,
     })
+}
+
+/// The end of an epoch under SWA: the parameters enter the average; at the
+/// start epoch, `swalr` takes over the learning rate if SWA has one.
+fn average<T: Float>(state: &mut TrainState<T>, swa: Swa) -> Result<(), TrainError> {
+    let len = state.params.len();
+    let averaged = state
+        .averaged
+        .get_or_insert_with(|| Averaged::new(Averaging::Swa, len).expect("SWA takes no decay"));
+    averaged
+        .update(&state.params)
+        .map_err(|source| TrainError::Step {
+            step: state.step,
+            source,
+        })?;
+    if let (Some(lr), true) = (swa.lr, state.epoch == swa.start) {
+        let swalr = crate::schedule::build(&format!("swalr:swa_lr={lr:?}"))?;
+        let scheduler = Scheduler::new(swalr, state.lr())?;
+        scheduler.apply(&mut state.optimizer)?;
+        state.schedule = Some(LrSchedule {
+            scheduler,
+            unit: ScheduleUnit::Epoch,
+        });
+    }
+    Ok(())
 }

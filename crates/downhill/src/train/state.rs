@@ -4,7 +4,7 @@
 use super::clip::Clip;
 use crate::data::{BatchSize, Dataset};
 use crate::model::{Float, Network};
-use crate::optim::{AnyRule, Optimizer, ParamGroup, StepError};
+use crate::optim::{AnyRule, Averaged, Optimizer, ParamGroup, RuleSet, StepError};
 use crate::schedule::{linear_scaling, AnySchedule, Scheduler};
 use crate::spec::ConfigError;
 use ndarray::Array2;
@@ -61,6 +61,51 @@ pub struct TrainConfig {
     pub clip: Option<Clip>,
     /// Stop after this many epochs without a lower monitored loss (test loss, or train loss without a test set).
     pub patience: Option<usize>,
+    /// Stochastic weight averaging, if any.
+    pub swa: Option<Swa>,
+}
+
+/// Stochastic weight averaging in training (`--swa START[,SWA_LR]`, the
+/// recipe of `torch.optim.swa_utils`): the parameters at the end of epoch
+/// `start` and of every later epoch enter a running mean
+/// ([`Averaged`](crate::optim::Averaged)); with `lr`, the schedule
+/// `swalr:swa_lr=lr` (cos over 10 epochs, then constant) takes over the
+/// learning rate, per epoch, after epoch `start`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Swa {
+    pub start: usize,
+    pub lr: Option<f64>,
+}
+
+impl std::str::FromStr for Swa {
+    type Err = String;
+    /// `START` or `START,SWA_LR`: an epoch ≥ 1 and an lr ≥ 0.
+    fn from_str(text: &str) -> Result<Self, String> {
+        let usage = || {
+            format!("--swa must be START or START,SWA_LR (an epoch >= 1 and a learning rate >= 0), got '{text}'")
+        };
+        let (start, lr) = match text.split_once(',') {
+            Some((start, lr)) => (start, Some(lr)),
+            None => (text, None),
+        };
+        let start: usize = start.trim().parse().map_err(|_| usage())?;
+        let lr = lr
+            .map(|lr| lr.trim().parse::<f64>().map_err(|_| usage()))
+            .transpose()?;
+        if start == 0 || lr.is_some_and(|lr| !(lr.is_finite() && lr >= 0.0)) {
+            return Err(usage());
+        }
+        Ok(Swa { start, lr })
+    }
+}
+
+impl std::fmt::Display for Swa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.lr {
+            Some(lr) => write!(f, "{},{lr:?}", self.start),
+            None => write!(f, "{}", self.start),
+        }
+    }
 }
 
 /// When a schedule moves to its next step.
@@ -96,16 +141,33 @@ pub struct TrainState<T: Float> {
     pub best_loss: Option<f64>,
     pub stale_epochs: usize,
     pub schedule: Option<LrSchedule>,
+    /// The stochastic weight average, once SWA has started.
+    pub averaged: Option<Averaged<T>>,
 }
 
 impl<T: Float> TrainState<T> {
+    /// The parameters a model is evaluated with: Schedule-Free's x (see
+    /// `Optimizer::evaluation_point`), the parameters themselves otherwise.
+    pub fn evaluation_params(&self) -> std::borrow::Cow<'_, [T]> {
+        use crate::optim::RuleSet;
+        if !self.optimizer.rule(0).has_evaluation_point() {
+            return std::borrow::Cow::Borrowed(&self.params);
+        }
+        let mut x = vec![T::zero(); self.params.len()];
+        self.optimizer
+            .evaluation_point(&self.params, &mut x)
+            .expect("the optimizer was built for these parameters");
+        std::borrow::Cow::Owned(x)
+    }
+
     /// Fresh weights from stream 0 of `seed`; shuffles from stream 1. The
-    /// optimizer has one group with one tensor per weight matrix and bias.
+    /// optimizer has one group with one tensor per weight matrix (a matrix,
+    /// for rules such as LARS that look at shapes) and bias.
     pub fn new(net: &Network, rule: AnyRule, seed: u64) -> Result<Self, ConfigError> {
         let mut init = ChaCha8Rng::seed_from_u64(seed);
         let mut params = vec![T::zero(); net.param_len()];
         net.init(&mut params, &mut init);
-        let optimizer = Optimizer::with_groups(rule, vec![ParamGroup::new(net.tensor_sizes())])?;
+        let optimizer = optimizer_for(net, rule)?;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(1);
         Ok(TrainState {
@@ -118,6 +180,7 @@ impl<T: Float> TrainState<T> {
             best_loss: None,
             stale_epochs: 0,
             schedule: None,
+            averaged: None,
         })
     }
 
@@ -157,4 +220,28 @@ pub struct Outcome {
     pub skipped_updates: u64,
     /// Gradient entries replaced with zero in this call ([`NonFinite::Zero`](crate::optim::NonFinite::Zero)).
     pub zeroed_values: u64,
+}
+
+/// The optimizer of a network: one group of all its tensors, or, for a rule
+/// that takes only some shapes (Muon: matrices), the usual recipe: a group
+/// per tensor, the rule for the weight matrices and AdamW with the same
+/// learning rate for the biases.
+fn optimizer_for<T: Float>(net: &Network, rule: AnyRule) -> Result<Optimizer<T>, ConfigError> {
+    let shapes = net.tensor_shapes();
+    if shapes.iter().all(|s| rule.check_shape(s).is_ok()) {
+        return Optimizer::with_groups(rule, vec![ParamGroup::shaped(shapes)]);
+    }
+    let others = crate::optim::build(&format!("adamw:lr={:?}", rule.lr()))?;
+    let groups = shapes
+        .into_iter()
+        .map(|shape| {
+            let chosen = if rule.check_shape(&shape).is_ok() {
+                &rule
+            } else {
+                &others
+            };
+            (chosen.clone(), ParamGroup::shaped(vec![shape]))
+        })
+        .collect();
+    Optimizer::with_rules(groups)
 }

@@ -25,9 +25,15 @@ function splitTop(text) {
   return out;
 }
 
+/** Whether `text` is a bracketed list of finite numbers like [3.4,-4.7,2]. */
+function numberList(text) {
+  const inner = text.trim().match(/^\[(.*)\]$/s);
+  return inner !== null && inner[1].split(",").every((x) => x.trim() !== "" && Number.isFinite(Number(x)));
+}
+
 function defaultText(key) {
   const v = key.default;
-  if (key.type === "list") return "[" + v.join(",") + "]";
+  if (key.type === "list" || key.type === "numbers") return "[" + v.join(",") + "]";
   return String(v);
 }
 
@@ -154,7 +160,9 @@ function keyControl(opt, key) {
     return row;
   }
   const exact = document.createElement("input");
-  exact.type = key.type === "list" ? "text" : "number";
+  // A "text" key here is a number that may be "none" (prodigy's beta3);
+  // lists are typed as text too.
+  exact.type = key.type === "float" || key.type === "int" ? "number" : "text";
   exact.step = "any"; exact.value = opt.values[key.name]; exact.className = "exact";
   let slider = null;
   if (key.name === "lr") {
@@ -172,7 +180,10 @@ function keyControl(opt, key) {
     exact.addEventListener("input", () => { slider.value = exact.value; });
   }
   const check = () => {
-    const ok = key.type === "list" ? /^\[\s*(\d+\s*(,\s*\d+\s*)*)?\]$/.test(exact.value) : inRange(key, Number(exact.value)) && exact.value.trim() !== "";
+    const none = key.type === "text" && exact.value.trim() === "none";
+    const ok = key.type === "list" ? /^\[\s*(\d+\s*(,\s*\d+\s*)*)?\]$/.test(exact.value)
+      : key.type === "numbers" ? numberList(exact.value)
+      : none || (inRange(key, Number(exact.value)) && exact.value.trim() !== "");
     row.classList.toggle("invalid", !ok);
     if (ok) set(exact.value.trim());
   };

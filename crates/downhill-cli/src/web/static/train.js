@@ -176,7 +176,7 @@ function drawTable() {
   const rows = live.runs.map((r) => {
     const last = r.epochs[r.epochs.length - 1];
     const cells = last ? [last.epoch, short(last.train_loss), short(last.test_loss),
-      last.accuracy === null ? "" : `${(100 * last.accuracy).toFixed(2)}%`, short(last.seconds)] : ["", "", "", "", ""];
+      last.accuracy === null ? "" : `${(100 * last.accuracy).toFixed(2)}%`, short(last.elapsed)] : ["", "", "", "", ""];
     return `<tr><td class="name">${escape(r.spec)}</td>` +
       cells.map((c) => `<td>${c}</td>`).join("") + `<td>${r.error ? escape(r.error) : ""}</td></tr>`;
   });

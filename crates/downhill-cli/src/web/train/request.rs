@@ -175,6 +175,7 @@ impl TrainRequest {
                 drop_last: false,
                 clip: None,
                 patience: None,
+                swa: None,
             },
             schedule: schedule.map(|spec| (spec, schedule_unit)),
             scale_lr: None,
