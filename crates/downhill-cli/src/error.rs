@@ -1,6 +1,7 @@
 //! The command line's one error type: printed as one `error:` line, exit status 2.
 
 use downhill::lab::sweep::SweepError;
+use downhill::lab::tune::TuneError;
 use downhill::optim::StepError;
 use downhill::spec::ConfigError;
 use downhill::surface::SurfaceError;
@@ -56,6 +57,19 @@ impl CliError {
             _ => None,
         };
         io.is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+impl From<TuneError> for CliError {
+    fn from(e: TuneError) -> Self {
+        match e {
+            TuneError::Sweep(e) => e.into(),
+            TuneError::Config(e) => e.into(),
+            e @ (TuneError::Criterion(_) | TuneError::NoMinima) => {
+                CliError::new(format!("--criterion: {e}"))
+            }
+            e @ TuneError::Grid(_) => CliError::new(format!("--grid: {e}")),
+        }
     }
 }
 

@@ -35,6 +35,8 @@ enum Command {
     Schedule(commands::schedule::ScheduleArgs),
     /// Run a grid of optimizers × learning rates × parameters; write CSV, a panel grid and a heatmap.
     Sweep(commands::sweep::SweepArgs),
+    /// The best learning rate of each optimizer on a log grid, then the tuned runs side by side.
+    Tune(commands::tune::TuneArgs),
     /// Write the learning notes' five figures and an index.html explaining them.
     Demo(commands::demo::DemoArgs),
     /// Serve the web playground (contours, paths, overlays, sweeps) on a local port.
@@ -142,6 +144,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => commands::bench::run(args),
         Command::Schedule(args) => commands::schedule::run(args),
         Command::Sweep(args) => commands::sweep::run(args),
+        Command::Tune(args) => commands::tune::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Serve(args) => commands::serve::run(args),
     };

@@ -1,5 +1,6 @@
 //! Output formats shared by the subcommands and the web API.
 
+use downhill::lab::tune::{Criterion, Tuned};
 use downhill::lab::Run;
 use downhill::train::Outcome;
 use serde_json::Value;
@@ -91,6 +92,48 @@ pub fn runs_json(label: &str, start: [f64; 2], steps: usize, runs: &[Run]) -> Va
             entry
         }).collect::<Vec<_>>(),
     })
+}
+
+/// One result of `downhill tune`, in the contract's key order.
+#[derive(serde::Serialize)]
+pub struct TuneRow<'a> {
+    pub optimizer: &'a str,
+    pub lr: Option<f64>,
+    pub final_loss: Option<f64>,
+    pub steps_to_tolerance: Option<usize>,
+}
+
+impl<'a> TuneRow<'a> {
+    pub fn of(t: &'a Tuned) -> Self {
+        TuneRow {
+            optimizer: &t.optimizer,
+            lr: t.best.as_ref().map(|p| p.lr),
+            final_loss: t.best.as_ref().and_then(|p| p.path.final_loss()),
+            steps_to_tolerance: t.steps_to_tolerance,
+        }
+    }
+}
+
+/// The JSON line of `downhill tune --format json` (and `/api/tune`):
+/// `{"criterion","results":[{"optimizer","lr","final_loss","steps_to_tolerance"}]}`,
+/// `null` for what a run does not have.
+pub fn tune_json(criterion: Criterion, tuned: &[Tuned]) -> Value {
+    let rows: Vec<TuneRow> = tuned.iter().map(TuneRow::of).collect();
+    serde_json::json!({ "criterion": criterion.to_string(), "results": rows })
+}
+
+/// The tuned runs of `downhill tune`, each labelled `SPEC lr=LR` (none for
+/// an optimizer that diverged at every lr).
+pub fn tuned_runs(tuned: &[Tuned]) -> Vec<Run> {
+    tuned
+        .iter()
+        .filter_map(|t| {
+            t.best.as_ref().map(|p| Run {
+                spec: format!("{} lr={}", t.optimizer, number(p.lr)),
+                path: p.path.clone(),
+            })
+        })
+        .collect()
 }
 
 /// One stderr line when the non-finite gradient policy acted during the run.

@@ -502,6 +502,44 @@ fn catalogue_grid_gradient_and_sweep() {
 }
 
 #[test]
+fn tune_answers_what_downhill_tune_prints_and_the_tuned_runs() {
+    let server = Server::start();
+    let request = json!({"surface": "anisotropic", "optimizers": ["gd", "adam"], "steps": 200,
+        "criterion": "steps-to=0.01", "grid": "0.01:1:7"});
+    let mut answer = server.ok("/api/tune", request);
+    let line = cli(&[
+        "tune",
+        "--surface",
+        "anisotropic",
+        "-o",
+        "gd",
+        "-o",
+        "adam",
+        "--steps",
+        "200",
+        "--criterion",
+        "steps-to=0.01",
+        "--grid",
+        "0.01:1:7",
+        "--format",
+        "json",
+    ]);
+    let printed: Value = serde_json::from_slice(&line).unwrap();
+    let runs = answer.as_object_mut().unwrap().remove("runs").unwrap();
+    assert_eq!(answer, printed);
+    // each tuned run is the `/api/run` of its spec at its lr
+    for (k, spec) in ["gd", "adam"].iter().enumerate() {
+        let lr = printed["results"][k]["lr"].as_f64().unwrap();
+        let run = server.ok(
+            "/api/run",
+            json!({"surface": "anisotropic", "optimizers": [format!("{spec}:lr={lr:?}")], "steps": 200}),
+        );
+        assert_eq!(runs[k]["points"], run["runs"][0]["points"], "{spec}");
+        assert_eq!(runs[k]["optimizer"], format!("{spec} lr={lr:?}"));
+    }
+}
+
+#[test]
 fn bad_requests_get_400_with_an_error_and_the_server_goes_on() {
     let server = Server::start();
     let run = |extra: Value| {
@@ -544,6 +582,9 @@ fn bad_requests_get_400_with_an_error_and_the_server_goes_on() {
         ("/api/gradient", br#"{"surface": "sphere", "points": []}"#.to_vec(), "the number of points must be between 1 and 4096"),
         ("/api/sweep", br#"{"surface": "sphere", "optimizers": ["gd"], "lrs": [], "steps": 10}"#.to_vec(), "learning rates must be between 1 and 64"),
         ("/api/sweep", br#"{"surface": "sphere", "optimizers": ["gd"], "lrs": [-0.1], "steps": 10}"#.to_vec(), "lr"),
+        ("/api/tune", br#"{"surface": "sphere", "optimizers": ["gd"], "steps": 10, "criterion": "best"}"#.to_vec(), "unknown criterion 'best'"),
+        ("/api/tune", br#"{"surface": "x^2", "optimizers": ["gd"], "steps": 10, "criterion": "steps-to=0.1"}"#.to_vec(), "known minima"),
+        ("/api/tune", br#"{"surface": "sphere", "optimizers": ["gd"], "steps": 10, "grid": "1e-4:1:65"}"#.to_vec(), "learning rates must be between 1 and 64"),
                 ("/api/surface", br#"{"surface": "sin(x"}"#.to_vec(), "formula: column 6"),
     ];
     for (path, body, needle) in &cases {

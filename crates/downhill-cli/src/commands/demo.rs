@@ -19,6 +19,11 @@ use std::path::{Path, PathBuf};
 
 /// The notes' AdaDelta: no learning rate (PyTorch's lr factor fixed at 1), ρ = 0.9.
 pub const NOTES_ADADELTA: &str = "adadelta:lr=1,rho=0.9,eps=1e-8";
+/// The notes' saddle AdaGrad: ε = 1e-8 (PyTorch's default is 1e-10).
+const NOTES_ADAGRAD_EPS: &str = "eps=1e-8";
+/// The notes' `n_iters = 500` on the saddle: 500 points, the start and 499
+/// updates (`for k in range(1, n_iters)`).
+const SADDLE_UPDATES: usize = 499;
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -27,17 +32,14 @@ pub struct DemoArgs {
     out: PathBuf,
 }
 
-/// The seven seed optimizers with the notes' AdaDelta.
+/// The seven seed optimizers with the notes' AdaDelta and AdaGrad.
 fn seven() -> Vec<String> {
     SEED_OPTIMIZERS
         .iter()
-        .map(|s| {
-            if s.starts_with("adadelta") {
-                NOTES_ADADELTA
-            } else {
-                s
-            }
-            .to_string()
+        .map(|s| match s.split(':').next() {
+            Some("adadelta") => NOTES_ADADELTA.to_string(),
+            Some("adagrad") => format!("{s},{NOTES_ADAGRAD_EPS}"),
+            _ => s.to_string(),
         })
         .collect()
 }
@@ -94,7 +96,7 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
     // 1. Saddle, all seven at lr 0.01 from (0.5, 1e-3): 3-D still and animation.
     let saddle = surface::resolve("saddle")?;
     let start = [0.5, 1e-3];
-    let saddle_runs = runs(&saddle, start, &seven(), 500)?;
+    let saddle_runs = runs(&saddle, start, &seven(), SADDLE_UPDATES)?;
     let scene = Scene::new(
         &saddle,
         &saddle_runs,
@@ -112,14 +114,14 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
         &bar,
     )?;
 
-    // 2. The saddle over three learning rates, 500 iterations.
+    // 2. The saddle over three learning rates, n_iters = 500.
     let lrs = [0.001, 0.01, 0.1];
     let mut points = Vec::new();
     for spec in [
         "gd",
         "momentum:momentum=0.95",
         "nag:momentum=0.95",
-        "adagrad",
+        &format!("adagrad:{NOTES_ADAGRAD_EPS}"),
         "rmsprop:alpha=0.9",
     ] {
         for &lr in &lrs {
@@ -127,7 +129,7 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
                 "{spec}{}lr={lr}",
                 if spec.contains(':') { "," } else { ":" }
             );
-            let run = runs(&saddle, start, &[full], 500)?.remove(0);
+            let run = runs(&saddle, start, &[full], SADDLE_UPDATES)?.remove(0);
             points.push(GridPoint {
                 optimizer: spec.to_string(),
                 params: Vec::new(),
@@ -137,14 +139,20 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
         }
     }
     for &lr in &lrs {
-        let run = runs(&saddle, start, &[NOTES_ADADELTA.to_string()], 500)?.remove(0);
+        let run = runs(
+            &saddle,
+            start,
+            &[NOTES_ADADELTA.to_string()],
+            SADDLE_UPDATES,
+        )?
+        .remove(0);
         points.push(GridPoint {
             optimizer: "adadelta:rho=0.9 (lr ignored)".into(),
             params: Vec::new(),
             lr,
             path: run.path,
         });
-        let adam = runs(&saddle, start, &[format!("adam:lr={lr}")], 500)?.remove(0);
+        let adam = runs(&saddle, start, &[format!("adam:lr={lr}")], SADDLE_UPDATES)?.remove(0);
         points.push(GridPoint {
             optimizer: "adam".into(),
             params: Vec::new(),
@@ -152,7 +160,7 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
             path: adam.path,
         });
     }
-    let title = "saddle x² − y² from (0.5, 0.001), 500 iterations";
+    let title = "saddle x² − y² from (0.5, 0.001), n_iters = 500 (499 updates)";
     write_figure(
         &out.join("saddle-grid.png"),
         Still::Png,
@@ -201,20 +209,23 @@ pub fn run(args: DemoArgs) -> Result<(), CliError> {
 
     // 5. Anisotropic x²/20 + y² from (−7, 2): the classic four panels.
     let aniso = surface::resolve("anisotropic")?;
+    // (the notes' name, the spec, the panel's settings)
     let four = [
-        "gd:lr=0.95",
-        "momentum:lr=0.1",
-        "adagrad:lr=1.5",
-        "adam:lr=0.3",
+        ("SGD", "gd:lr=0.95", "lr 0.95"),
+        ("Momentum", "momentum:lr=0.1", "lr 0.1, μ 0.9"),
+        ("AdaGrad", "adagrad:lr=1.5,eps=1e-7", "lr 1.5, ε 1e-7"),
+        ("Adam", "adam:lr=0.3", "lr 0.3"),
     ];
     let four_runs: Vec<Vec<Run>> = four
         .iter()
-        .map(|s| runs(&aniso, [-7.0, 2.0], &[s.to_string()], 30))
+        .map(|(_, s, _)| runs(&aniso, [-7.0, 2.0], &[s.to_string()], 30))
         .collect::<Result<_, _>>()?;
     let scenes: Vec<Scene> = four_runs
         .iter()
         .zip(four)
-        .map(|(r, s)| Scene::new(&aniso, r, format!("{s}, 30 steps")))
+        .map(|(r, (name, _, settings))| {
+            Scene::new(&aniso, r, format!("{name} ({settings}), 30 steps"))
+        })
         .collect();
     let panels = Panels {
         panels: scenes
@@ -308,7 +319,8 @@ const FIGURES: [(&str, &str, &str); 6] = [
     (
         "saddle.gif",
         "The saddle x² − y², animated",
-        "Seven optimizers at lr 0.01 from (0.5, 0.001), 500 steps. The saddle has <b>no minimum</b>: every \
+        "Seven optimizers at lr 0.01 from (0.5, 0.001), the notes' n_iters = 500: the start and 499 updates; \
+         AdaGrad with the notes' ε = 1e-8, AdaDelta with ρ = 0.9, ε = 1e-8. The saddle has <b>no minimum</b>: every \
          method that escapes along y runs off downhill forever, so paths leave the plot (squares on the edge) \
          and some runs would eventually overflow — downhill stops them at the last finite point and marks it \
          instead of crashing. Plain GD first slides to the saddle point and only leaves it because the tiny \
@@ -321,14 +333,14 @@ const FIGURES: [(&str, &str, &str); 6] = [
          each coordinate's step by a running RMS of its gradients, so the tiny y-gradient still gets a \
          full-sized step and they turn downhill within a few dozen steps, as fast as the momentum methods. \
          AdaGrad divides by the root of the whole sum of squared gradients, so its steps keep shrinking: \
-         after 500 steps it is the only run still in the frame.",
+         after 499 updates it is the only run still in the frame.",
     ),
     (
         "saddle-grid.png",
         "x(t), y(t) and f(t) for lr 0.001, 0.01 and 0.1",
-        "The notes' grid: 500 iterations, momentum 0.95 for Momentum and NAG, decay 0.9 for RMSProp and \
+        "The notes' grid: n_iters = 500 (the start and 499 updates), AdaGrad ε = 1e-8, momentum 0.95 for Momentum and NAG, decay 0.9 for RMSProp and \
          AdaDelta. Classical momentum's effective step is η/(1 − μ) = 20η here, which is why Momentum and NAG \
-         run away first and furthest (y ≈ 10¹⁰⁵ after 500 steps at lr 0.1, against 10³⁶ for plain GD). The \
+         run away first and furthest (y ≈ 10¹⁰⁵ by the end at lr 0.1, against 10³⁶ for plain GD). The \
          notes' AdaDelta <b>ignores the learning rate</b>: its three rows are identical. (PyTorch's Adadelta \
          multiplies the update by lr, default 1.0 — the notes' version is lr = 1.)",
     ),
@@ -351,7 +363,8 @@ const FIGURES: [(&str, &str, &str); 6] = [
     (
         "anisotropic.png",
         "The classic four panels on x²/20 + y²",
-        "From (−7, 2), 30 steps: SGD lr 0.95, Momentum lr 0.1 (μ 0.9), AdaGrad lr 1.5, Adam lr 0.3. SGD \
+        "From (−7, 2), 30 steps: SGD lr 0.95, Momentum lr 0.1 (μ 0.9), AdaGrad lr 1.5 with the notes' \
+         ε = 1e-7 (their <code>1e-7</code> in <code>AdaGrad.update</code>), Adam lr 0.3. SGD \
          zig-zags across the steep y direction while crawling along the shallow x direction; momentum rolls \
          like a ball, overshooting in y but building up speed along x; AdaGrad rescales each coordinate and \
          heads almost straight for the minimum; Adam combines both.",

@@ -10,3 +10,4 @@ pub mod schedule;
 pub mod serve;
 pub mod sweep;
 pub mod train;
+pub mod tune;

@@ -13,18 +13,73 @@ use plotters::prelude::*;
 pub struct Line {
     pub color: RGBColor,
     pub points: Vec<(f64, f64)>,
+    /// The run diverged after its last point: an ✕ marks it.
+    pub diverged: bool,
 }
 
-/// A titled panel of lines; with `log` the values are drawn as log10 (values
-/// that are not positive are left out) and the ticks labelled as powers.
+/// How a panel's values are drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scale {
+    Linear,
+    /// log10 (values that are not positive are left out), ticks as powers.
+    Log,
+    /// sign(v)·log10(1 + |v|): linear near 0, logarithmic far out, so one
+    /// runaway run (10¹⁰⁵) leaves the bounded ones readable.
+    Symlog,
+}
+
+/// Beyond this magnitude a panel switches from linear to symlog.
+const RUNAWAY: f64 = 1e4;
+
+impl Scale {
+    /// Linear, or symlog when some value runs away beyond [`RUNAWAY`].
+    pub fn fit(lines: &[Line]) -> Scale {
+        let far = lines
+            .iter()
+            .flat_map(|l| &l.points)
+            .any(|p| p.1.abs() > RUNAWAY);
+        if far {
+            Scale::Symlog
+        } else {
+            Scale::Linear
+        }
+    }
+
+    /// The title's note, e.g. ` (symlog)`.
+    pub fn note(self) -> &'static str {
+        match self {
+            Scale::Linear => "",
+            Scale::Log => " (log scale)",
+            Scale::Symlog => " (symlog scale)",
+        }
+    }
+
+    fn map(self, v: f64) -> f64 {
+        match self {
+            Scale::Linear => v,
+            Scale::Log => v.log10(),
+            Scale::Symlog => v.signum() * v.abs().ln_1p() / std::f64::consts::LN_10,
+        }
+    }
+
+    fn unmap(self, v: f64) -> f64 {
+        match self {
+            Scale::Linear => v,
+            Scale::Log => 10f64.powf(v),
+            Scale::Symlog => v.signum() * (v.abs() * std::f64::consts::LN_10).exp_m1(),
+        }
+    }
+}
+
+/// A titled panel of lines drawn in `scale`; a diverged line ends in an ✕.
 pub fn panel<DB: super::Backend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
     x_desc: &str,
     lines: &[Line],
-    log: bool,
+    scale: Scale,
 ) -> Result<(), CliError> {
-    let map = |y: f64| if log { y.log10() } else { y };
+    let map = |y: f64| scale.map(y);
     let shown: Vec<Vec<(f64, f64)>> = lines
         .iter()
         .map(|l| {
@@ -54,10 +109,11 @@ pub fn panel<DB: super::Backend>(
         .y_label_area_size(64)
         .build_cartesian_2d(0.0..x_max, (lo - pad)..(hi + pad))?;
     let span = hi - lo;
-    let y_fmt = |v: &f64| match (log, v.abs() < span * 1e-9) {
-        (true, _) => format!("{:.0e}", 10f64.powf(*v)),
-        (false, true) => "0".to_string(),
-        (false, false) => tick(*v),
+    let y_fmt = |v: &f64| match (scale, v.abs() < span * 1e-9) {
+        (Scale::Log, _) => format!("{:.0e}", scale.unmap(*v)),
+        (_, true) => "0".to_string(),
+        (Scale::Symlog, false) => tick(round_to_3(scale.unmap(*v))),
+        (Scale::Linear, false) => tick(*v),
     };
     chart
         .configure_mesh()
@@ -69,12 +125,21 @@ pub fn panel<DB: super::Backend>(
         .y_label_formatter(&y_fmt)
         .draw()?;
     for (line, pts) in lines.iter().zip(shown) {
+        let end = pts.last().copied().filter(|_| line.diverged);
         chart.draw_series(std::iter::once(PathElement::new(
             pts,
             line.color.stroke_width(2),
         )))?;
+        if let Some(end) = end {
+            marks::cross(chart.plotting_area(), end, line.color)?;
+        }
     }
     Ok(())
+}
+
+/// `v` to 3 significant digits (symlog ticks fall between round numbers).
+fn round_to_3(v: f64) -> f64 {
+    format!("{v:.2e}").parse().unwrap_or(v)
 }
 
 /// A tick label: plain for ordinary magnitudes, scientific otherwise.
@@ -105,6 +170,7 @@ impl<'a> Curves<'a> {
             .enumerate()
             .map(|(i, r)| Line {
                 color: super::color(i),
+                diverged: r.path.diverged.is_some(),
                 points: r
                     .path
                     .points
@@ -143,32 +209,32 @@ impl Figure for Curves<'_> {
             .flat_map(|r| r.path.points.iter().map(|p| p.loss))
             .collect();
         let positive = !losses.is_empty() && losses.iter().all(|&l| l > 0.0);
-        let loss_title = if positive {
-            "f(x, y) (log scale)"
+        let loss = self.lines(|p| Some(p.loss));
+        let loss_scale = if positive {
+            Scale::Log
         } else {
-            "f(x, y)"
+            Scale::fit(&loss)
         };
         panel(
             &panels[0],
-            loss_title,
+            &format!("f(x, y){}", loss_scale.note()),
             "step",
-            &self.lines(|p| Some(p.loss)),
-            positive,
+            &loss,
+            loss_scale,
         )?;
-        panel(
-            &panels[1],
-            "x(t)",
-            "step",
-            &self.lines(|p| Some(p.x)),
-            false,
-        )?;
-        panel(
-            &panels[2],
-            "y(t)",
-            "step",
-            &self.lines(|p| Some(p.y)),
-            false,
-        )?;
+        for (area, name, lines) in [
+            (&panels[1], "x(t)", self.lines(|p| Some(p.x))),
+            (&panels[2], "y(t)", self.lines(|p| Some(p.y))),
+        ] {
+            let scale = Scale::fit(&lines);
+            panel(
+                area,
+                &format!("{name}{}", scale.note()),
+                "step",
+                &lines,
+                scale,
+            )?;
+        }
         let minima = &self.scene.surface.minima;
         if minima.is_empty() {
             panel(
@@ -176,7 +242,7 @@ impl Figure for Curves<'_> {
                 "distance to the nearest minimum: none known",
                 "step",
                 &[],
-                false,
+                Scale::Linear,
             )?;
         } else {
             let lines = self.lines(|p| nearest(minima, p.x, p.y));
@@ -185,7 +251,7 @@ impl Figure for Curves<'_> {
                 "distance to the nearest known minimum (log scale)",
                 "step",
                 &lines,
-                true,
+                Scale::Log,
             )?;
         }
         let entries: Vec<(String, RGBColor)> = self
@@ -196,5 +262,28 @@ impl Figure for Curves<'_> {
             .map(|(i, r)| (self.scene.legend(r), super::color(i)))
             .collect();
         marks::legend(&panels[1].margin(24, 0, 0, 0), &entries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symlog_is_odd_invertible_and_chosen_for_runaways() {
+        for v in [0.0, 1e-3, 0.5, 9.0, -9.0, 1e105, -1e210] {
+            let back = Scale::Symlog.unmap(Scale::Symlog.map(v));
+            assert!((back - v).abs() <= v.abs() * 1e-12, "{v} -> {back}");
+        }
+        assert_eq!(Scale::Symlog.map(9.0), 1.0);
+        assert_eq!(Scale::Symlog.map(-99.0), -2.0);
+        let line = |top: f64| Line {
+            color: BLACK,
+            points: vec![(0.0, 0.5), (1.0, top)],
+            diverged: false,
+        };
+        assert_eq!(Scale::fit(&[line(2.0)]), Scale::Linear);
+        assert_eq!(Scale::fit(&[line(2.0), line(-1e105)]), Scale::Symlog);
+        assert_eq!(round_to_3(123456.0), 123000.0);
     }
 }

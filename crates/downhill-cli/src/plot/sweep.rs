@@ -1,7 +1,7 @@
 //! The sweep's figures: the learning notes' panel grid (rows = learning rate,
 //! columns = x(t), y(t), f(t)) and a heatmap of the final loss.
 
-use super::curves::{panel, Line};
+use super::curves::{panel, Line, Scale};
 use super::field::short;
 use super::file::Figure;
 use super::marks;
@@ -62,6 +62,7 @@ impl Figure for PanelGrid<'_> {
                             .unwrap_or(0);
                         Line {
                             color: super::color(i),
+                            diverged: p.path.diverged.is_some(),
                             points: p
                                 .path
                                 .points
@@ -71,12 +72,13 @@ impl Figure for PanelGrid<'_> {
                         }
                     })
                     .collect();
+                let scale = Scale::fit(&lines);
                 panel(
                     &panels[r * 3 + c],
-                    &format!("{name}, lr = {}", number(lr)),
+                    &format!("{name}, lr = {}{}", number(lr), scale.note()),
                     "step",
                     &lines,
-                    false,
+                    scale,
                 )?;
             }
         }

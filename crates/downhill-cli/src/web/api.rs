@@ -2,11 +2,12 @@
 //! fields are refused) and is checked against the limits here before any work.
 
 use super::handler::{blocking, ApiError, ApiJson};
-use crate::output::{runs_json, write_runs_csv};
+use crate::output::{runs_json, tune_json, tuned_runs, write_runs_csv};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use downhill::hyper::{Check, KeyInfo, Value};
+use downhill::lab::tune::{self, Criterion};
 use downhill::lab::{self, overlay, sweep};
 use downhill::optim::{self, OPTIMIZERS};
 use downhill::schedule;
@@ -355,6 +356,58 @@ pub async fn sweep(ApiJson(req): ApiJson<SweepRequest>) -> Result<Json<JsonValue
             "final_loss": losses,
             "diverged_at": diverged,
         })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TuneRequest {
+    surface: String,
+    start: Option<[f64; 2]>,
+    optimizers: Vec<String>,
+    steps: usize,
+    /// `final-loss` (the default) or `steps-to=TOL`.
+    criterion: Option<String>,
+    /// `LO:HI:N` (default `1e-4:1:13`).
+    grid: Option<String>,
+}
+
+/// `POST /api/tune`: `downhill tune`'s JSON (criterion and the best lr of
+/// each optimizer) plus the tuned runs' paths, as `/api/run` returns them.
+pub async fn tune(ApiJson(req): ApiJson<TuneRequest>) -> Result<Json<JsonValue>, ApiError> {
+    let resolved = surface::resolve(&req.surface)?;
+    let start = check_point("start", req.start.unwrap_or(resolved.start))?;
+    check_count(
+        "the number of optimizers",
+        req.optimizers.len(),
+        1,
+        MAX_OPTIMIZERS,
+    )?;
+    check_count("steps", req.steps, 1, MAX_STEPS)?;
+    let criterion: Criterion = req.criterion.as_deref().unwrap_or("final-loss").parse()?;
+    let lrs = tune::parse_grid(req.grid.as_deref().unwrap_or(tune::DEFAULT_GRID))?;
+    check_count("the number of learning rates", lrs.len(), 1, MAX_LRS)?;
+    let work = req.optimizers.len() * lrs.len() * req.steps;
+    if work > MAX_SWEEP_WORK {
+        return Err(ApiError::bad(format!(
+            "a tune may take at most {MAX_SWEEP_WORK} updates (optimizers × lrs × steps), this one {work}"
+        )));
+    }
+    blocking(move || {
+        let tuned = tune::tune(
+            &resolved,
+            start,
+            &req.optimizers,
+            &lrs,
+            req.steps,
+            criterion,
+            || {},
+        )?;
+        let mut answer = tune_json(criterion, &tuned);
+        let runs = runs_json(&resolved.label, start, req.steps, &tuned_runs(&tuned));
+        answer["runs"] = runs["runs"].clone();
+        Ok(Json(answer))
     })
     .await
 }

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use downhill::lab::sweep::SweepError;
+use downhill::lab::tune::TuneError;
 use downhill::spec::ConfigError;
 use downhill::surface::SurfaceError;
 use downhill::train::SetupError;
@@ -63,7 +64,7 @@ macro_rules! bad_request {
     };
 }
 
-bad_request!(ConfigError, SetupError, SweepError);
+bad_request!(ConfigError, SetupError, SweepError, TuneError);
 
 impl From<SurfaceError> for ApiError {
     fn from(e: SurfaceError) -> Self {

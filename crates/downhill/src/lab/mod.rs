@@ -3,12 +3,13 @@
 //! [`trajectory`] records one optimizer's path; [`runs`] the paths of several
 //! specs from one start under an optional schedule (what `downhill run` prints
 //! and the web page draws); [`sweep`] grids of optimizers × learning rates ×
-//! parameters; [`overlay`] what the page draws along a path besides its points.
+//! parameters; [`tune`] the best lr of each optimizer; [`overlay`] what the page draws along a path besides its points.
 
 pub mod overlay;
 mod runs;
 pub mod sweep;
 mod trajectory;
+pub mod tune;
 
 pub use runs::{runs, schedule_step, Run};
 pub use trajectory::{trajectory, Divergence, ParamShape, Point, Trajectory};

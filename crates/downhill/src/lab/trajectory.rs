@@ -93,6 +93,11 @@ impl Trajectory {
     }
 }
 
+/// A number in a divergence message: 3 significant digits (`-1.23e105`, `inf`).
+fn short(v: f64) -> String {
+    format!("{v:.2e}")
+}
+
 /// Runs `steps` updates of `rule` from `start` (handed over as `shape`),
 /// computing in `T`.
 ///
@@ -126,8 +131,10 @@ where
     };
     if !(first.x.is_finite() && first.y.is_finite() && first.loss.is_finite()) {
         let reason = format!(
-            "the start ({:?}, {:?}) has loss {:?}",
-            first.x, first.y, first.loss
+            "the start ({}, {}) has loss {}",
+            short(first.x),
+            short(first.y),
+            short(first.loss)
         );
         return Ok(Trajectory {
             points: Vec::new(),
@@ -160,7 +167,7 @@ where
         });
         let reason = match result {
             Err(StepError::NonFiniteGradient { value, .. }) => {
-                Some(format!("the gradient is {value:?}"))
+                Some(format!("the gradient is {}", short(value)))
             }
             Err(other) => unreachable!("a 2-element optimizer refused a 2-element step: {other}"),
             Ok(_) => {
@@ -176,7 +183,12 @@ where
                     record_evaluation(&optimizer, &params);
                     None
                 } else {
-                    Some(format!("the point ({x:?}, {y:?}) has loss {loss:?}"))
+                    Some(format!(
+                        "the point ({}, {}) has loss {}",
+                        short(x),
+                        short(y),
+                        short(loss)
+                    ))
                 }
             }
         };
