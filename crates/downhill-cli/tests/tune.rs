@@ -49,7 +49,12 @@ fn gd_on_the_sphere_picks_the_lr_that_shrinks_fastest() {
     for _ in 0..steps {
         x -= lr * (2.0 * x);
     }
-    assert_eq!(row["final_loss"].as_f64().unwrap(), x * x + x * x);
+    // the same map, up to the rounding of the library's fused operations
+    let final_loss = row["final_loss"].as_f64().unwrap();
+    assert!(
+        (final_loss / (2.0 * x * x) - 1.0).abs() < 1e-12,
+        "{final_loss}"
+    );
     assert!(row["steps_to_tolerance"].is_null());
 }
 
