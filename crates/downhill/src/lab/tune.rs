@@ -217,7 +217,7 @@ mod tests {
         let sphere = surface::resolve("sphere").unwrap();
         let specs = ["gd".to_string()];
         let run = |lrs: &[f64], criterion| {
-            tune(&sphere, [1.0, 1.0], &specs, lrs, 2000, criterion, || {})
+            tune(&sphere, [1.0, 1.0], &specs, lrs, 20, criterion, || {})
                 .unwrap()
                 .remove(0)
         };
