@@ -48,19 +48,19 @@ await session(binary, screenshot, async (open) => {
   page = await open(`/#surface=sphere&steps=200&opt=${encodeURIComponent(long)}&opt=gd%3Alr%3D0.1&opt=adam%3Alr%3D0.05`);
   const runs = await page.evaluate(() => window.__downhill.view.runs.map((r) => r.diverged?.step ?? null));
   check(runs[0] !== null && runs[1] === null && runs[2] === null, `the lr = 1000 run diverges at step ${runs[0]}`);
-  const bounded = await page.evaluate(() => {
-    const v = window.__downhill.view.runs.slice(1).flatMap((r) => r.points.flatMap((p) => [p[0], p[1]]));
-    return [Math.min(...v), Math.max(...v)];
-  });
-  for (const id of ["x-chart", "y-chart"]) {
+  for (const [id, col] of [["x-chart", 0], ["y-chart", 1]]) {
+    const bounded = await page.evaluate((c) => {
+      const v = window.__downhill.view.runs.slice(1).flatMap((r) => r.points.map((p) => p[c]));
+      return [Math.min(...v), Math.max(...v)];
+    }, col);
     const [lo, hi] = (await attr(page, `#${id}`, "data-range")).split(",").map(Number);
     const span = bounded[1] - bounded[0];
     check(lo <= bounded[0] && hi >= bounded[1] && hi - lo < 1.2 * span && await attr(page, `#${id}`, "data-cut") === "1",
       `${id} spans the bounded runs [${bounded.map((v) => v.toPrecision(3))}] (axis ${lo.toPrecision(3)}..${hi.toPrecision(3)}); the runaway is cut and marked`);
   }
   check(await attr(page, "#contour", "data-crosses") === "1", "a ✕ marks where the runaway leaves the contour");
-  const legend = Number(await attr(page, "#contour", "data-legendWidth"));
-  check(legend < 0.5 * (await page.evaluate(() => document.getElementById("contour").width)), `the legend stays narrow (${legend} px)`);
+  const legend = Number(await attr(page, "#contour", "data-legend-width"));
+  check(legend > 40 && legend < 0.5 * (await page.evaluate(() => document.getElementById("contour").width)), `the legend stays narrow (${legend} px)`);
   await page.screenshot({ path: screenshot });
 
   // 8. no silent limits
