@@ -31,3 +31,5 @@ command -v chromium >/dev/null || { echo "error: the end-to-end test needs chrom
 target="${CARGO_TARGET_DIR:-target}"
 mkdir -p "$target/e2e"
 CHROMIUM="$(command -v chromium)" node e2e/playground.mjs "$target/debug/downhill" "$target/e2e/playground.png"
+CHROMIUM="$(command -v chromium)" node e2e/lab.mjs "$target/debug/downhill" "$target/e2e/lab.png"
+CHROMIUM="$(command -v chromium)" node e2e/view.mjs "$target/debug/downhill" "$target/e2e/view.png"

@@ -144,6 +144,9 @@ fn the_page_and_its_assets_are_served_from_the_binary() {
         ("plot.js", "text/javascript"),
         ("optimizers.js", "text/javascript"),
         ("paths.js", "text/javascript"),
+        ("frame.js", "text/javascript"),
+        ("overlays.js", "text/javascript"),
+        ("presets.js", "text/javascript"),
         ("sweep.js", "text/javascript"),
         ("train.js", "text/javascript"),
         ("app.js", "text/javascript"),
@@ -357,6 +360,44 @@ fn overlays_come_from_the_optimizer_state() {
             other => panic!("{other}"),
         }
     }
+}
+
+/// The limits the page reads are the ones the API enforces: a run at the
+/// overlay limit is answered, one point more is refused; steps likewise.
+#[test]
+fn limits_are_those_the_api_enforces() {
+    let server = Server::start();
+    let (status, _, body) = server.get("/api/limits");
+    assert_eq!(status, 200);
+    let limits: Value = serde_json::from_slice(&body).unwrap();
+    let max_steps = limits["max_steps"].as_u64().unwrap();
+    let max_points = limits["max_overlay_points"].as_u64().unwrap();
+    let run = |steps: u64, optimizers: u64, overlays: bool| {
+        json!({"surface": "sphere", "optimizers": vec!["gd"; optimizers as usize],
+               "steps": steps, "overlays": overlays})
+    };
+    assert_eq!(server.post("/api/run", &run(max_steps, 1, false)).0, 200);
+    let (status, doc) = server.post("/api/run", &run(max_steps + 1, 1, false));
+    assert_eq!(status, 400);
+    assert!(doc["error"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("between 0 and {max_steps}")));
+    // optimizers × (steps + 1) exactly at the limit, then one optimizer more
+    let optimizers = 16;
+    assert_eq!(max_points % optimizers, 0, "{max_points}");
+    let steps = max_points / optimizers - 1;
+    assert_eq!(
+        server.post("/api/run", &run(steps, optimizers, true)).0,
+        200
+    );
+    let (status, doc) = server.post("/api/run", &run(steps + 1, optimizers, true));
+    assert_eq!(status, 400);
+    assert!(doc["error"]
+        .as_str()
+        .unwrap()
+        .contains("overlays are limited"));
+    assert_eq!(limits["max_optimizers"], 16);
 }
 
 #[test]

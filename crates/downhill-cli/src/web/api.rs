@@ -30,6 +30,20 @@ pub const MAX_SWEEP_WORK: usize = 2_000_000;
 /// The most points (optimizers × (steps + 1)) a run with overlays may return.
 pub const MAX_OVERLAY_POINTS: usize = 200_000;
 
+/// `GET /api/limits`: the limits above, so the page can say when a request
+/// would pass one instead of being refused.
+pub async fn limits() -> Json<JsonValue> {
+    Json(object!({
+        "max_steps": MAX_STEPS,
+        "max_optimizers": MAX_OPTIMIZERS,
+        "max_grid": MAX_GRID,
+        "max_points": MAX_POINTS,
+        "max_lrs": MAX_LRS,
+        "max_sweep_work": MAX_SWEEP_WORK,
+        "max_overlay_points": MAX_OVERLAY_POINTS,
+    }))
+}
+
 fn surface_json(
     label: &str,
     domain: surface::Domain,

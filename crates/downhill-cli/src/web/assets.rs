@@ -35,6 +35,21 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("static/paths.js"),
     ),
     (
+        "frame.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/frame.js"),
+    ),
+    (
+        "overlays.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/overlays.js"),
+    ),
+    (
+        "presets.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/presets.js"),
+    ),
+    (
         "sweep.js",
         "text/javascript; charset=utf-8",
         include_str!("static/sweep.js"),

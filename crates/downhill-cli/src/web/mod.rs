@@ -30,6 +30,7 @@ pub fn router(guard: Guard) -> Router {
         .route("/static/{file}", get(assets::file))
         .route("/api/surfaces", get(api::surfaces))
         .route("/api/optimizers", get(api::optimizers))
+        .route("/api/limits", get(api::limits))
         .route("/api/surface", post(api::surface))
         .route("/api/run", post(api::run))
         .route("/api/grid", post(api::grid))

@@ -3,9 +3,10 @@
 // optimizers.js, the paths view in paths.js, the sweep tab in sweep.js and the
 // training tab in train.js.
 import { get, post } from "./api.js";
-import { canvasXY, renderContour, short } from "./plot.js";
+import { canvasXY, short } from "./plot.js";
 import { initOptimizers, newOpt, renderOptimizers, specs } from "./optimizers.js";
 import { at, charts, draw, fmt, fromPx, initPaths, shown } from "./paths.js";
+import { initPresets } from "./presets.js";
 import { initSweep } from "./sweep.js";
 import { initTraining, readTrainHash, writeTrainHash } from "./train.js";
 
@@ -21,11 +22,11 @@ const defaults = {
 };
 const state = { ...defaults, opts: [] };
 const view = {
-  catalogue: null, optimizerInfo: null, surfaceInfo: null, contour: null, grid: null,
+  catalogue: null, optimizerInfo: null, limits: null, surfaceInfo: null, contour: null, grid: null,
   runs: [], frame: 0, hover: null, playing: false, acc: 0, lastTime: null,
   runToken: 0, controller: null, sweep: null,
 };
-const hook = (window.__downhill = { ready: false, runs: 0, formulaError: null, runError: null, state, view });
+const hook = (window.__downhill = { ready: false, runs: 0, formulaError: null, runError: null, startError: null, state, view });
 
 // ---------- URL hash ----------
 function readHash() {
@@ -35,7 +36,6 @@ function readHash() {
     const s = p.get("start").split(",").map(Number);
     state.start = s.length === 2 && s.every(Number.isFinite) ? s : null;
   }
-  if (p.has("steps")) state.steps = Math.max(1, Math.min(20000, parseInt(p.get("steps"), 10) || defaults.steps));
   if (p.has("schedule")) state.schedule = p.get("schedule");
   if (p.getAll("opt").length) state.optimizers = p.getAll("opt");
   if (p.has("show")) state.show = p.get("show").split(",").filter(Boolean);
@@ -74,8 +74,23 @@ function showFormulaError(text, error) {
   hook.formulaError = error.message;
 }
 
-async function loadSurface() {
-  const text = state.surface;
+let lastFailure = null;
+
+/** Loads the surface the URL asked for (now in `state.surface`); if it does
+ * not parse, `previous` (or the default) is loaded and the error stays shown. */
+async function loadAsked(previous) {
+  const asked = state.surface;
+  state.surface = previous;
+  if (await loadSurface(asked)) return;
+  const failed = lastFailure;
+  if (!(await loadSurface(previous))) await loadSurface(defaults.surface);
+  showFormulaError(failed.text, failed.error);
+  $("formula").value = failed.text;
+}
+
+/** Loads the surface `text` (a name or formula); on success it becomes
+ * `state.surface`, on failure the error shows and the state keeps the last good one. */
+async function loadSurface(text = state.surface) {
   const builtin = view.catalogue.find((s) => s.name === text.trim());
   $("surface-select").value = builtin ? builtin.name : "__formula";
   if (!builtin && document.activeElement !== $("formula")) $("formula").value = text;
@@ -85,9 +100,11 @@ async function loadSurface() {
     info = await post("/api/surface", { surface: text });
   } catch (error) {
     showFormulaError(text, error);
+    lastFailure = { text, error };
     return false;
   }
   showFormulaError(text, null);
+  state.surface = text;
   info.formula = builtin ? builtin.formula : info.name;
   info.minimum = builtin ? builtin.minimum : null;
   view.surfaceInfo = info;
@@ -96,16 +113,44 @@ async function loadSurface() {
     (info.minimum !== null && info.minimum !== undefined ? ` · f* = ${short(info.minimum)}` : "");
   const grid = await post("/api/grid", { surface: text, x: info.domain.x, y: info.domain.y, n: GRID_N });
   view.grid = grid;
-  const c = $("contour");
-  view.contour = renderContour(grid, c.width, c.height);
   return true;
 }
 
 const startPoint = () => state.start ?? view.surfaceInfo.start;
 
+/** The inline message for a start where f is not a finite number (`null` hides it). */
+function showStartError(start) {
+  const box = $("start-error");
+  if (!start) { box.hidden = true; hook.startError = null; return; }
+  const values = view.grid?.values ?? [];
+  const share = values.length ? values.filter((v) => v === null).length / values.length : 0;
+  box.textContent = `f is undefined at the start (${start.map(short).join(", ")}): ` +
+    (share > 0 ? `it is undefined on the grey ${Math.max(1, Math.round(100 * share))}% of the view. ` : "") +
+    "Click the contour where it is coloured, or edit Start x / y.";
+  box.hidden = false;
+  hook.startError = box.textContent;
+}
+
 function showStart() {
   const [x, y] = startPoint();
   $("start-x").value = x; $("start-y").value = y;
+}
+
+/** Shows `text` in the notice box `id`, or hides it for `null`. */
+function showNotice(id, text) {
+  $(id).hidden = !text;
+  $(id).textContent = text ?? "";
+}
+
+/** Takes a steps value from the URL or the input; outside 1 ..= the server's
+ * limit it is refused with a visible message and the steps stay as they were. */
+function setSteps(raw) {
+  const n = Number(raw), max = view.limits.max_steps;
+  const ok = Number.isInteger(n) && n >= 1 && n <= max;
+  if (ok) state.steps = n;
+  showNotice("steps-error", ok ? null : `steps must be a whole number from 1 to ${max}, got ${raw}; kept ${state.steps}`);
+  $("steps").value = state.steps;
+  return ok;
 }
 
 // ---------- runs ----------
@@ -122,7 +167,10 @@ async function runNow() {
   const token = ++view.runToken;
   view.controller?.abort();
   view.controller = new AbortController();
-  const body = { surface: state.surface, start: startPoint(), optimizers: specs(), steps: state.steps, overlays: true };
+  const overlays = specs().length * (state.steps + 1) <= view.limits.max_overlay_points;
+  showNotice("overlay-note", overlays ? null :
+    `Overlays are off: ${specs().length} optimizers × ${state.steps + 1} points exceed the ${view.limits.max_overlay_points} the server draws them for; fewer steps or optimizers bring them back.`);
+  const body = { surface: state.surface, start: startPoint(), optimizers: specs(), steps: state.steps, overlays };
   if (state.schedule.trim()) body.schedule = state.schedule.trim();
   try {
     const doc = await post("/api/run", body, { signal: view.controller.signal });
@@ -131,10 +179,12 @@ async function runNow() {
     hook.runs = doc.runs.length;
     hook.runError = null;
     $("run-error").hidden = true;
+    showStartError(doc.runs.every((r) => !r.points.length) ? body.start : null);
     const last = Math.max(...doc.runs.map((r) => r.points.length - 1), 0);
     view.frame = view.playing ? Math.min(view.frame, last) : last;
   } catch (error) {
     if (error.name === "AbortError" || token !== view.runToken) return;
+    showStartError(null);
     view.runs = [];
     hook.runs = 0;
     hook.runError = error.message;
@@ -219,8 +269,7 @@ function wire() {
     formulaTimer = setTimeout(async () => {
       const text = $("formula").value;
       if (!text.trim()) return;
-      state.surface = text;
-      if (await loadSurface()) { showStart(); changed(); } else writeHash();
+      if (await loadSurface(text)) { showStart(); changed(); }
     }, 300);
   });
   for (const id of ["start-x", "start-y"]) {
@@ -229,11 +278,8 @@ function wire() {
       if (s.every(Number.isFinite)) { state.start = s; draw(); changed(); }
     });
   }
-  $("steps").value = state.steps;
-  $("steps").addEventListener("change", () => {
-    const n = Math.round(Number($("steps").value));
-    if (n >= 1 && n <= 20000) { state.steps = n; changed(); } else $("steps").value = state.steps;
-  });
+  $("steps").max = String(view.limits.max_steps);
+  $("steps").addEventListener("change", () => { if (setSteps($("steps").value)) changed(); });
   $("schedule").value = state.schedule;
   $("schedule").addEventListener("input", () => { state.schedule = $("schedule").value; changed(); });
   $("add-optimizer").onclick = () => {
@@ -243,27 +289,33 @@ function wire() {
   };
   const contour = $("contour");
   contour.addEventListener("click", (e) => {
-    if (!view.surfaceInfo) return;
-    state.start = fromPx(...canvasXY(contour, e)).map((v) => Number(v.toPrecision(4)));
+    const p = view.surfaceInfo && fromPx(...canvasXY(contour, e));
+    if (!p) return;
+    state.start = p.map((v) => Number(v.toPrecision(4)));
     showStart(); view.frame = 0; draw(); changed();
   });
+  // f and ∇f under the pointer: on hover with a mouse, on a tap (which also sets the start) by touch
   let probing = false;
-  contour.addEventListener("mousemove", async (e) => {
+  const probe = async (e) => {
     if (!view.surfaceInfo || probing) return;
-    const [px, py] = canvasXY(contour, e);
-    const p = fromPx(px, py);
+    const p = fromPx(...canvasXY(contour, e));
+    if (!p) { $("contour-tip").hidden = true; return; }
     probing = true;
     try {
       const doc = await post("/api/gradient", { surface: state.surface, points: [p] });
-      const tip = $("contour-tip");
+      const tip = $("contour-tip"), box = contour.getBoundingClientRect();
       tip.textContent = `x ${short(p[0])}  y ${short(p[1])}\nf ${short(doc.values[0])}\n∇f ${doc.gradients[0].map(short).join(", ")}`;
-      tip.style.left = `${px + 14}px`; tip.style.top = `${py + 10}px`; tip.hidden = false;
+      tip.style.left = `${Math.min(e.clientX - box.left + 14, box.width - 150)}px`; tip.style.top = `${e.clientY - box.top + 10}px`;
+      tip.hidden = false;
     } catch (_) { /* the surface changed meanwhile */ } finally { probing = false; }
-  });
-  contour.addEventListener("mouseleave", () => { $("contour-tip").hidden = true; });
+  };
+  contour.addEventListener("pointermove", (e) => { if (e.pointerType === "mouse") probe(e); });
+  contour.addEventListener("pointerdown", (e) => { if (e.pointerType !== "mouse") probe(e); });
+  contour.addEventListener("pointerleave", (e) => { if (e.pointerType === "mouse") $("contour-tip").hidden = true; });
   ["loss-chart", "x-chart", "y-chart"].forEach((id, n) => {
     const canvas = $(id);
-    canvas.addEventListener("mousemove", (e) => {
+    // hover with a mouse; tap or drag sideways by touch
+    const show = (e) => {
       if (!view.runs.length || !charts[n]) return;
       const [px] = canvasXY(canvas, e);
       view.hover = charts[n](px);
@@ -271,12 +323,23 @@ function wire() {
       const tip = $("chart-tip");
       const col = [2, 0, 1][n], label = ["f", "x", "y"][n];
       tip.textContent = `step ${view.hover}\n` + view.runs.map((r, i) =>
-        `${specs()[i].split(":")[0].padEnd(9)} ${label} = ${fmt(at(r, view.hover)[col])}`).join("\n");
+        `${specs()[i].split(":")[0].padEnd(9)} ${label} = ${fmt(at(r, view.hover)?.[col])}`).join("\n");
       const box = canvas.getBoundingClientRect(), host = $("chart-tip").parentElement.getBoundingClientRect();
-      tip.style.left = `${e.clientX - host.left + 14}px`; tip.style.top = `${box.top - host.top + 10}px`; tip.hidden = false;
+      tip.style.left = `${Math.min(e.clientX - host.left + 14, host.width - 170)}px`; tip.style.top = `${box.top - host.top + 10}px`;
+      tip.hidden = false;
       hook.hover = view.hover;
+    };
+    canvas.addEventListener("pointermove", show);
+    canvas.addEventListener("pointerdown", show);
+    canvas.addEventListener("pointerleave", (e) => {
+      if (e.pointerType !== "mouse") return;
+      view.hover = null; $("chart-tip").hidden = true; draw();
     });
-    canvas.addEventListener("mouseleave", () => { view.hover = null; $("chart-tip").hidden = true; draw(); });
+  });
+  // by touch a chart's tip stays until a tap elsewhere
+  document.addEventListener("pointerdown", (e) => {
+    if (e.pointerType === "mouse" || view.hover === null || e.target.closest(".chart")) return;
+    view.hover = null; $("chart-tip").hidden = true; draw();
   });
   $("play").onclick = play;
   $("step").onclick = () => {
@@ -288,7 +351,7 @@ function wire() {
   $("frame").addEventListener("input", () => { view.playing = false; view.frame = Number($("frame").value); draw(); });
   const speedLabel = () => { $("speed-label").textContent = `${rate()} steps/s`; };
   $("speed").addEventListener("input", speedLabel); speedLabel();
-  for (const what of ["trails", "gradient", "velocity", "lookahead", "effective"]) {
+  for (const what of ["trails", "gradient", "velocity", "lookahead", "effective", "stretch"]) {
     const box = $(`ov-${what}`);
     box.checked = shown(what);
     box.onchange = () => {
@@ -309,23 +372,30 @@ function wire() {
   };
 }
 
+/** The steps asked for by the URL, checked against the limit once it is known. */
+function hashSteps() {
+  const raw = new URLSearchParams(location.hash.slice(1)).get("steps");
+  if (raw !== null) setSteps(raw);
+}
+
 async function main() {
+  const surface = defaults.surface;
   readHash();
-  [view.catalogue, view.optimizerInfo] = await Promise.all([get("/api/surfaces"), get("/api/optimizers")]);
+  [view.catalogue, view.optimizerInfo, view.limits] =
+    await Promise.all([get("/api/surfaces"), get("/api/optimizers"), get("/api/limits")]);
+  hashSteps();
   const page = { state, view, colors: COLORS, startPoint, changed };
   initOptimizers(page);
   initPaths(page);
   initSweep(page);
   surfaceOptions();
+  initPresets($("presets"), $("preset-caption"));
   state.opts = state.optimizers.slice(0, 16).map(newOpt);
   renderOptimizers();
   wire();
   hook.train = initTraining(COLORS, writeHash);
   setTab(state.tab);
-  if (!(await loadSurface())) {
-    state.surface = defaults.surface;
-    await loadSurface();
-  }
+  await loadAsked(surface);
   showStart();
   writeHash();
   await runNow();
@@ -334,13 +404,14 @@ async function main() {
 
 // A pasted link: take its whole state.
 window.addEventListener("hashchange", () => {
+  const surface = state.surface;
   readHash();
-  $("steps").value = state.steps;
+  hashSteps();
   $("schedule").value = state.schedule;
   setTab(state.tab);
   state.opts = state.optimizers.slice(0, 16).map(newOpt);
   renderOptimizers();
-  loadSurface().then((ok) => { if (ok) { showStart(); runNow(); } });
+  loadAsked(surface).then(() => { showStart(); runNow(); });
 });
 
 main().catch((error) => {

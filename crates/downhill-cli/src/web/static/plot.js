@@ -138,22 +138,36 @@ export function ticks(lo, hi, count) {
   return out;
 }
 
-/** A line chart of `series` ([{color, values}]) against the step, with a
- * marker at `frame` and a highlighted `hover` step. Returns the step under a
- * canvas x coordinate. The first value is labelled `first` on the x axis. */
+/** The y range of a chart: the values of the series that stay bounded (no
+ * `runaway` flag), so one diverging run does not flatten the others; all
+ * values when every series runs away; [-1, 1] when there are none. */
+export function boundedRange(series) {
+  const bounded = series.filter((s) => !s.runaway);
+  let lo = Infinity, hi = -Infinity;
+  for (const s of bounded.length ? bounded : series) {
+    for (const v of s.values) if (Number.isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  }
+  return lo <= hi ? [lo, hi] : [-1, 1];
+}
+
+/** A line chart of `series` ([{color, values, runaway}]) against the step,
+ * with a marker at `frame` and a highlighted `hover` step. The y axis spans
+ * the bounded series ([`boundedRange`]); a series that leaves it is cut at the
+ * edge and marked there with ✕. Returns the step under a canvas x
+ * coordinate. The first value is labelled `first` on the x axis. */
 export function lineChart(canvas, series, steps, { frame = null, hover = null, clipTop = null, first = 0 } = {}) {
   const ctx = canvas.getContext("2d");
   const W = canvas.width, H = canvas.height;
   const m = { l: 58, r: 10, t: 8, b: 20 };
   ctx.clearRect(0, 0, W, H);
-  let lo = Infinity, hi = -Infinity;
-  for (const s of series) for (const v of s.values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  let [lo, hi] = boundedRange(series);
   if (clipTop !== null && clipTop > lo && clipTop < hi) hi = clipTop;
   if (!(hi > lo)) { hi = lo + 1; lo -= 1; }
   const pad = 0.04 * (hi - lo); lo -= pad; hi += pad;
   const N = Math.max(1, steps);
   const X = (k) => m.l + (k / N) * (W - m.l - m.r);
-  const Y = (v) => m.t + (1 - (v - lo) / (hi - lo)) * (H - m.t - m.b);
+  // clamped a little outside the plot, so huge values stay drawable
+  const Y = (v) => Math.min(H, Math.max(0, m.t + (1 - (v - lo) / (hi - lo)) * (H - m.t - m.b)));
   ctx.font = "11px system-ui, sans-serif"; ctx.fillStyle = "#6b7385"; ctx.strokeStyle = "#e6e9ef"; ctx.lineWidth = 1;
   for (const v of ticks(lo, hi, 4)) {
     const y = Y(v);
@@ -164,11 +178,20 @@ export function lineChart(canvas, series, steps, { frame = null, hover = null, c
   for (const s of ticks(0, N, 5)) ctx.fillText(String(s + first), X(s), H - m.b + 4);
   ctx.save();
   ctx.beginPath(); ctx.rect(m.l, m.t, W - m.l - m.r, H - m.t - m.b); ctx.clip();
+  let cut = 0;
   for (const s of series) {
     ctx.strokeStyle = s.color; ctx.lineWidth = 1.6; ctx.beginPath();
     s.values.forEach((v, k) => (k ? ctx.lineTo(X(k), Y(v)) : ctx.moveTo(X(k), Y(v))));
     ctx.stroke();
+    const out = s.values.findIndex((v) => v > hi || v < lo);
+    if (out >= 0) {
+      cut++;
+      const y = s.values[out] > hi ? m.t + 6 : H - m.b - 6;
+      cross(ctx, X(out), y, 5, s.color);
+    }
   }
+  canvas.dataset.range = `${lo},${hi}`;
+  canvas.dataset.cut = String(cut);
   const marker = (k, color, dash) => {
     ctx.strokeStyle = color; ctx.setLineDash(dash); ctx.beginPath();
     ctx.moveTo(X(k), m.t); ctx.lineTo(X(k), H - m.b); ctx.stroke(); ctx.setLineDash([]);
@@ -184,6 +207,17 @@ export function lineChart(canvas, series, steps, { frame = null, hover = null, c
   }
   ctx.restore();
   return (px) => Math.max(0, Math.min(N, Math.round(((px - m.l) / (W - m.l - m.r)) * N)));
+}
+
+/** A ✕ of half-size `r` at (x, y) in `color`, outlined dark so it shows on any background. */
+export function cross(ctx, x, y, r, color) {
+  ctx.save();
+  ctx.lineCap = "round";
+  for (const [style, width] of [["#111", 4.5], [color, 2.2]]) {
+    ctx.strokeStyle = style; ctx.lineWidth = width; ctx.beginPath();
+    ctx.moveTo(x - r, y - r); ctx.lineTo(x + r, y + r); ctx.moveTo(x + r, y - r); ctx.lineTo(x - r, y + r); ctx.stroke();
+  }
+  ctx.restore();
 }
 
 /** A spec without its `lr` key (the sweep sets lr itself). */
