@@ -247,7 +247,9 @@ impl Distributed<'_> {
             }
             (Some((index, value)), NonFinite::Skip) => Outcome::Skipped { index, value },
             (first, policy) => {
-                let mine = state.optimizer.step(&mut state.params[range.clone()], &grads[range]);
+                let mine = state
+                    .optimizer
+                    .step(&mut state.params[range.clone()], &grads[range]);
                 if let Err(e) = mine {
                     return Ok((loss, Err(e)));
                 }

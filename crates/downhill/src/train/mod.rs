@@ -19,8 +19,8 @@ mod state;
 
 pub use checkpoint::{Checkpoint, Checkpointer, RngState};
 pub use clip::Clip;
-pub use observer::{EpochRecord, History, MetricsFormat, MetricsWriter, Observer, StepRecord};
 pub use distributed::{all_reduce_sum, shards, CommError, Communicator, Distributed, Shard, Solo};
+pub use observer::{EpochRecord, History, MetricsFormat, MetricsWriter, Observer, StepRecord};
 pub use run::{train, train_distributed};
 pub use setup::{Finished, Prepared, Setup, SetupError, TaskChoice};
 pub use state::{

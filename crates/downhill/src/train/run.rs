@@ -86,20 +86,29 @@ fn run<T: Float>(
                     // The batch's loss is the first evaluation's: at the parameters
                     // before the step (lbfgs evaluates again inside its step).
                     let mut first_loss = None;
-                    let stepped = state
-                        .optimizer
-                        .step_with(&mut state.params, &mut grads, |point, g| {
-                            let loss = net.gradient(point, &mut ws, mine.len(), g);
-                            first_loss.get_or_insert(loss);
-                            if let Some(clip) = &config.clip {
-                                clip.apply(g, &sizes);
-                            }
-                            T::of(loss)
-                        });
+                    let stepped =
+                        state
+                            .optimizer
+                            .step_with(&mut state.params, &mut grads, |point, g| {
+                                let loss = net.gradient(point, &mut ws, mine.len(), g);
+                                first_loss.get_or_insert(loss);
+                                if let Some(clip) = &config.clip {
+                                    clip.apply(g, &sizes);
+                                }
+                                T::of(loss)
+                            });
                     let loss = first_loss.unwrap_or(f64::NAN);
                     (loss, stepped.map(|s| s.outcome))
                 }
-                Some(d) => d.step(net, &mut ws, mine.len(), rows.len(), &mut grads, config, state)?,
+                Some(d) => d.step(
+                    net,
+                    &mut ws,
+                    mine.len(),
+                    rows.len(),
+                    &mut grads,
+                    config,
+                    state,
+                )?,
             };
             state.step += 1;
             if !loss.is_finite() && !tolerant {
