@@ -11,6 +11,7 @@
 
 mod checkpoint;
 mod clip;
+mod distributed;
 mod observer;
 mod run;
 mod setup;
@@ -18,8 +19,9 @@ mod state;
 
 pub use checkpoint::{Checkpoint, Checkpointer, RngState};
 pub use clip::Clip;
+pub use distributed::{all_reduce_sum, shards, CommError, Communicator, Distributed, Shard, Solo};
 pub use observer::{EpochRecord, History, MetricsFormat, MetricsWriter, Observer, StepRecord};
-pub use run::train;
+pub use run::{train, train_distributed};
 pub use setup::{Finished, Prepared, Setup, SetupError, TaskChoice};
 pub use state::{
     LrSchedule, Outcome, Samples, ScheduleUnit, Swa, TrainConfig, TrainError, TrainState,

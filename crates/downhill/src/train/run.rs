@@ -1,5 +1,6 @@
 //! The training loop.
 
+use super::distributed::Distributed;
 use super::observer::{EpochRecord, Observer, StepRecord};
 use super::state::{
     LrSchedule, Outcome, Samples, ScheduleUnit, Swa, TrainConfig, TrainError, TrainState,
@@ -25,6 +26,32 @@ pub fn train<T: Float>(
     config: &TrainConfig,
     state: &mut TrainState<T>,
     observers: &mut [&mut dyn Observer<T>],
+) -> Result<Outcome, TrainError> {
+    run(net, train, test, config, state, observers, None)
+}
+
+/// [`train`] as one rank of a data-parallel run ([`Distributed`]): the same
+/// batches, records and outcome on every rank.
+pub fn train_distributed<T: Float>(
+    net: &Network,
+    train: &Samples<T>,
+    test: Option<&Samples<T>>,
+    config: &TrainConfig,
+    state: &mut TrainState<T>,
+    observers: &mut [&mut dyn Observer<T>],
+    dist: &Distributed,
+) -> Result<Outcome, TrainError> {
+    run(net, train, test, config, state, observers, Some(dist))
+}
+
+fn run<T: Float>(
+    net: &Network,
+    train: &Samples<T>,
+    test: Option<&Samples<T>>,
+    config: &TrainConfig,
+    state: &mut TrainState<T>,
+    observers: &mut [&mut dyn Observer<T>],
+    dist: Option<&Distributed>,
 ) -> Result<Outcome, TrainError> {
     let batch = config.batch.resolve(train.len()).max(1);
     let mut batcher = Batcher::new(train.len(), batch, config.drop_last);
@@ -52,21 +79,37 @@ pub fn train<T: Float>(
                     s.scheduler.apply(&mut state.optimizer)?;
                 }
             }
-            ws.gather(&train.x, &train.y, rows);
-            // The batch's loss is the first evaluation's: at the parameters
-            // before the step (lbfgs evaluates again inside its step).
-            let mut first_loss = None;
-            let stepped = state
-                .optimizer
-                .step_with(&mut state.params, &mut grads, |point, g| {
-                    let loss = net.gradient(point, &mut ws, rows.len(), g);
-                    first_loss.get_or_insert(loss);
-                    if let Some(clip) = &config.clip {
-                        clip.apply(g, &sizes);
-                    }
-                    T::of(loss)
-                });
-            let loss = first_loss.unwrap_or(f64::NAN);
+            let mine = dist.map_or(rows, |d| d.rows(rows));
+            ws.gather(&train.x, &train.y, mine);
+            let (loss, stepped) = match dist {
+                None => {
+                    // The batch's loss is the first evaluation's: at the parameters
+                    // before the step (lbfgs evaluates again inside its step).
+                    let mut first_loss = None;
+                    let stepped =
+                        state
+                            .optimizer
+                            .step_with(&mut state.params, &mut grads, |point, g| {
+                                let loss = net.gradient(point, &mut ws, mine.len(), g);
+                                first_loss.get_or_insert(loss);
+                                if let Some(clip) = &config.clip {
+                                    clip.apply(g, &sizes);
+                                }
+                                T::of(loss)
+                            });
+                    let loss = first_loss.unwrap_or(f64::NAN);
+                    (loss, stepped.map(|s| s.outcome))
+                }
+                Some(d) => d.step(
+                    net,
+                    &mut ws,
+                    mine.len(),
+                    rows.len(),
+                    &mut grads,
+                    config,
+                    state,
+                )?,
+            };
             state.step += 1;
             if !loss.is_finite() && !tolerant {
                 return Err(TrainError::NonFiniteLoss {
@@ -75,11 +118,11 @@ pub fn train<T: Float>(
                     loss,
                 });
             }
-            let stepped = stepped.map_err(|source| TrainError::Step {
+            let outcome = stepped.map_err(|source| TrainError::Step {
                 step: state.step,
                 source,
             })?;
-            match stepped.outcome {
+            match outcome {
                 optim::Outcome::Applied => {}
                 optim::Outcome::Skipped { .. } => skipped_updates += 1,
                 optim::Outcome::Zeroed { count } => zeroed_values += count as u64,

@@ -25,6 +25,9 @@ pub enum TrainError {
     Checkpoint(String),
     #[error("{0}")]
     Output(String),
+    /// A run that cannot be distributed, or a failed collective.
+    #[error("distributed: {0}")]
+    Distributed(String),
 }
 
 /// Samples converted to the element type the model computes in.
@@ -167,7 +170,7 @@ impl<T: Float> TrainState<T> {
         let mut init = ChaCha8Rng::seed_from_u64(seed);
         let mut params = vec![T::zero(); net.param_len()];
         net.init(&mut params, &mut init);
-        let optimizer = optimizer_for(net, rule)?;
+        let optimizer = optimizer_for(&net.tensor_shapes(), rule)?;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(1);
         Ok(TrainState {
@@ -226,8 +229,11 @@ pub struct Outcome {
 /// that takes only some shapes (Muon: matrices), the usual recipe: a group
 /// per tensor, the rule for the weight matrices and AdamW with the same
 /// learning rate for the biases.
-fn optimizer_for<T: Float>(net: &Network, rule: AnyRule) -> Result<Optimizer<T>, ConfigError> {
-    let shapes = net.tensor_shapes();
+pub(super) fn optimizer_for<T: Float>(
+    shapes: &[Vec<usize>],
+    rule: AnyRule,
+) -> Result<Optimizer<T>, ConfigError> {
+    let shapes = shapes.to_vec();
     if shapes.iter().all(|s| rule.check_shape(s).is_ok()) {
         return Optimizer::with_groups(rule, vec![ParamGroup::shaped(shapes)]);
     }
