@@ -37,6 +37,8 @@ pub mod scalar;
 pub mod spec;
 
 mod adadelta;
+#[cfg(feature = "ndarray")]
+mod array;
 mod adafactor;
 mod adagrad;
 mod adam;
