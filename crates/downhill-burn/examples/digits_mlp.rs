@@ -59,7 +59,7 @@ fn batch(data: &Dataset, rows: &[usize], device: &Device) -> (Tensor<2>, Tensor<
 fn accuracy(model: &Mlp, data: &Dataset, device: &Device) -> f64 {
     let rows: Vec<usize> = (0..data.len()).collect();
     let (x, _) = batch(data, &rows, device);
-    let logits = model.forward(x).into_data().into_vec::<f32>().unwrap();
+    let logits = model.forward(x).into_data().try_into_vec::<f32>().unwrap();
     let right = logits
         .chunks(10)
         .zip(&data.targets)
@@ -120,8 +120,18 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let (mut optim, mut sched) = (optimizer()?, scheduler(steps)?);
     let half = EPOCHS / 2;
-    let model = train(Mlp::new(&device), &mut optim, &mut sched, &train_set, 0..half, &device);
-    println!("epoch {half}: test accuracy {:.4}", accuracy(&model, &test_set, &device));
+    let model = train(
+        Mlp::new(&device),
+        &mut optim,
+        &mut sched,
+        &train_set,
+        0..half,
+        &device,
+    );
+    println!(
+        "epoch {half}: test accuracy {:.4}",
+        accuracy(&model, &test_set, &device)
+    );
 
     let dir = std::env::temp_dir().join(format!("downhill-burn-digits-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -135,7 +145,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut sched = scheduler(steps)?;
     sched.load_record(LrSchedulerRecord::load(dir.join("schedule.bpk"))?);
     std::fs::remove_dir_all(&dir)?;
-    let model = train(model, &mut optim, &mut sched, &train_set, half..EPOCHS, &device);
+    let model = train(
+        model,
+        &mut optim,
+        &mut sched,
+        &train_set,
+        half..EPOCHS,
+        &device,
+    );
     println!(
         "resumed to epoch {EPOCHS}: test accuracy {:.4} ({} train, {} test)",
         accuracy(&model, &test_set, &device),

@@ -1,13 +1,11 @@
 //! The optimizer adapter: each burn parameter is one tensor of a
 //! `downhill_optim::Optimizer<f32>` group, stepped by downhill's own rules.
 
+use crate::Error;
 use burn::optim::{Optimizer as BurnOptimizer, RecordState, StateSink, StateSource};
 use burn::tensor::{Device, Tensor, TensorData};
 use burn_pack::Scalar;
-use crate::Error;
-use downhill_optim::{
-    AnyRule, NonFinite, Optimizer, ParamGroup, RuleSet, SavedGroup, SavedState,
-};
+use downhill_optim::{AnyRule, NonFinite, Optimizer, ParamGroup, RuleSet, SavedGroup, SavedState};
 
 /// A downhill rule driving burn parameters.
 ///
@@ -88,8 +86,8 @@ impl ParamState {
     fn restore(self, fresh: &mut Optimizer<f32>) {
         let mut saved: SavedState<f32> = fresh.save().unwrap_or_else(|e| panic!("downhill: {e}"));
         let group = &mut saved.groups[0];
-        let matches = group.scalars.len() == self.scalars.len()
-            && group.buffers.len() == self.buffers.len();
+        let matches =
+            group.scalars.len() == self.scalars.len() && group.buffers.len() == self.buffers.len();
         assert!(
             matches,
             "downhill: the saved state does not belong to rule {}",
@@ -97,9 +95,19 @@ impl ParamState {
         );
         group.step = self.step;
         group.extra = self.extra;
-        group.scalars.values_mut().zip(self.scalars).for_each(|(s, v)| *s = v);
-        group.buffers.values_mut().zip(self.buffers).for_each(|(b, v)| *b = v);
-        fresh.load(saved).unwrap_or_else(|e| panic!("downhill: {e}"));
+        group
+            .scalars
+            .values_mut()
+            .zip(self.scalars)
+            .for_each(|(s, v)| *s = v);
+        group
+            .buffers
+            .values_mut()
+            .zip(self.buffers)
+            .for_each(|(b, v)| *b = v);
+        fresh
+            .load(saved)
+            .unwrap_or_else(|e| panic!("downhill: {e}"));
     }
 }
 
@@ -115,7 +123,7 @@ fn count(src: &mut StateSource, prefix: &str, leaf: &str) -> Option<usize> {
 }
 
 fn floats(src: &mut StateSource, prefix: &str, leaf: &str) -> Option<Vec<f32>> {
-    src.take_tensor(prefix, leaf)?.into_vec::<f32>().ok()
+    src.take_tensor(prefix, leaf)?.try_into_vec::<f32>().ok()
 }
 
 impl RecordState for ParamState {
@@ -175,8 +183,8 @@ impl BurnOptimizer for Downhill {
         if let Some(state) = state {
             state.restore(&mut optimizer);
         }
-        let mut params = tensor.into_data_as::<f32>().into_vec::<f32>().unwrap();
-        let grads = grad.into_data_as::<f32>().into_vec::<f32>().unwrap();
+        let mut params = tensor.into_data_as::<f32>().try_into_vec::<f32>().unwrap();
+        let grads = grad.into_data_as::<f32>().try_into_vec::<f32>().unwrap();
         optimizer
             .step(&mut params, &grads)
             .unwrap_or_else(|e| panic!("downhill: {e}"));

@@ -1,7 +1,7 @@
 //! A downhill schedule where burn wants an `LrScheduler`.
 
-use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use crate::Error;
+use burn::lr_scheduler::{LrScheduler, LrSchedulerRecord};
 use downhill_schedule::{AnySchedule, Scheduler};
 
 /// Burn's `LrScheduler` over a downhill schedule: the k-th call of `step`

@@ -3,13 +3,23 @@
 
 mod common;
 
+use burn::module::ParamId;
+use burn::optim::GradientsParams;
 use burn::optim::ModuleOptimizer;
-use common::{grad, Mlp};
+use common::{values, Mlp};
 use downhill_burn::{Downhill, Error};
 use downhill_optim::{AnyRule, Optimizer, ParamGroup, RuleSet, OPTIMIZERS};
 
 fn reference(rule: &AnyRule, shape: &[usize]) -> Optimizer<f32> {
     Optimizer::with_groups(rule.clone(), vec![ParamGroup::shaped(vec![shape.to_vec()])]).unwrap()
+}
+
+/// The gradient of parameter `id` (rank 1 or 2) as a vector.
+pub fn grad(grads: &GradientsParams, id: ParamId, rank: usize) -> Vec<f32> {
+    match rank {
+        1 => values(grads.get::<1>(id).unwrap()),
+        _ => values(grads.get::<2>(id).unwrap()),
+    }
 }
 
 #[test]
@@ -30,8 +40,10 @@ fn every_rule_steps_like_the_slice_path() {
         let mut model = Mlp::new(bias);
         let mut optim = ModuleOptimizer::from(adapter);
         let mut slices = model.params();
-        let mut refs: Vec<Optimizer<f32>> =
-            slices.iter().map(|(_, _, shape)| reference(&rule, shape)).collect();
+        let mut refs: Vec<Optimizer<f32>> = slices
+            .iter()
+            .map(|(_, _, shape)| reference(&rule, shape))
+            .collect();
         for k in 0..3 {
             let grads = model.grads(k);
             for ((id, values, shape), opt) in slices.iter_mut().zip(&mut refs) {
@@ -56,7 +68,10 @@ fn specs_build_and_closure_rules_are_refused_by_name() {
     let adapter = Downhill::from_spec("adamw:lr=3e-4,weight_decay=0.1").unwrap();
     assert_eq!(adapter.rule().lr(), 3e-4);
     let err = Downhill::from_spec("lbfgs").unwrap_err();
-    assert!(err.to_string().starts_with("lbfgs evaluates the loss"), "{err}");
+    assert!(
+        err.to_string().starts_with("lbfgs evaluates the loss"),
+        "{err}"
+    );
     let err = Downhill::from_spec("adamw:lrr=1").unwrap_err();
     assert!(err.to_string().contains("lr"), "{err}");
 }

@@ -37,8 +37,6 @@ pub mod scalar;
 pub mod spec;
 
 mod adadelta;
-#[cfg(feature = "ndarray")]
-mod array;
 mod adafactor;
 mod adagrad;
 mod adam;
@@ -46,6 +44,8 @@ mod adamax;
 mod adan;
 mod ademamix;
 mod adopt;
+#[cfg(feature = "ndarray")]
+mod array;
 mod asgd;
 mod averaged;
 mod bufs;

@@ -52,19 +52,13 @@ impl Mlp {
 }
 
 pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-    t.into_data().into_vec::<f32>().unwrap()
+    t.into_data().try_into_vec::<f32>().unwrap()
 }
 
 pub fn batch(k: usize, shape: [usize; 2], device: &Device) -> Tensor<2> {
     let n = shape[0] * shape[1];
-    let v: Vec<f32> = (0..n).map(|i| ((i * 7 + k * 13) as f32 * 0.31).sin()).collect();
+    let v: Vec<f32> = (0..n)
+        .map(|i| ((i * 7 + k * 13) as f32 * 0.31).sin())
+        .collect();
     Tensor::from_data(TensorData::new(v, shape), device)
-}
-
-/// The gradient of parameter `id` (rank 1 or 2) as a vector.
-pub fn grad(grads: &GradientsParams, id: ParamId, rank: usize) -> Vec<f32> {
-    match rank {
-        1 => values(grads.get::<1>(id).unwrap()),
-        _ => values(grads.get::<2>(id).unwrap()),
-    }
 }
