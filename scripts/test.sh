@@ -17,6 +17,9 @@ apt_install() {
 # The host test of the CUDA kernels compiles them with a C++ compiler.
 command -v "${CXX:-c++}" >/dev/null || apt_install g++
 cargo test --workspace --locked "$@"
+# The burn example (built by the tests above in the same dev profile): trains,
+# checkpoints half-way, resumes and prints the test accuracy.
+cargo run -p downhill-burn --example digits_mlp --locked
 # The optimizer crate alone, without rayon (feature `parallel` off), and the API docs.
 cargo test -p downhill-optim --no-default-features --locked
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked

@@ -44,6 +44,8 @@ mod adamax;
 mod adan;
 mod ademamix;
 mod adopt;
+#[cfg(feature = "ndarray")]
+mod array;
 mod asgd;
 mod averaged;
 mod bufs;

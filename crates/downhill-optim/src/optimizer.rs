@@ -102,6 +102,15 @@ pub enum StepError {
     NotSparse { optimizer: &'static str },
     #[error("sparse gradient: {0}")]
     Sparse(String),
+    #[error(
+        "{what}: array {index} (shape {shape:?}, strides {strides:?}) is not contiguous in standard (row-major) layout; step its owner, or a `.as_standard_layout()` copy and write it back"
+    )]
+    NotContiguous {
+        what: &'static str,
+        index: usize,
+        shape: Vec<usize>,
+        strides: Vec<isize>,
+    },
 }
 
 /// What a step does with a gradient that holds NaN or ±∞.
