@@ -17,6 +17,8 @@ apt_install() {
 # The host test of the CUDA kernels compiles them with a C++ compiler.
 command -v "${CXX:-c++}" >/dev/null || apt_install g++
 cargo test --workspace --locked "$@"
+# The candle example a user would copy (built by the line above; well under a minute).
+cargo run -p downhill-candle --example digits_mlp --locked
 # The optimizer crate alone, without rayon (feature `parallel` off), and the API docs.
 cargo test -p downhill-optim --no-default-features --locked
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
