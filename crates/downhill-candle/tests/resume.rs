@@ -108,7 +108,7 @@ fn groups_follow_name_patterns() {
     let vars = model();
     let opt = optimizer(&vars, "adamw:lr=0.01,weight_decay=0.1");
     assert_eq!(opt.names(), ["fc.weight", "fc.bias", "head.weight"]);
-    assert_eq!(downhill_optim::RuleSet::name(opt.rule(1)), "adamw");
+    assert_eq!(downhill_optim::RuleSet::name(opt.rule(1)), "adam");
     assert_eq!(
         downhill_optim::hyper::Hyper::get(opt.rule(1), "weight_decay"),
         Some(downhill_optim::hyper::Value::Float(0.0))
