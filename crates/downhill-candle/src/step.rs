@@ -131,7 +131,7 @@ fn nest<T: Elem>(
     let mut inner = |storage: &mut CpuStorage, layout: &Layout| -> Result<()> {
         let r = range(layout, name)?;
         let mut next: Vec<&mut [T]> = Vec::with_capacity(acc.capacity());
-        next.extend(acc.drain(..));
+        next.extend(std::mem::take(&mut acc));
         if T::native(storage).is_some() {
             let values = T::native_mut(storage).map(|v| &mut v[r]);
             next.extend(values);
@@ -152,7 +152,10 @@ fn nest<T: Elem>(
 }
 
 /// An [`InplaceOp1`] that hands the CPU storage to a closure.
-struct Nest<'a>(RefCell<&'a mut dyn FnMut(&mut CpuStorage, &Layout) -> Result<()>>);
+struct Nest<'a>(RefCell<&'a mut StorageFn<'a>>);
+
+/// What [`Nest`] runs on a variable's storage.
+type StorageFn<'a> = dyn FnMut(&mut CpuStorage, &Layout) -> Result<()> + 'a;
 
 impl InplaceOp1 for Nest<'_> {
     fn name(&self) -> &'static str {
