@@ -20,6 +20,8 @@ cargo test --workspace --locked "$@"
 # The burn example (built by the tests above in the same dev profile): trains,
 # checkpoints half-way, resumes and prints the test accuracy.
 cargo run -p downhill-burn --example digits_mlp --locked
+# The candle example a user would copy (built by the line above; well under a minute).
+cargo run -p downhill-candle --example digits_mlp --locked
 # The optimizer crate alone, without rayon (feature `parallel` off), and the API docs.
 cargo test -p downhill-optim --no-default-features --locked
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked

@@ -16,6 +16,14 @@ pub enum Clip {
 }
 
 impl Clip {
+    /// The factor `max / (‖g‖ + 1e-6)` that norm clipping multiplies the
+    /// gradients of norm `norm` by, or `None` when it is not below 1
+    /// (PyTorch's `clip_grad_norm_`).
+    pub fn coefficient(norm: f64, max: f64) -> Option<f64> {
+        let coef = max / (norm + 1e-6);
+        (coef < 1.0).then_some(coef)
+    }
+
     /// Clips `grads`, a flat vector of tensors of `sizes`.
     pub fn apply<T: Float>(&self, grads: &mut [T], sizes: &[usize]) {
         match *self {
@@ -42,8 +50,7 @@ fn rescale<T: Float>(grads: &mut [T], max: f64) {
         .map(|g| g.widen() * g.widen())
         .sum::<f64>()
         .sqrt();
-    let coef = max / (norm + 1e-6);
-    if coef < 1.0 {
+    if let Some(coef) = Clip::coefficient(norm, max) {
         let c = T::of(coef);
         grads.iter_mut().for_each(|g| *g = *g * c);
     }
