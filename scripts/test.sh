@@ -22,9 +22,11 @@ cargo test --workspace --locked "$@"
 cargo run -p downhill-burn --example digits_mlp --locked
 # The candle example a user would copy (built by the line above; well under a minute).
 cargo run -p downhill-candle --example digits_mlp --locked
-# The optimizer crate alone, without rayon (feature `parallel` off), and the API docs.
+# The optimizer crate alone, without rayon (feature `parallel` off), and the API
+# docs; the adapters' docs are left out, since documenting them would compile
+# burn and candle a second time (check mode) and add minutes on 2 cores.
 cargo test -p downhill-optim --no-default-features --locked
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --exclude downhill-burn --exclude downhill-candle --no-deps --locked
 
 # End-to-end: Debian's chromium driven by playwright-core from Node (it never
 # downloads a browser).

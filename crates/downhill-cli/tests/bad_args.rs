@@ -126,6 +126,8 @@ const CASES: &[Case] = &[
     ("schedule constant --plot out.txt", "--plot must name a .png or .svg file"),
     ("schedule constant --steps 0 --plot out.png", "--plot needs at least one step"),
     // sweep
+    ("tune -o gd --criterion loss", "valid: final-loss, steps-to=TOL"),
+    ("tune -o gd --grid 1e-4:1", "LO:HI:N"),
     ("sweep", "required arguments were not provided: --optimizer"),
     ("sweep -o gd --csv out.csv", "required arguments were not provided: --lr"),
     ("sweep -o gd --lr 0.1 --csv _", "'--csv <FILE>'"),
