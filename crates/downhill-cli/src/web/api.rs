@@ -136,6 +136,19 @@ pub async fn surface(ApiJson(req): ApiJson<SurfaceRequest>) -> Result<Json<JsonV
     Ok(Json(surface_json(&s.label, s.domain, s.start, &s.minima)))
 }
 
+/// The surface, the start (its default unless given) and a checked number of
+/// optimizers: what every request that walks optimizers over a surface checks first.
+fn surface_and_start(
+    text: &str,
+    start: Option<[f64; 2]>,
+    optimizers: usize,
+) -> Result<(surface::Resolved, [f64; 2]), ApiError> {
+    let resolved = surface::resolve(text)?;
+    let start = check_point("start", start.unwrap_or(resolved.start))?;
+    check_count("the number of optimizers", optimizers, 1, MAX_OPTIMIZERS)?;
+    Ok((resolved, start))
+}
+
 fn check_point(what: &str, p: [f64; 2]) -> Result<[f64; 2], ApiError> {
     if p.iter().all(|v| v.is_finite()) {
         Ok(p)
@@ -191,14 +204,7 @@ pub enum RunFormat {
 /// `POST /api/run`: `downhill run --format json` (or `csv`) as an endpoint,
 /// plus overlays on request.
 pub async fn run(ApiJson(req): ApiJson<RunRequest>) -> Result<Response, ApiError> {
-    let resolved = surface::resolve(&req.surface)?;
-    let start = check_point("start", req.start.unwrap_or(resolved.start))?;
-    check_count(
-        "the number of optimizers",
-        req.optimizers.len(),
-        1,
-        MAX_OPTIMIZERS,
-    )?;
+    let (resolved, start) = surface_and_start(&req.surface, req.start, req.optimizers.len())?;
     check_count("steps", req.steps, 0, MAX_STEPS)?;
     if req.overlays && req.optimizers.len() * (req.steps + 1) > MAX_OVERLAY_POINTS {
         return Err(ApiError::bad(format!(
@@ -327,14 +333,7 @@ pub struct SweepRequest {
 /// (`final_loss[i][j]` for optimizer i and lr j; null with `diverged_at` set
 /// when the run diverged).
 pub async fn sweep(ApiJson(req): ApiJson<SweepRequest>) -> Result<Json<JsonValue>, ApiError> {
-    let resolved = surface::resolve(&req.surface)?;
-    let start = check_point("start", req.start.unwrap_or(resolved.start))?;
-    check_count(
-        "the number of optimizers",
-        req.optimizers.len(),
-        1,
-        MAX_OPTIMIZERS,
-    )?;
+    let (resolved, start) = surface_and_start(&req.surface, req.start, req.optimizers.len())?;
     check_count("the number of learning rates", req.lrs.len(), 1, MAX_LRS)?;
     check_count("steps", req.steps, 1, MAX_STEPS)?;
     let work = req.optimizers.len() * req.lrs.len() * req.steps;
@@ -390,14 +389,7 @@ pub struct TuneRequest {
 /// `POST /api/tune`: `downhill tune`'s JSON (criterion and the best lr of
 /// each optimizer) plus the tuned runs' paths, as `/api/run` returns them.
 pub async fn tune(ApiJson(req): ApiJson<TuneRequest>) -> Result<Json<JsonValue>, ApiError> {
-    let resolved = surface::resolve(&req.surface)?;
-    let start = check_point("start", req.start.unwrap_or(resolved.start))?;
-    check_count(
-        "the number of optimizers",
-        req.optimizers.len(),
-        1,
-        MAX_OPTIMIZERS,
-    )?;
+    let (resolved, start) = surface_and_start(&req.surface, req.start, req.optimizers.len())?;
     check_count("steps", req.steps, 1, MAX_STEPS)?;
     let criterion: Criterion = req.criterion.as_deref().unwrap_or("final-loss").parse()?;
     let lrs = tune::parse_grid(req.grid.as_deref().unwrap_or(tune::DEFAULT_GRID))?;
