@@ -25,7 +25,7 @@ cargo run -p downhill-candle --example digits_mlp --locked
 # The optimizer crate alone, without rayon (feature `parallel` off), and the API
 # docs; the adapters' docs are left out, since documenting them would compile
 # burn and candle a second time (check mode) and add minutes on 2 cores.
-cargo test -p downhill-optim --no-default-features --locked
+cargo test -p downhill-optim --no-default-features --lib --locked
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --exclude downhill-burn --exclude downhill-candle --no-deps --locked
 
 # End-to-end: Debian's chromium driven by playwright-core from Node (it never

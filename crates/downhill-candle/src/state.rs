@@ -153,9 +153,7 @@ fn load_core<T: Elem + WithDType + DeserializeOwned>(
         .iter()
         .map(|s| Scheduler::from_json(s).map_err(error))
         .collect::<Result<Vec<_>>>()?;
-    let policy = core.opt.non_finite();
     core.opt.load(state).map_err(|e: StateError| error(e))?;
-    core.opt.set_non_finite(policy);
     Ok(schedulers)
 }
 

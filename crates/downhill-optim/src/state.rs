@@ -210,7 +210,10 @@ impl<T: Scalar, R: RuleSet> Optimizer<T, R> {
     }
 
     /// Replaces this optimizer's state with a saved one of the same layout
-    /// (same algorithm, groups and tensor sizes). On error nothing changes.
+    /// (same algorithm, groups and tensor sizes), keeping its [`NonFinite`]
+    /// policy (a setting of the caller, not saved state). On error nothing changes.
+    ///
+    /// [`NonFinite`]: crate::NonFinite
     pub fn load(&mut self, saved: SavedState<T, R>) -> Result<(), StateError> {
         let restored = Self::from_saved(saved)?;
         let layout = |o: &Self| {
@@ -226,7 +229,9 @@ impl<T: Scalar, R: RuleSet> Optimizer<T, R> {
                 layout(self)
             )));
         }
+        let policy = self.non_finite();
         *self = restored;
+        self.set_non_finite(policy);
         Ok(())
     }
 }

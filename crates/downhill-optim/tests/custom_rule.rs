@@ -255,6 +255,22 @@ fn save_load_resume_is_bit_identical() {
 }
 
 #[test]
+fn load_keeps_the_non_finite_policy() {
+    let saved = Optimizer::<f64, Signum>::new(Signum::default(), 3)
+        .unwrap()
+        .save()
+        .unwrap();
+    let mut opt = Optimizer::<f64, Signum>::new(Signum::default(), 3).unwrap();
+    opt.set_non_finite(NonFinite::Skip);
+    opt.load(saved).unwrap();
+    assert_eq!(opt.non_finite(), NonFinite::Skip);
+    let mut p = [1.0, 2.0, 3.0];
+    let outcome = opt.step(&mut p, &[f64::NAN, 1.0, 1.0]).unwrap();
+    assert!(matches!(outcome, Outcome::Skipped { .. }), "{outcome:?}");
+    assert_eq!(p, [1.0, 2.0, 3.0]);
+}
+
+#[test]
 fn every_non_finite_policy_applies_to_a_rule_from_outside() {
     let n = 50;
     let mut g = gradient::<f64>(n, 0);

@@ -1,19 +1,21 @@
 //! Data-parallel training against an in-process communicator of threads:
-//! the same parameters as a single process (within a stated bound), state
-//! sharded 1/N, refusals named, a bad gradient on one rank seen by all.
+//! the same bits on 1, 2 and 3 ranks, the same parameters as a single
+//! process (within a stated bound), state sharded 1/N and gathered back
+//! whole, checkpoints resumed on another number of ranks bit for bit,
+//! refusals named, a bad gradient on one rank seen by all.
 
 use downhill::data::{self, BatchSize, Scaling};
 use downhill::model::{ModelSpec, Network};
 use downhill::optim::{self, NonFinite};
 use downhill::train::{
-    self, shards, Clip, CommError, Communicator, Distributed, Samples, TrainConfig, TrainError,
-    TrainState,
+    self, shards, Checkpoint, Clip, CommError, Communicator, Distributed, Samples, TrainConfig,
+    TrainError, TrainState,
 };
 use std::sync::{Barrier, Mutex};
 
 /// `size` ranks in threads, exchanging buffers through shared slots.
 struct Threads {
-    slots: Mutex<Vec<Vec<f64>>>,
+    slots: Mutex<Vec<Vec<u8>>>,
     barrier: Barrier,
     size: usize,
 }
@@ -30,7 +32,7 @@ impl Communicator for Rank<'_> {
     fn size(&self) -> usize {
         self.group.size
     }
-    fn all_gather(&self, local: &[f64]) -> Result<Vec<Vec<f64>>, CommError> {
+    fn all_gather(&self, local: &[u8]) -> Result<Vec<Vec<u8>>, CommError> {
         self.group.slots.lock().unwrap()[self.rank] = local.to_vec();
         self.group.barrier.wait();
         let all = self.group.slots.lock().unwrap().clone();
@@ -67,16 +69,18 @@ fn state(net: &Network, spec: &str, policy: NonFinite) -> TrainState<f64> {
     s
 }
 
-type RankResult = (Result<train::Outcome, TrainError>, Vec<f64>, usize);
+/// Per rank: the outcome, the whole state gathered at the end, and the
+/// length of the rank's own optimizer.
+type RankResult = (Result<train::Outcome, TrainError>, TrainState<f64>, usize);
 
-/// Runs `spec` on `ranks` threads; per rank: outcome, final parameters, optimizer length.
-fn distributed(
+/// Trains `start` on `ranks` threads.
+fn from_state(
     net: &Network,
     data: &Samples<f64>,
+    start: &TrainState<f64>,
     spec: &str,
     ranks: usize,
     cfg: &TrainConfig,
-    policy: NonFinite,
 ) -> Vec<RankResult> {
     let group = Threads {
         slots: Mutex::new(vec![Vec::new(); ranks]),
@@ -89,17 +93,30 @@ fn distributed(
                 let group = &group;
                 scope.spawn(move || {
                     let comm = Rank { group, rank };
-                    let mut s = state(net, spec, policy);
+                    let mut s = start.clone();
                     let rule = optim::build(spec).unwrap();
-                    let dist = Distributed::shard(&comm, net, rule, &mut s).unwrap();
+                    let dist = Distributed::shard(&comm, net, &rule, &mut s).unwrap();
                     let out =
                         train::train_distributed(net, data, None, cfg, &mut s, &mut [], &dist);
-                    (out, s.params, s.optimizer.len())
+                    let len = s.optimizer.len();
+                    (out, dist.gather_state(&s).unwrap(), len)
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     })
+}
+
+/// Trains a fresh `spec` on `ranks` threads.
+fn distributed(
+    net: &Network,
+    data: &Samples<f64>,
+    spec: &str,
+    ranks: usize,
+    cfg: &TrainConfig,
+    policy: NonFinite,
+) -> Vec<RankResult> {
+    from_state(net, data, &state(net, spec, policy), spec, ranks, cfg)
 }
 
 /// The stated bound: every parameter within 1e-12·max(1, |p|) of the
@@ -131,14 +148,14 @@ fn two_and_three_ranks_match_one_process() {
         train::train(&net, &data, None, &cfg, &mut single, &mut []).unwrap();
         for ranks in [2, 3] {
             let results = distributed(&net, &data, spec, ranks, &cfg, NonFinite::Error);
-            for (rank, (out, params, _)) in results.iter().enumerate() {
+            for (rank, (out, whole, _)) in results.iter().enumerate() {
                 out.as_ref().unwrap();
                 assert_close(
-                    params,
+                    &whole.params,
                     &single.params,
                     &format!("{spec} rank {rank}/{ranks}"),
                 );
-                assert_eq!(params, &results[0].1, "{spec}: ranks disagree");
+                assert_eq!(whole.params, results[0].1.params, "{spec}: ranks disagree");
             }
         }
     }
@@ -194,9 +211,9 @@ fn a_bad_sample_on_one_rank_is_seen_by_all() {
         let expected = train::train(&net, &data, None, &cfg, &mut single, &mut []);
         let expected = format!("{expected:?}");
         let results = distributed(&net, &data, "adam:lr=0.01", 2, &cfg, policy);
-        for (out, params, _) in &results {
+        for (out, whole, _) in &results {
             assert_eq!(format!("{out:?}"), expected, "{policy:?}");
-            assert_eq!(params, &results[0].1);
+            assert_eq!(whole.params, results[0].1.params);
         }
         assert!(
             expected.contains("NonFiniteGradient")
@@ -204,5 +221,114 @@ fn a_bad_sample_on_one_rank_is_seen_by_all() {
                 || expected.contains("zeroed_values"),
             "{policy:?}: the bad batch was not noticed: {expected}"
         );
+    }
+}
+
+const SPECS: [&str; 5] = [
+    "adam:lr=0.01",
+    "sgd:lr=0.1,momentum=0.9,nesterov=true",
+    "lamb:lr=0.01",
+    "muon:lr=0.02",
+    "adafactor:lr=0.01",
+];
+
+#[test]
+fn any_number_of_ranks_gives_the_same_bits() {
+    let (net, data) = problem();
+    let cfg = config(Some(Clip::GlobalNorm(0.5)));
+    for spec in SPECS {
+        let one = &from_state(
+            &net,
+            &data,
+            &state(&net, spec, NonFinite::Error),
+            spec,
+            1,
+            &cfg,
+        )[0];
+        for ranks in [2, 3, 4] {
+            let results = distributed(&net, &data, spec, ranks, &cfg, NonFinite::Error);
+            for (rank, (_, whole, _)) in results.iter().enumerate() {
+                assert_eq!(whole.params, one.1.params, "{spec}: rank {rank} of {ranks}");
+                assert_eq!(
+                    whole.optimizer, one.1.optimizer,
+                    "{spec}: rank {rank} of {ranks}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_gathered_state_is_the_state_that_was_sharded() {
+    let (net, data) = problem();
+    for spec in SPECS {
+        let mut trained = state(&net, spec, NonFinite::Skip);
+        train::train(&net, &data, None, &config(None), &mut trained, &mut []).unwrap();
+        for ranks in [2, 3] {
+            let no_epochs = TrainConfig {
+                epochs: trained.epoch,
+                ..config(None)
+            };
+            for (rank, (out, whole, len)) in
+                from_state(&net, &data, &trained, spec, ranks, &no_epochs)
+                    .into_iter()
+                    .enumerate()
+            {
+                out.unwrap();
+                assert!(
+                    len < net.param_len(),
+                    "{spec}: rank {rank} holds {len} values"
+                );
+                assert_eq!(
+                    whole.optimizer, trained.optimizer,
+                    "{spec}: rank {rank}/{ranks}"
+                );
+                assert_eq!(whole.optimizer.non_finite(), NonFinite::Skip);
+            }
+        }
+    }
+}
+
+/// The whole state of `results` through a checkpoint file's text.
+fn checkpoint(results: &[RankResult]) -> TrainState<f64> {
+    let run = serde_json::json!({ "test": 1 });
+    let text = Checkpoint::of(&results[0].1, &run)
+        .unwrap()
+        .to_file_text()
+        .unwrap();
+    let param_len = results[0].1.params.len();
+    Checkpoint::parse(&text, &run)
+        .unwrap()
+        .into_state(param_len)
+        .unwrap()
+}
+
+#[test]
+fn a_checkpoint_resumes_on_another_number_of_ranks_bit_for_bit() {
+    let (net, data) = problem();
+    let cfg = config(Some(Clip::Norm(0.5)));
+    let first = TrainConfig {
+        epochs: 1,
+        ..config(Some(Clip::Norm(0.5)))
+    };
+    for spec in SPECS {
+        let straight = &distributed(&net, &data, spec, 2, &cfg, NonFinite::Error)[0].1;
+        for (before, after) in [(2, 1), (1, 2), (3, 2)] {
+            let half = distributed(&net, &data, spec, before, &first, NonFinite::Error);
+            let saved = checkpoint(&half);
+            assert_eq!(saved.epoch, 1);
+            let resumed = from_state(&net, &data, &saved, spec, after, &cfg);
+            for (_, whole, _) in &resumed {
+                assert_eq!(
+                    whole.params, straight.params,
+                    "{spec}: {before} → {after} ranks"
+                );
+                assert_eq!(
+                    whole.optimizer, straight.optimizer,
+                    "{spec}: {before} → {after}"
+                );
+                assert_eq!(whole.step, straight.step);
+            }
+        }
     }
 }

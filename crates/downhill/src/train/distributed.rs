@@ -8,21 +8,27 @@
 //! non-finite check see that whole gradient, so every rank decides alike.
 //! Each rank steps only its [`Shard`] of the parameters with an optimizer
 //! holding state for that shard alone; the updated shards are all-gathered.
+//! [`Distributed::gather_state`] puts the whole optimizer back together (for
+//! checkpoints), and [`Distributed::shard`] cuts any whole state (fresh or
+//! resumed) into shards, so a run can resume on another number of ranks.
 
+use super::observer::{EpochRecord, Observer, StepRecord};
+use super::shard_state;
 use super::state::{TrainConfig, TrainError, TrainState};
 use crate::model::{Float, Network, Workspace};
-use crate::optim::{NonFinite, Optimizer, Outcome, ParamGroup, RuleSet, StepError};
+use crate::optim::{NonFinite, Optimizer, Outcome, RuleSet, SavedState, StepError};
 use crate::AnyRule;
+use std::cell::Cell;
 use std::ops::Range;
 
-/// What a group of ranks must offer: every rank's buffer, in rank order.
+/// What a group of ranks must offer: every rank's bytes, in rank order.
 pub trait Communicator {
     /// This process's rank, `0..size()`.
     fn rank(&self) -> usize;
     /// The number of ranks.
     fn size(&self) -> usize;
     /// Every rank's `local` (lengths may differ), indexed by rank.
-    fn all_gather(&self, local: &[f64]) -> Result<Vec<Vec<f64>>, CommError>;
+    fn all_gather(&self, local: &[u8]) -> Result<Vec<Vec<u8>>, CommError>;
 }
 
 /// A failed collective (a rank died, the transport broke).
@@ -40,15 +46,29 @@ impl Communicator for Solo {
     fn size(&self) -> usize {
         1
     }
-    fn all_gather(&self, local: &[f64]) -> Result<Vec<Vec<f64>>, CommError> {
+    fn all_gather(&self, local: &[u8]) -> Result<Vec<Vec<u8>>, CommError> {
         Ok(vec![local.to_vec()])
     }
+}
+
+/// Every rank's `local` numbers, indexed by rank (sent as their exact bits).
+pub fn all_gather_f64(comm: &dyn Communicator, local: &[f64]) -> Result<Vec<Vec<f64>>, CommError> {
+    let bytes: Vec<u8> = local.iter().flat_map(|v| v.to_le_bytes()).collect();
+    Ok(comm
+        .all_gather(&bytes)?
+        .iter()
+        .map(|part| {
+            part.chunks_exact(8)
+                .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")))
+                .collect()
+        })
+        .collect())
 }
 
 /// Sums `values` element by element over all ranks, adding rank 0's first,
 /// so that every rank gets the same bits.
 pub fn all_reduce_sum(comm: &dyn Communicator, values: &mut [f64]) -> Result<(), CommError> {
-    let parts = comm.all_gather(values)?;
+    let parts = all_gather_f64(comm, values)?;
     for (i, v) in values.iter_mut().enumerate() {
         *v = parts[1..].iter().fold(parts[0][i], |acc, p| acc + p[i]);
     }
@@ -140,58 +160,122 @@ pub fn shards(rule: &AnyRule, shapes: &[Vec<usize>], ranks: usize) -> Result<Vec
 pub struct Distributed<'a> {
     pub comm: &'a dyn Communicator,
     pub shard: Shard,
+    /// The model's tensor shapes, and whether its optimizer has one group.
+    shapes: Vec<Vec<usize>>,
+    one_group: bool,
+    /// Bytes this rank has sent in collectives.
+    sent: Cell<u64>,
 }
 
 impl<'a> Distributed<'a> {
-    /// Shards `state`'s optimizer for this rank: a fresh optimizer of `rule`
-    /// over this rank's shard, with the state's lr, non-finite policy and
-    /// schedule applied.
+    /// Cuts `state`'s whole optimizer (fresh, or resumed from a checkpoint of
+    /// any number of ranks) down to this rank's shard of `rule`'s partition;
+    /// hyperparameters, learning rate and non-finite policy carry over.
     pub fn shard<T: Float>(
         comm: &'a dyn Communicator,
         net: &Network,
-        rule: AnyRule,
+        rule: &AnyRule,
         state: &mut TrainState<T>,
     ) -> Result<Self, TrainError> {
-        let all =
-            shards(&rule, &net.tensor_shapes(), comm.size()).map_err(TrainError::Distributed)?;
+        let shapes = net.tensor_shapes();
+        let all = shards(rule, &shapes, comm.size()).map_err(TrainError::Distributed)?;
         let shard = all[comm.rank()].clone();
-        let mut optimizer = if shard.shapes.is_empty() {
-            Optimizer::with_groups(rule, vec![ParamGroup::new(Vec::new())])?
-        } else {
-            super::state::optimizer_for(&shard.shapes, rule)?
-        };
-        optimizer.set_lr_all(state.lr())?;
+        let full = state.optimizer.save().map_err(state_error)?;
+        let mine = shard_state::split(&full, &shapes, &shard).map_err(TrainError::Distributed)?;
+        let mut optimizer = Optimizer::from_saved(mine).map_err(state_error)?;
         optimizer.set_non_finite(state.optimizer.non_finite());
-        if let Some(s) = &state.schedule {
-            s.scheduler.apply(&mut optimizer)?;
-        }
         state.optimizer = optimizer;
-        Ok(Distributed { comm, shard })
+        Ok(Distributed {
+            comm,
+            shard,
+            one_group: shard_state::one_group(rule, &shapes),
+            shapes,
+            sent: Cell::new(0),
+        })
     }
 
-    /// This rank's rows of a global batch: a contiguous slice, the first
-    /// `len % N` ranks one row more.
-    pub fn rows<'r>(&self, rows: &'r [usize]) -> &'r [usize] {
-        let (n, k) = (self.comm.size(), self.comm.rank());
-        &rows[k * rows.len() / n..(k + 1) * rows.len() / n]
-    }
-
-    /// Sums `grads` (this rank's gradient sum) and `loss` (its loss sum)
-    /// over all ranks in rank order and divides both by `global` rows.
-    pub fn reduce<T: Float>(
+    /// `state` with the whole optimizer gathered from every rank's shard (a
+    /// collective: every rank calls it). Parameters, counters and the
+    /// shuffle stream are already the same on every rank.
+    pub fn gather_state<T: Float>(
         &self,
-        grads: &mut [T],
-        loss: f64,
-        global: usize,
-    ) -> Result<f64, TrainError> {
-        let mut buf: Vec<f64> = grads.iter().map(|g| g.widen()).collect();
-        buf.push(loss);
-        all_reduce_sum(self.comm, &mut buf).map_err(comm_error)?;
-        let n = global as f64;
-        for (g, &s) in grads.iter_mut().zip(&buf) {
-            *g = T::of(s / n);
+        state: &TrainState<T>,
+    ) -> Result<TrainState<T>, TrainError> {
+        let mine = state.optimizer.save().map_err(state_error)?;
+        let bytes =
+            serde_json::to_vec(&mine).map_err(|e| TrainError::Distributed(e.to_string()))?;
+        let parts = self
+            .all_gather(&bytes)?
+            .iter()
+            .map(|p| serde_json::from_slice::<SavedState<T>>(p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| TrainError::Distributed(format!("a rank's optimizer state: {e}")))?;
+        let whole = shard_state::merge(parts, &self.shapes, self.one_group)
+            .map_err(TrainError::Distributed)?;
+        let mut optimizer = Optimizer::from_saved(whole).map_err(state_error)?;
+        optimizer.set_non_finite(state.optimizer.non_finite());
+        Ok(TrainState {
+            optimizer,
+            ..state.clone()
+        })
+    }
+
+    /// Bytes this rank has sent so far (each rank receives what the others send).
+    pub fn bytes_sent(&self) -> u64 {
+        self.sent.get()
+    }
+
+    fn all_gather(&self, local: &[u8]) -> Result<Vec<Vec<u8>>, TrainError> {
+        self.sent.set(self.sent.get() + local.len() as u64);
+        self.comm.all_gather(local).map_err(comm_error)
+    }
+
+    fn all_gather_f64(&self, local: &[f64]) -> Result<Vec<Vec<f64>>, TrainError> {
+        self.sent.set(self.sent.get() + 8 * local.len() as u64);
+        all_gather_f64(self.comm, local).map_err(comm_error)
+    }
+
+    /// This rank's chunks of a global batch of `rows` rows: a contiguous
+    /// run of [`chunks`]`(rows)`, the last `len % N` ranks one chunk more.
+    fn my_chunks(&self, rows: usize) -> Range<usize> {
+        let (n, k, c) = (self.comm.size(), self.comm.rank(), chunks(rows));
+        k * c / n..(k + 1) * c / n
+    }
+
+    /// The batch's gradient and loss sums over all ranks (the loss last):
+    /// this rank sends the sums of the largest
+    /// subtrees of the summation tree that its chunks fill (`local`: their
+    /// nodes, in order) and adds every rank's subtrees along the same tree.
+    fn reduce(&self, local: Vec<Vec<f64>>, rows: usize) -> Result<Vec<f64>, TrainError> {
+        let parts = self.all_gather_f64(&local.concat())?;
+        let mut nodes = std::collections::HashMap::new();
+        let width = local.first().map(Vec::len);
+        for (rank, part) in parts.into_iter().enumerate() {
+            let ranges = subtrees(0..chunks(rows), self.chunks_of(rank, rows));
+            let w = if ranges.is_empty() {
+                continue;
+            } else {
+                part.len() / ranges.len()
+            };
+            if width.is_some_and(|own| own != w) || part.len() != w * ranges.len() {
+                return Err(TrainError::Distributed(format!(
+                    "rank {rank} sent {} values for {} subtrees",
+                    part.len(),
+                    ranges.len()
+                )));
+            }
+            for (range, values) in ranges.into_iter().zip(part.chunks_exact(w)) {
+                nodes.insert((range.start, range.end), values.to_vec());
+            }
         }
-        Ok(buf[grads.len()] / n)
+        tree_sum(0..chunks(rows), &mut |r| nodes.remove(&(r.start, r.end))).ok_or_else(|| {
+            TrainError::Distributed("a chunk of the batch was summed by no rank".into())
+        })
+    }
+
+    fn chunks_of(&self, rank: usize, rows: usize) -> Range<usize> {
+        let (n, c) = (self.comm.size(), chunks(rows));
+        rank * c / n..(rank + 1) * c / n
     }
 
     /// All-gathers the shards of `params` so that every rank holds the whole vector.
@@ -200,7 +284,7 @@ impl<'a> Distributed<'a> {
             .iter()
             .map(|p| p.widen())
             .collect();
-        let parts = self.comm.all_gather(&mine).map_err(comm_error)?;
+        let parts = self.all_gather_f64(&mine)?;
         for (p, v) in params.iter_mut().zip(parts.iter().flatten()) {
             *p = T::of(*v);
         }
@@ -209,29 +293,50 @@ impl<'a> Distributed<'a> {
 }
 
 impl Distributed<'_> {
-    /// One update from this rank's `local` rows (gathered in `ws`) of a
-    /// batch of `global` rows: the batch loss and what the optimizer did.
+    /// One update from the global batch `rows` of `train`: this rank
+    /// computes its chunks' gradient sums, the sums of all ranks are added
+    /// along the fixed tree and divided by the batch size. Returns the batch
+    /// loss and what the optimizer did.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn step<T: Float>(
         &self,
         net: &Network,
         ws: &mut Workspace<T>,
-        local: usize,
-        global: usize,
+        train: &super::Samples<T>,
+        rows: &[usize],
         grads: &mut [T],
         config: &TrainConfig,
         state: &mut TrainState<T>,
     ) -> Result<(f64, Result<Outcome, StepError>), TrainError> {
-        let loss_sum = if local == 0 {
-            grads.iter_mut().for_each(|g| *g = T::zero());
-            0.0
-        } else {
-            let mean = net.gradient(&state.params, ws, local, grads);
-            let n = T::of(local as f64);
-            grads.iter_mut().for_each(|g| *g = *g * n);
-            mean * local as f64
-        };
-        let loss = self.reduce(grads, loss_sum, global)?;
+        let count = chunks(rows.len());
+        let mut leaves = self.my_chunks(rows.len()).map(|c| {
+            let mine = &rows[c * rows.len() / count..(c + 1) * rows.len() / count];
+            ws.gather(&train.x, &train.y, mine);
+            let mean = net.gradient(&state.params, ws, mine.len(), grads);
+            let n = mine.len() as f64;
+            let mut sums: Vec<f64> = grads.iter().map(|g| g.widen() * n).collect();
+            sums.push(mean * n);
+            Some(sums)
+        });
+        let mut local = Vec::new();
+        for range in subtrees(0..count, self.my_chunks(rows.len())) {
+            local.push(
+                tree_sum(range, &mut |r| {
+                    if r.len() == 1 {
+                        leaves.next().flatten()
+                    } else {
+                        None
+                    }
+                })
+                .expect("own chunks"),
+            );
+        }
+        let total = self.reduce(local, rows.len())?;
+        let n = rows.len() as f64;
+        for (g, &s) in grads.iter_mut().zip(&total) {
+            *g = T::of(s / n);
+        }
+        let loss = total[grads.len()] / n;
         if let Some(clip) = &config.clip {
             clip.apply(grads, &net.tensor_sizes());
         }
@@ -264,6 +369,79 @@ impl Distributed<'_> {
     }
 }
 
+/// The number of chunks a global batch of `rows` rows is cut into: the
+/// leaves of the summation tree, the same for any number of ranks (so the
+/// sums, and the run, are bit for bit the same on 1, 2 or 16 ranks).
+pub fn chunks(rows: usize) -> usize {
+    rows.min(CHUNKS)
+}
+
+/// At most this many chunks per batch: more ranks than chunks leaves some idle.
+pub const CHUNKS: usize = 64;
+
+/// The largest subtrees of the summation tree over `tree` that lie inside
+/// `part`, in order. A node `lo..hi` with two or more leaves has the
+/// children `lo..mid` and `mid..hi`, `mid = lo + (hi − lo) / 2`.
+fn subtrees(tree: Range<usize>, part: Range<usize>) -> Vec<Range<usize>> {
+    if tree.is_empty() || part.end <= tree.start || tree.end <= part.start {
+        return Vec::new();
+    }
+    if part.start <= tree.start && tree.end <= part.end {
+        return vec![tree];
+    }
+    let mid = tree.start + tree.len() / 2;
+    let mut out = subtrees(tree.start..mid, part.clone());
+    out.extend(subtrees(mid..tree.end, part));
+    out
+}
+
+/// The sum over the leaves of `tree`, added along the tree: a node's value
+/// is `known(node)` when that is given, else the sum of its children's.
+fn tree_sum(
+    tree: Range<usize>,
+    known: &mut impl FnMut(Range<usize>) -> Option<Vec<f64>>,
+) -> Option<Vec<f64>> {
+    if let Some(v) = known(tree.clone()) {
+        return Some(v);
+    }
+    if tree.len() < 2 {
+        return None;
+    }
+    let mid = tree.start + tree.len() / 2;
+    let mut left = tree_sum(tree.start..mid, known)?;
+    let right = tree_sum(mid..tree.end, known)?;
+    left.iter_mut().zip(&right).for_each(|(a, b)| *a += b);
+    Some(left)
+}
+
 fn comm_error(e: CommError) -> TrainError {
     TrainError::Distributed(e.0)
+}
+
+fn state_error(e: crate::optim::StateError) -> TrainError {
+    TrainError::Distributed(format!("sharding the optimizer state: {e}"))
+}
+
+/// Observers of a sharded run that need the whole state (a [`Checkpointer`]):
+/// at the end of every epoch and of the run, every rank gathers the state
+/// and `inner` (rank 0's observers; nothing on the others) sees it whole.
+///
+/// [`Checkpointer`]: super::Checkpointer
+pub struct Gathered<'d, 'a, O> {
+    pub dist: &'d Distributed<'a>,
+    pub inner: O,
+}
+
+impl<T: Float, O: Observer<T>> Observer<T> for Gathered<'_, '_, O> {
+    fn on_step(&mut self, record: &StepRecord) -> Result<(), TrainError> {
+        self.inner.on_step(record)
+    }
+    fn on_epoch(&mut self, record: &EpochRecord, state: &TrainState<T>) -> Result<(), TrainError> {
+        let whole = self.dist.gather_state(state)?;
+        self.inner.on_epoch(record, &whole)
+    }
+    fn on_end(&mut self, state: &TrainState<T>) -> Result<(), TrainError> {
+        let whole = self.dist.gather_state(state)?;
+        self.inner.on_end(&whole)
+    }
 }

@@ -15,11 +15,15 @@ mod distributed;
 mod observer;
 mod run;
 mod setup;
+mod shard_state;
 mod state;
 
 pub use checkpoint::{Checkpoint, Checkpointer, RngState};
 pub use clip::Clip;
-pub use distributed::{all_reduce_sum, shards, CommError, Communicator, Distributed, Shard, Solo};
+pub use distributed::{
+    all_gather_f64, all_reduce_sum, shards, CommError, Communicator, Distributed, Gathered, Shard,
+    Solo,
+};
 pub use observer::{EpochRecord, History, MetricsFormat, MetricsWriter, Observer, StepRecord};
 pub use run::{train, train_distributed};
 pub use setup::{Finished, Prepared, Setup, SetupError, TaskChoice};

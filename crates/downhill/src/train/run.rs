@@ -79,10 +79,9 @@ fn run<T: Float>(
                     s.scheduler.apply(&mut state.optimizer)?;
                 }
             }
-            let mine = dist.map_or(rows, |d| d.rows(rows));
-            ws.gather(&train.x, &train.y, mine);
             let (loss, stepped) = match dist {
                 None => {
+                    ws.gather(&train.x, &train.y, rows);
                     // The batch's loss is the first evaluation's: at the parameters
                     // before the step (lbfgs evaluates again inside its step).
                     let mut first_loss = None;
@@ -90,7 +89,7 @@ fn run<T: Float>(
                         state
                             .optimizer
                             .step_with(&mut state.params, &mut grads, |point, g| {
-                                let loss = net.gradient(point, &mut ws, mine.len(), g);
+                                let loss = net.gradient(point, &mut ws, rows.len(), g);
                                 first_loss.get_or_insert(loss);
                                 if let Some(clip) = &config.clip {
                                     clip.apply(g, &sizes);
@@ -100,15 +99,7 @@ fn run<T: Float>(
                     let loss = first_loss.unwrap_or(f64::NAN);
                     (loss, stepped.map(|s| s.outcome))
                 }
-                Some(d) => d.step(
-                    net,
-                    &mut ws,
-                    mine.len(),
-                    rows.len(),
-                    &mut grads,
-                    config,
-                    state,
-                )?,
+                Some(d) => d.step(net, &mut ws, train, rows, &mut grads, config, state)?,
             };
             state.step += 1;
             if !loss.is_finite() && !tolerant {

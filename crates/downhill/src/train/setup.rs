@@ -3,8 +3,9 @@
 //! model built, and fresh states whose weights and shuffles come from one seed,
 //! so several optimizers train from the same initialisation and shuffle order.
 
+use super::distributed::Distributed;
 use super::observer::{EpochRecord, History, Observer};
-use super::run::train;
+use super::run::{train, train_distributed};
 use super::state::{Outcome, Samples, ScheduleUnit, TrainConfig, TrainError, TrainState};
 use crate::data::{self, Batcher, DataError, Dataset, LoadOptions, Scaling, Task};
 use crate::model::{Float, ModelError, ModelSpec, Network};
@@ -227,27 +228,51 @@ impl Setup {
         mut observer: impl FnMut(usize) -> O,
         mut finished: impl FnMut(usize, O, Finished<T>) -> ControlFlow<()>,
     ) {
+        for (run, state) in states.into_iter().enumerate() {
+            let mut extra = observer(run);
+            let done = self.train_one(p, state, &mut extra, None);
+            if finished(run, extra, done).is_break() {
+                return;
+            }
+        }
+    }
+
+    /// Trains one state to the end: alone, or as one rank of a sharded run
+    /// (`dist`, whose [`Distributed::shard`] has cut `state`'s optimizer).
+    pub fn train_one<T: Float>(
+        &self,
+        p: &Prepared,
+        mut state: TrainState<T>,
+        observer: &mut dyn Observer<T>,
+        dist: Option<&Distributed>,
+    ) -> Finished<T> {
         let (train_set, test_set) = p.samples::<T>();
         let test = (!test_set.is_empty()).then_some(&test_set);
-        for (run, mut state) in states.into_iter().enumerate() {
-            let mut history = History::default();
-            let mut extra = observer(run);
-            let result = train(
+        let mut history = History::default();
+        let observers: &mut [&mut dyn Observer<T>] = &mut [&mut history, observer];
+        let result = match dist {
+            None => train(
                 &p.net,
                 &train_set,
                 test,
                 &self.config,
                 &mut state,
-                &mut [&mut history, &mut extra],
-            );
-            let done = Finished {
-                state,
-                epochs: history.epochs,
-                result,
-            };
-            if finished(run, extra, done).is_break() {
-                return;
-            }
+                observers,
+            ),
+            Some(d) => train_distributed(
+                &p.net,
+                &train_set,
+                test,
+                &self.config,
+                &mut state,
+                observers,
+                d,
+            ),
+        };
+        Finished {
+            state,
+            epochs: history.epochs,
+            result,
         }
     }
 }

@@ -234,7 +234,7 @@ pub(super) fn optimizer_for<T: Float>(
     rule: AnyRule,
 ) -> Result<Optimizer<T>, ConfigError> {
     let shapes = shapes.to_vec();
-    if shapes.iter().all(|s| rule.check_shape(s).is_ok()) {
+    if super::shard_state::one_group(&rule, &shapes) {
         return Optimizer::with_groups(rule, vec![ParamGroup::shaped(shapes)]);
     }
     let others = crate::optim::build(&format!("adamw:lr={:?}", rule.lr()))?;
