@@ -44,7 +44,7 @@ pub fn train_distributed<T: Float>(
     run(net, train, test, config, state, observers, Some(dist))
 }
 
-fn run<T: Float>(
+pub(super) fn run<T: Float>(
     net: &Network,
     train: &Samples<T>,
     test: Option<&Samples<T>>,

@@ -5,7 +5,7 @@
 
 use super::distributed::Distributed;
 use super::observer::{EpochRecord, History, Observer};
-use super::run::{train, train_distributed};
+use super::run::run;
 use super::state::{Outcome, Samples, ScheduleUnit, TrainConfig, TrainError, TrainState};
 use crate::data::{self, Batcher, DataError, Dataset, LoadOptions, Scaling, Task};
 use crate::model::{Float, ModelError, ModelSpec, Network};
@@ -250,25 +250,15 @@ impl Setup {
         let test = (!test_set.is_empty()).then_some(&test_set);
         let mut history = History::default();
         let observers: &mut [&mut dyn Observer<T>] = &mut [&mut history, observer];
-        let result = match dist {
-            None => train(
-                &p.net,
-                &train_set,
-                test,
-                &self.config,
-                &mut state,
-                observers,
-            ),
-            Some(d) => train_distributed(
-                &p.net,
-                &train_set,
-                test,
-                &self.config,
-                &mut state,
-                observers,
-                d,
-            ),
-        };
+        let result = run(
+            &p.net,
+            &train_set,
+            test,
+            &self.config,
+            &mut state,
+            observers,
+            dist,
+        );
         Finished {
             state,
             epochs: history.epochs,
