@@ -35,6 +35,9 @@ pub enum CliError {
     Json(#[from] serde_json::Error),
     #[error(transparent)]
     Threads(#[from] rayon::ThreadPoolBuildError),
+    /// Already reported by rank 0 of a distributed run: exit status 2, no line.
+    #[error("reported by rank 0")]
+    Reported,
     /// A figure that could not be drawn.
     #[error("{0}")]
     Draw(String),

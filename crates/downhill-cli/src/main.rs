@@ -3,6 +3,8 @@
 mod args;
 mod commands;
 mod error;
+#[cfg(feature = "mpi")]
+mod mpi_world;
 mod output;
 mod plot;
 mod progress;
@@ -105,6 +107,15 @@ fn hyperparameter_flag(e: &clap::Error, argv: &[String]) -> Option<String> {
     })
 }
 
+/// Whether this is a rank other than 0 of `mpirun … --distributed`: every
+/// rank parses the same arguments, and rank 0 alone reports their errors.
+fn other_rank(argv: &[String]) -> bool {
+    let rank = ["OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok());
+    argv.iter().any(|a| a == "--distributed") && rank.is_some_and(|r| r != "0")
+}
+
 fn main() -> ExitCode {
     // `--steps -1` is a bad number, not an unknown flag `-1`
     let command = <Cli as clap::CommandFactory>::command()
@@ -132,7 +143,9 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             }
-            eprintln!("{}", one_line(&e, &argv));
+            if !other_rank(&argv) {
+                eprintln!("{}", one_line(&e, &argv));
+            }
             return ExitCode::from(2);
         }
     };
@@ -151,6 +164,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_closed_stdout() => ExitCode::SUCCESS,
+        Err(error::CliError::Reported) => ExitCode::from(2),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(2)

@@ -682,3 +682,16 @@ fn lbfgs_trains_full_batch_with_its_line_search() {
         "{summary}"
     );
 }
+
+/// A build without the `mpi` feature names the build that has it.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn distributed_needs_the_mpi_build() {
+    let dir = temp_dir("no-mpi");
+    let out = downhill(&dir, &["train", "--dataset", "iris", "--distributed"]);
+    let line = error_line(&out);
+    assert!(
+        line.contains("--features mpi") && line.contains("mpirun"),
+        "{line}"
+    );
+}

@@ -12,11 +12,11 @@ use crate::progress::Progress;
 use clap::Args;
 use downhill::model::{Evaluation, Float};
 use downhill::train::{
-    Checkpoint, Checkpointer, EpochRecord, Finished, MetricsFormat, MetricsWriter, Observer,
-    Outcome, Prepared, Swa, TrainError, TrainState,
+    all_gather_f64, Checkpoint, Checkpointer, Communicator, Distributed, EpochRecord, Finished,
+    Gathered, MetricsFormat, MetricsWriter, Observer, Outcome, Prepared, Setup, Swa, TrainError,
+    TrainState,
 };
 use std::io::Write;
-use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -50,6 +50,11 @@ pub struct TrainArgs {
     /// No progress bar.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// One rank of a data-parallel run under `mpirun -np N` (ZeRO stage 1:
+    /// each rank holds and steps 1/N of the optimizer state); needs a build
+    /// with `--features mpi`. Rank 0 prints, writes metrics and checkpoints.
+    #[arg(long)]
+    distributed: bool,
 }
 
 /// The settings a checkpoint must share with the run that resumes it.
@@ -65,90 +70,179 @@ fn run_identity(args: &TrainArgs) -> serde_json::Value {
 }
 
 pub fn run(args: TrainArgs) -> Result<(), CliError> {
-    if let Some(path) = &args.metrics {
-        check_output("--metrics", path)?;
-    }
-    if let Some(path) = &args.checkpoint {
-        check_output("--checkpoint", path)?;
+    if args.distributed {
+        return distributed(args);
     }
     match args.setup.dtype {
-        Dtype::F32 => run_as::<f32>(args),
-        Dtype::F64 => run_as::<f64>(args),
+        Dtype::F32 => run_as::<f32>(&args, None),
+        Dtype::F64 => run_as::<f64>(&args, None),
     }
+}
+
+#[cfg(not(feature = "mpi"))]
+fn distributed(_: TrainArgs) -> Result<(), CliError> {
+    Err(CliError::new(
+        "--distributed needs downhill built with MPI (cargo build --release -p downhill-cli --features mpi) and started by mpirun",
+    ))
+}
+
+/// One rank of `mpirun -np N downhill train … --distributed`.
+#[cfg(feature = "mpi")]
+fn distributed(args: TrainArgs) -> Result<(), CliError> {
+    let world = crate::mpi_world::World::init(args.checkpoint.as_deref())?;
+    let result = match args.setup.dtype {
+        Dtype::F32 => run_as::<f32>(&args, Some(&world)),
+        Dtype::F64 => run_as::<f64>(&args, Some(&world)),
+    };
+    world.finish(result)
 }
 
 fn parse_swa(text: &str) -> Result<Swa, String> {
     text.parse()
 }
 
-fn run_as<T: Float>(args: TrainArgs) -> Result<(), CliError> {
+/// What a run starts from: the setup, the prepared data, the state (fresh
+/// or resumed) and the metrics file, made before the first update.
+struct Start<T: Float> {
+    setup: Setup,
+    p: Prepared,
+    state: TrainState<T>,
+    metrics: Option<MetricsWriter>,
+}
+
+/// Prepares the run; only a `writer` (rank 0 of a distributed run) checks
+/// and creates the output files.
+fn start<T: Float>(args: &TrainArgs, writer: bool) -> Result<Start<T>, CliError> {
+    if writer {
+        if let Some(path) = &args.metrics {
+            check_output("--metrics", path)?;
+        }
+        if let Some(path) = &args.checkpoint {
+            check_output("--checkpoint", path)?;
+        }
+    }
     let (mut setup, p) = args.setup.prepare()?;
     setup.config.swa = args.swa;
-    let identity = run_identity(&args);
     let state: TrainState<T> = match &args.resume {
         Some(path) => {
-            let mut state = Checkpoint::load(path, &identity)?.into_state(p.net.param_len())?;
+            let mut state =
+                Checkpoint::load(path, &run_identity(args))?.into_state(p.net.param_len())?;
             state.optimizer.set_non_finite(setup.non_finite);
             state
         }
         None => setup.fresh_state(&p, &args.optimizer)?,
     };
-    let metrics_format = match &args.metrics {
-        Some(path) => Some(MetricsFormat::for_path(path).ok_or_else(|| {
-            CliError::new(format!(
-                "--metrics {}: use a .csv, .json or .jsonl file name",
-                path.display()
-            ))
-        })?),
+    let metrics = match &args.metrics {
+        Some(path) => {
+            let format = MetricsFormat::for_path(path).ok_or_else(|| {
+                CliError::new(format!(
+                    "--metrics {}: use a .csv, .json or .jsonl file name",
+                    path.display()
+                ))
+            })?;
+            writer
+                .then(|| MetricsWriter::create(path, format))
+                .transpose()?
+        }
+        None => None,
+    };
+    Ok(Start {
+        setup,
+        p,
+        state,
+        metrics,
+    })
+}
+
+/// Every rank's preparation: an error on any rank stops them all before
+/// the first update, and rank 0 reports the first (naming its rank).
+fn agree<X>(comm: &dyn Communicator, mine: Result<X, CliError>) -> Result<X, CliError> {
+    let message = mine
+        .as_ref()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    let all = comm
+        .all_gather(message.as_bytes())
+        .map_err(|e| CliError::new(e.to_string()))?;
+    match all.iter().enumerate().find(|(_, m)| !m.is_empty()) {
+        None => mine,
+        Some(_) if comm.rank() != 0 => Err(CliError::Reported),
+        Some((0, _)) => mine,
+        Some((k, m)) => Err(CliError::new(format!(
+            "rank {k}: {}",
+            String::from_utf8_lossy(m)
+        ))),
+    }
+}
+
+/// Trains alone (`comm` none) or as one rank of a sharded run.
+fn run_as<T: Float>(args: &TrainArgs, comm: Option<&dyn Communicator>) -> Result<(), CliError> {
+    let root = comm.is_none_or(|c| c.rank() == 0);
+    let Start {
+        setup,
+        p,
+        mut state,
+        metrics,
+    } = match comm {
+        Some(c) => agree(c, start::<T>(args, root))?,
+        None => start::<T>(args, true)?,
+    };
+    let dist = match comm {
+        Some(c) => {
+            let rule = state.optimizer.rule(0).clone();
+            Some(Distributed::shard(c, &p.net, &rule, &mut state)?)
+        }
         None => None,
     };
     let steps = setup.steps_per_epoch(&p) as u64;
     let epochs = setup.config.epochs;
-    if let (Some(path), true) = (&args.resume, state.epoch >= epochs) {
+    if let (Some(path), true, true) = (&args.resume, state.epoch >= epochs, root) {
         eprintln!(
             "note: {} already holds {} epochs and --epochs is {epochs}: nothing to train (raise --epochs to continue)",
             path.display(),
             state.epoch
         );
     }
+    let first_step = state.step;
     let mut progress = Progress::new(
         "train",
         steps * epochs as u64,
         state.step,
         epochs,
-        args.quiet,
+        args.quiet || !root,
     );
-    let mut metrics = match (&args.metrics, metrics_format) {
-        (Some(path), Some(format)) => Some(MetricsWriter::create(path, format)?),
-        _ => None,
-    };
-    let mut checkpointer = args
-        .checkpoint
-        .clone()
-        .map(|path| Checkpointer::new(path, args.checkpoint_every as usize, identity.clone()));
-    let mut observers: Vec<&mut dyn Observer<T>> = vec![&mut progress];
+    let mut metrics = metrics;
+    let mut checkpointer =
+        args.checkpoint.clone().filter(|_| root).map(|path| {
+            Checkpointer::new(path, args.checkpoint_every as usize, run_identity(args))
+        });
+    let mut observers: Vec<&mut dyn Observer<T>> = Vec::new();
+    if root {
+        observers.push(&mut progress);
+    }
     if let Some(m) = metrics.as_mut() {
         observers.push(m);
     }
     if let Some(c) = checkpointer.as_mut() {
         observers.push(c);
     }
-    let mut observers = Some(observers);
-    let mut finished = None;
-    setup.train_each(
-        &p,
-        vec![state],
-        |_| observers.take().expect("one run"),
-        |_, _, done| {
-            finished = Some(done);
-            ControlFlow::Break(())
-        },
-    );
+    let finished = match &dist {
+        // Every rank gathers the whole state for rank 0's checkpoints.
+        Some(dist) if args.checkpoint.is_some() => {
+            let mut gathered = Gathered {
+                dist,
+                inner: observers,
+            };
+            setup.train_one(&p, state, &mut gathered, Some(dist))
+        }
+        dist => setup.train_one(&p, state, &mut observers, dist.as_ref()),
+    };
     let Finished {
         state,
         epochs: records,
         result,
-    } = finished.expect("one run");
+    } = finished;
     progress.finish();
     let outcome = result.map_err(|e| match (&e, &args.checkpoint) {
         (TrainError::NonFiniteLoss { .. } | TrainError::Step { .. }, Some(path))
@@ -161,11 +255,51 @@ fn run_as<T: Float>(args: TrainArgs) -> Result<(), CliError> {
         }
         _ => CliError::Train(e),
     })?;
+    let sharding = match &dist {
+        Some(dist) => Some(sharding_report(dist, &state, state.step - first_step)?),
+        None => None,
+    };
+    if !root {
+        return Ok(());
+    }
     if let Some(m) = metrics {
         m.finish()?;
     }
     output::warn_non_finite(&outcome);
-    report(&args, &p, &records, &state, outcome)
+    report(args, &p, &records, &state, outcome, sharding)
+}
+
+/// What a sharded run measured, for the JSON summary: per rank, the
+/// parameters it steps, the bytes of optimizer state it holds and the bytes
+/// it sent per update (each rank receives what all the others send).
+fn sharding_report<T: Float>(
+    dist: &Distributed,
+    state: &TrainState<T>,
+    steps: u64,
+) -> Result<serde_json::Value, CliError> {
+    let saved = state
+        .optimizer
+        .save()
+        .map_err(|e| CliError::new(format!("--distributed: {e}")))?;
+    let values: usize = saved
+        .groups
+        .iter()
+        .map(|g| g.buffers.values().map(Vec::len).sum::<usize>() + g.extra.len())
+        .sum();
+    let mine = [
+        dist.shard.elements.len() as f64,
+        (values * std::mem::size_of::<T>()) as f64,
+        dist.bytes_sent() as f64 / steps.max(1) as f64,
+    ];
+    let all = all_gather_f64(dist.comm, &mine).map_err(|e| CliError::new(e.to_string()))?;
+    let column = |i: usize| all.iter().map(|r| r[i]).collect::<Vec<_>>();
+    let whole = |i: usize| all.iter().map(|r| r[i] as u64).collect::<Vec<_>>();
+    Ok(serde_json::json!({
+        "ranks": all.len(),
+        "parameters_per_rank": whole(0),
+        "optimizer_state_bytes_per_rank": whole(1),
+        "bytes_sent_per_update_per_rank": column(2),
+    }))
 }
 
 /// `, test accuracy 0.9722` for classes, `, test loss 0.31` (else `, train
@@ -206,6 +340,7 @@ fn report<T: Float>(
     epochs: &[EpochRecord],
     state: &TrainState<T>,
     outcome: Outcome,
+    sharding: Option<serde_json::Value>,
 ) -> Result<(), CliError> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -305,6 +440,9 @@ fn report<T: Float>(
                     "test_loss": e.map(|e| e.loss),
                     "test_accuracy": e.and_then(|e| e.accuracy),
                 });
+            }
+            if let Some(sharding) = sharding {
+                summary["distributed"] = sharding;
             }
             writeln!(out, "{summary}")?;
         }
