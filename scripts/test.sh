@@ -16,15 +16,23 @@ apt_install() {
 }
 # The host test of the CUDA kernels compiles them with a C++ compiler.
 command -v "${CXX:-c++}" >/dev/null || apt_install g++
-cargo test --workspace --locked "$@"
-# The burn example (built by the tests above in the same dev profile): trains,
-# checkpoints half-way, resumes and prints the test accuracy.
-cargo run -p downhill-burn --example digits_mlp --locked
-# The candle example a user would copy (built by the line above; well under a minute).
-cargo run -p downhill-candle --example digits_mlp --locked
-# The optimizer crate alone, without rayon (feature `parallel` off), and the API
-# docs; the adapters' docs are left out, since documenting them would compile
-# burn and candle a second time (check mode) and add minutes on 2 cores.
+# `train --distributed` (feature mpi) builds against Open MPI (mpicc, and
+# libclang for the bindings) and its tests start real ranks with mpirun.
+command -v mpirun >/dev/null && command -v mpicc >/dev/null && [ -n "$(find /usr/lib* -name 'libclang*.so*' -print -quit 2>/dev/null)" ] \
+    || apt_install openmpi-bin libopenmpi-dev libclang-dev
+features=(--features downhill-cli/mpi)
+cargo test --workspace --locked "${features[@]}" "$@"
+# The burn and candle examples (trains, checkpoints half-way, resumes, prints
+# the test accuracy), run as `cargo test` built them: `cargo run -p` would
+# resolve features anew and rebuild their dependencies.
+examples="$(cargo test --workspace --locked "${features[@]}" --no-run --message-format=json 2>/dev/null |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and "example" in m["target"]["kind"] and m["target"]["name"] == "digits_mlp":
+        print(m["executable"])')"
+[ "$(echo "$examples" | wc -l)" = 2 ] || { echo "error: expected the burn and candle digits_mlp examples, found: $examples" >&2; exit 1; }
+for example in $examples; do "$example"; done
 cargo test -p downhill-optim --no-default-features --lib --locked
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --exclude downhill-burn --exclude downhill-candle --no-deps --locked
 
