@@ -12,6 +12,10 @@ use mpi::Count;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once this rank ends of its own accord: a stop signal then only exits.
+static ENDING: AtomicBool = AtomicBool::new(false);
 
 /// This process's place in the MPI job. Dropping it finalizes MPI.
 pub struct World {
@@ -34,6 +38,9 @@ impl World {
         let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP])?;
         std::thread::spawn(move || {
             if let Some(signal) = signals.forever().next() {
+                if ENDING.load(Ordering::SeqCst) {
+                    signal_hook::low_level::exit(2);
+                }
                 let name = signal_hook::low_level::signal_name(signal).unwrap_or("a signal");
                 eprintln!(
                     "error: rank {rank} of {size} stopped by {name}: mpirun ends the job when a rank fails or the job is interrupted{kept}"
@@ -48,17 +55,24 @@ impl World {
     }
 
     /// How a rank ends after `result`. An error every rank meets alike is
-    /// printed by rank 0 alone and every rank exits normally; an error of
+    /// printed by rank 0 alone and every rank exits with status 2; an error of
     /// this rank only (a file rank 0 writes) is printed here and the whole
     /// job aborted, since the other ranks would wait for it forever.
     pub fn finish(self, result: Result<(), CliError>) -> Result<(), CliError> {
         let e = match result {
-            Ok(()) | Err(CliError::Reported) => return result,
+            Ok(()) => return Ok(()),
             Err(e) => e,
         };
         let rank = self.rank();
-        if same_on_every_rank(&e) {
-            return Err(if rank == 0 { e } else { CliError::Reported });
+        if matches!(e, CliError::Reported) || same_on_every_rank(&e) {
+            // No rank exits before rank 0 has printed: mpirun stops the job
+            // at the first exit with a non-zero status.
+            if rank == 0 {
+                eprintln!("error: {e}");
+            }
+            ENDING.store(true, Ordering::SeqCst);
+            self.world.barrier();
+            return Err(CliError::Reported);
         }
         let who = if rank == 0 {
             String::new()

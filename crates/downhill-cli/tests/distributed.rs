@@ -81,7 +81,7 @@ fn params(ck: &Value) -> Vec<f64> {
 #[test]
 fn the_same_bits_on_any_number_of_ranks_and_close_to_one_process() {
     let dir = temp_dir("exact");
-    let cases: [&[&str]; 3] = [
+    let cases: [&[&str]; 4] = [
         &[
             "-o",
             "adam:lr=0.01",
@@ -108,6 +108,8 @@ fn the_same_bits_on_any_number_of_ranks_and_close_to_one_process() {
             "--clip",
             "norm:0.5",
         ],
+        // replicated: every rank holds prodigy's whole state
+        &["-o", "prodigy", "--epochs", "1"],
     ];
     for case in cases {
         let args = |ck: &'static str| [&DIGITS[..], case, &["--checkpoint", ck]].concat();
@@ -125,11 +127,13 @@ fn the_same_bits_on_any_number_of_ranks_and_close_to_one_process() {
                 assert_eq!(d["ranks"], 2, "{case:?}");
                 let per_rank: Vec<u64> =
                     serde_json::from_value(d["parameters_per_rank"].clone()).unwrap();
-                assert_eq!(
-                    per_rank.iter().sum::<u64>(),
-                    last["parameters"].as_u64().unwrap()
-                );
-                assert!(per_rank.iter().all(|&p| p > 0), "{case:?}: {d}");
+                let p = last["parameters"].as_u64().unwrap();
+                if case.contains(&"prodigy") {
+                    assert_eq!(per_rank, [p, p], "{case:?}: replicated");
+                } else {
+                    assert_eq!(per_rank.iter().sum::<u64>(), p, "{case:?}");
+                    assert!(per_rank.iter().all(|&p| p > 0), "{case:?}: {d}");
+                }
             }
         }
         for (ranks, (s, ck)) in sharded.iter().enumerate().skip(1) {
@@ -346,7 +350,10 @@ fn rank_pid(parent: u32, rank: usize) -> Option<u32> {
 fn refusals_are_reported_once() {
     let dir = temp_dir("refuse");
     let cases: [(&[&str], &str); 4] = [
-        (&["--dataset", "iris", "-o", "lbfgs"], "cannot be sharded"),
+        (
+            &["--dataset", "iris", "--model", "softmax", "-o", "lamb"],
+            "fewer than the 3 ranks",
+        ),
         (&["--dataset", "nope.csv"], "nope.csv"),
         (
             &["--dataset", "iris", "--metrics", "m.txt"],
@@ -356,7 +363,8 @@ fn refusals_are_reported_once() {
     ];
     for (args, named) in cases {
         let args = [&["train", "-q", "--distributed"], args].concat();
-        let out = run(&dir, 2, &args);
+        // Three ranks: more than softmax's two tensors.
+        let out = run(&dir, 3, &args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let errors = error_lines(&out.stderr);
         assert_eq!(

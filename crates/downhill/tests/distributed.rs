@@ -141,6 +141,14 @@ fn two_and_three_ranks_match_one_process() {
         ("lamb:lr=0.01", None),
         ("muon:lr=0.02", None),
         ("adafactor:lr=0.01", None),
+        // Replicated: whole state on every rank. lbfgs is run mildly: with
+        // lr=0.5 and 20 inner iterations, the 1e-16 difference between one
+        // pass and the chunk tree flips its stopping tests and the two runs
+        // part (the ranks still agree bit for bit: see SPECS).
+        ("nag:lr=0.05", None),
+        ("prodigy", Some(Clip::GlobalNorm(1.0))),
+        ("schedulefree-adamw:lr=0.01", None),
+        ("lbfgs:lr=0.1,max_iter=3,history_size=5", None),
     ];
     for (spec, clip) in cases {
         let cfg = config(clip);
@@ -189,16 +197,20 @@ fn optimizer_state_is_sharded() {
 }
 
 #[test]
-fn rules_with_global_state_are_refused_by_name() {
-    let (net, _) = problem();
-    for name in ["lbfgs", "prodigy"] {
+fn whole_state_rules_are_replicated_and_too_few_tensors_refused() {
+    let (net, data) = problem();
+    let total = net.param_len();
+    for name in ["lbfgs", "prodigy", "schedulefree-sgd", "nag"] {
         let rule = optim::build(name).unwrap();
-        let err = shards(&rule, &net.tensor_shapes(), 2).unwrap_err();
-        assert!(
-            err.contains(name) && err.contains("lbfgs or prodigy"),
-            "{err}"
-        );
+        let parts = shards(&rule, &net.tensor_shapes(), 3).unwrap();
+        assert!(parts.iter().all(|p| p.elements == (0..total)), "{name}");
     }
+    let results = distributed(&net, &data, "prodigy", 2, &config(None), NonFinite::Error);
+    assert!(results.iter().all(|r| r.2 == total));
+    let rule = optim::build("lamb").unwrap();
+    let tensors = net.tensor_shapes().len();
+    let err = shards(&rule, &net.tensor_shapes(), tensors + 1).unwrap_err();
+    assert!(err.contains("lamb") && err.contains("fewer than"), "{err}");
 }
 
 #[test]
@@ -224,12 +236,16 @@ fn a_bad_sample_on_one_rank_is_seen_by_all() {
     }
 }
 
-const SPECS: [&str; 5] = [
+const SPECS: [&str; 8] = [
     "adam:lr=0.01",
     "sgd:lr=0.1,momentum=0.9,nesterov=true",
     "lamb:lr=0.01",
     "muon:lr=0.02",
     "adafactor:lr=0.01",
+    // replicated
+    "lbfgs:lr=0.5,history_size=5",
+    "prodigy",
+    "schedulefree-sgd:lr=0.1",
 ];
 
 #[test]
@@ -275,8 +291,10 @@ fn the_gathered_state_is_the_state_that_was_sharded() {
                     .enumerate()
             {
                 out.unwrap();
-                assert!(
-                    len < net.param_len(),
+                let rule = optim::build(spec).unwrap();
+                assert_eq!(
+                    len == net.param_len(),
+                    train::replicated(&rule),
                     "{spec}: rank {rank} holds {len} values"
                 );
                 assert_eq!(

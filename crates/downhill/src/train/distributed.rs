@@ -84,28 +84,31 @@ pub struct Shard {
     pub shapes: Vec<Vec<usize>>,
 }
 
+/// Whether `rule`'s state stays whole on every rank instead of being
+/// sharded: rules that sum over all parameters (prodigy), evaluate the
+/// objective themselves (lbfgs), look ahead (nag) or evaluate at a point
+/// computed from their whole state (the schedule-free rules). Every rank then
+/// steps the whole vector alike, from the same all-reduced gradients.
+pub fn replicated(rule: &AnyRule) -> bool {
+    rule.group_sums() || rule.needs_objective() || rule.has_evaluation_point()
+}
+
 /// Splits tensors of `shapes` among `ranks`. Element-wise rules get equal
 /// element ranges (a tensor may be cut; its pieces become vectors); rules
 /// that look at whole tensors (per-tensor norms, shapes, factored or
-/// orthogonalised matrices) get whole tensors, balanced by element count.
-/// Rules with state over the whole group or an objective of their own are
-/// refused.
+/// orthogonalised matrices) get whole tensors, balanced by element count;
+/// [`replicated`] rules give every rank everything.
 pub fn shards(rule: &AnyRule, shapes: &[Vec<usize>], ranks: usize) -> Result<Vec<Shard>, String> {
     let name = rule.name();
-    if rule.group_sums() || rule.needs_objective() || rule.needs_lookahead() {
-        return Err(format!(
-            "{name} sums over all parameters or evaluates the objective itself, so its state cannot be sharded; \
-             --distributed takes the element-wise rules and the per-tensor ones (lamb, lars, adafactor, muon), \
-             not lbfgs or prodigy"
-        ));
-    }
-    if rule.has_evaluation_point() {
-        return Err(format!(
-            "{name} evaluates at a point computed from its whole state; --distributed does not shard it"
-        ));
-    }
     let sizes: Vec<usize> = shapes.iter().map(|s| s.iter().product()).collect();
     let total: usize = sizes.iter().sum();
+    if replicated(rule) {
+        let whole = Shard {
+            elements: 0..total,
+            shapes: shapes.to_vec(),
+        };
+        return Ok(vec![whole; ranks]);
+    }
     let starts: Vec<usize> = std::iter::once(0)
         .chain(sizes.iter().scan(0, |acc, &n| {
             *acc += n;
@@ -163,6 +166,8 @@ pub struct Distributed<'a> {
     /// The model's tensor shapes, and whether its optimizer has one group.
     shapes: Vec<Vec<usize>>,
     one_group: bool,
+    /// Every rank holds the whole state ([`replicated`]).
+    replicated: bool,
     /// Bytes this rank has sent in collectives.
     sent: Cell<u64>,
 }
@@ -180,15 +185,19 @@ impl<'a> Distributed<'a> {
         let shapes = net.tensor_shapes();
         let all = shards(rule, &shapes, comm.size()).map_err(TrainError::Distributed)?;
         let shard = all[comm.rank()].clone();
-        let full = state.optimizer.save().map_err(state_error)?;
-        let mine = shard_state::split(&full, &shapes, &shard).map_err(TrainError::Distributed)?;
-        let mut optimizer = Optimizer::from_saved(mine).map_err(state_error)?;
-        optimizer.set_non_finite(state.optimizer.non_finite());
-        state.optimizer = optimizer;
+        if !replicated(rule) {
+            let full = state.optimizer.save().map_err(state_error)?;
+            let mine =
+                shard_state::split(&full, &shapes, &shard).map_err(TrainError::Distributed)?;
+            let mut optimizer = Optimizer::from_saved(mine).map_err(state_error)?;
+            optimizer.set_non_finite(state.optimizer.non_finite());
+            state.optimizer = optimizer;
+        }
         Ok(Distributed {
             comm,
             shard,
             one_group: shard_state::one_group(rule, &shapes),
+            replicated: replicated(rule),
             shapes,
             sent: Cell::new(0),
         })
@@ -201,6 +210,9 @@ impl<'a> Distributed<'a> {
         &self,
         state: &TrainState<T>,
     ) -> Result<TrainState<T>, TrainError> {
+        if self.replicated {
+            return Ok(state.clone());
+        }
         let mine = state.optimizer.save().map_err(state_error)?;
         let bytes =
             serde_json::to_vec(&mine).map_err(|e| TrainError::Distributed(e.to_string()))?;
@@ -280,6 +292,9 @@ impl<'a> Distributed<'a> {
 
     /// All-gathers the shards of `params` so that every rank holds the whole vector.
     pub fn gather<T: Float>(&self, params: &mut [T]) -> Result<(), TrainError> {
+        if self.replicated {
+            return Ok(());
+        }
         let mine: Vec<f64> = params[self.shard.elements.clone()]
             .iter()
             .map(|p| p.widen())
@@ -293,26 +308,23 @@ impl<'a> Distributed<'a> {
 }
 
 impl Distributed<'_> {
-    /// One update from the global batch `rows` of `train`: this rank
-    /// computes its chunks' gradient sums, the sums of all ranks are added
-    /// along the fixed tree and divided by the batch size. Returns the batch
-    /// loss and what the optimizer did.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn step<T: Float>(
+    /// The mean gradient (into `grads`) and loss of the global batch `rows`
+    /// of `train` at `params`: this rank computes its chunks' sums, the sums
+    /// of all ranks are added along the fixed tree and divided by the batch size.
+    fn batch_gradient<T: Float>(
         &self,
         net: &Network,
         ws: &mut Workspace<T>,
         train: &super::Samples<T>,
         rows: &[usize],
+        params: &[T],
         grads: &mut [T],
-        config: &TrainConfig,
-        state: &mut TrainState<T>,
-    ) -> Result<(f64, Result<Outcome, StepError>), TrainError> {
+    ) -> Result<f64, TrainError> {
         let count = chunks(rows.len());
         let mut leaves = self.my_chunks(rows.len()).map(|c| {
             let mine = &rows[c * rows.len() / count..(c + 1) * rows.len() / count];
             ws.gather(&train.x, &train.y, mine);
-            let mean = net.gradient(&state.params, ws, mine.len(), grads);
+            let mean = net.gradient(params, ws, mine.len(), grads);
             let n = mine.len() as f64;
             let mut sums: Vec<f64> = grads.iter().map(|g| g.widen() * n).collect();
             sums.push(mean * n);
@@ -336,7 +348,26 @@ impl Distributed<'_> {
         for (g, &s) in grads.iter_mut().zip(&total) {
             *g = T::of(s / n);
         }
-        let loss = total[grads.len()] / n;
+        Ok(total[grads.len()] / n)
+    }
+
+    /// One update from the global batch `rows` of `train`. Returns the batch
+    /// loss and what the optimizer did.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn step<T: Float>(
+        &self,
+        net: &Network,
+        ws: &mut Workspace<T>,
+        train: &super::Samples<T>,
+        rows: &[usize],
+        grads: &mut [T],
+        config: &TrainConfig,
+        state: &mut TrainState<T>,
+    ) -> Result<(f64, Result<Outcome, StepError>), TrainError> {
+        if self.replicated {
+            return self.step_replicated(net, ws, train, rows, grads, config, state);
+        }
+        let loss = self.batch_gradient(net, ws, train, rows, &state.params, grads)?;
         if let Some(clip) = &config.clip {
             clip.apply(grads, &net.tensor_sizes());
         }
@@ -366,6 +397,45 @@ impl Distributed<'_> {
         };
         self.gather(&mut state.params)?;
         Ok((loss, Ok(outcome)))
+    }
+
+    /// The update of a [`replicated`] rule: the optimizer evaluates the
+    /// batch gradient wherever it needs it (each evaluation a collective,
+    /// called alike on every rank) and steps the whole vector.
+    #[allow(clippy::too_many_arguments)]
+    fn step_replicated<T: Float>(
+        &self,
+        net: &Network,
+        ws: &mut Workspace<T>,
+        train: &super::Samples<T>,
+        rows: &[usize],
+        grads: &mut [T],
+        config: &TrainConfig,
+        state: &mut TrainState<T>,
+    ) -> Result<(f64, Result<Outcome, StepError>), TrainError> {
+        let sizes = net.tensor_sizes();
+        let (mut first_loss, mut failed) = (None, None);
+        let stepped = state
+            .optimizer
+            .step_with(&mut state.params, grads, |point, g| {
+                match self.batch_gradient(net, ws, train, rows, point, g) {
+                    Ok(loss) => {
+                        first_loss.get_or_insert(loss);
+                        if let Some(clip) = &config.clip {
+                            clip.apply(g, &sizes);
+                        }
+                        T::of(loss)
+                    }
+                    Err(e) => {
+                        failed.get_or_insert(e);
+                        T::of(f64::NAN)
+                    }
+                }
+            });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        Ok((first_loss.unwrap_or(f64::NAN), stepped.map(|s| s.outcome)))
     }
 }
 

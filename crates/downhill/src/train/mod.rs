@@ -21,8 +21,8 @@ mod state;
 pub use checkpoint::{Checkpoint, Checkpointer, RngState};
 pub use clip::Clip;
 pub use distributed::{
-    all_gather_f64, all_reduce_sum, shards, CommError, Communicator, Distributed, Gathered, Shard,
-    Solo,
+    all_gather_f64, all_reduce_sum, replicated, shards, CommError, Communicator, Distributed,
+    Gathered, Shard, Solo,
 };
 pub use observer::{EpochRecord, History, MetricsFormat, MetricsWriter, Observer, StepRecord};
 pub use run::{train, train_distributed};
