@@ -3,7 +3,7 @@
 //! that nothing hangs and one `error:` line says why.
 
 use crate::error::CliError;
-use downhill::train::{CommError, Communicator, TrainError};
+use downhill::train::{CommError, Communicator};
 use mpi::datatype::PartitionMut;
 use mpi::environment::Universe;
 use mpi::topology::SimpleCommunicator;
@@ -56,7 +56,7 @@ impl World {
 
     /// How a rank ends after `result`. An error every rank meets alike is
     /// printed by rank 0 alone and every rank exits with status 2; an error of
-    /// this rank only (a file rank 0 writes) is printed here and the whole
+    /// this rank only (rank 0's output after training) is printed here and the whole
     /// job aborted, since the other ranks would wait for it forever.
     pub fn finish(self, result: Result<(), CliError>) -> Result<(), CliError> {
         let e = match result {
@@ -85,14 +85,18 @@ impl World {
 }
 
 /// Errors that every rank reaches at the same point: the ranks compute the
-/// same global gradient and take the same decisions, while files are written
-/// by rank 0 alone.
+/// same global gradient and take the same decisions, and they agree on
+/// whether rank 0's files were written (see [`downhill::train::Gathered`]).
+/// What is left is rank 0's output after training.
 fn same_on_every_rank(e: &CliError) -> bool {
-    match e {
-        CliError::Train(t) => !matches!(t, TrainError::Checkpoint(_) | TrainError::Output(_)),
-        CliError::Message(_) | CliError::Config(_) | CliError::Setup(_) | CliError::Step(_) => true,
-        _ => false,
-    }
+    matches!(
+        e,
+        CliError::Train(_)
+            | CliError::Message(_)
+            | CliError::Config(_)
+            | CliError::Setup(_)
+            | CliError::Step(_)
+    )
 }
 
 impl Communicator for World {

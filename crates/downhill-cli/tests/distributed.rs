@@ -349,7 +349,12 @@ fn rank_pid(parent: u32, rank: usize) -> Option<u32> {
 #[test]
 fn refusals_are_reported_once() {
     let dir = temp_dir("refuse");
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
+        // Rank 0 cannot write its checkpoint: every rank stops with it.
+        (
+            &["--dataset", "iris", "--checkpoint", "/dev/full"],
+            "No space left on device",
+        ),
         (
             &["--dataset", "iris", "--model", "softmax", "-o", "lamb"],
             "fewer than the 3 ranks",

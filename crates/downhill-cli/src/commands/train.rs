@@ -228,15 +228,17 @@ fn run_as<T: Float>(args: &TrainArgs, comm: Option<&dyn Communicator>) -> Result
         observers.push(c);
     }
     let finished = match &dist {
-        // Every rank gathers the whole state for rank 0's checkpoints.
-        Some(dist) if args.checkpoint.is_some() => {
+        // Every rank gathers the whole state for rank 0's checkpoints, and
+        // agrees with the others on whether rank 0's files were written.
+        Some(dist) => {
             let mut gathered = Gathered {
                 dist,
                 inner: observers,
+                whole_state: args.checkpoint.is_some(),
             };
             setup.train_one(&p, state, &mut gathered, Some(dist))
         }
-        dist => setup.train_one(&p, state, &mut observers, dist.as_ref()),
+        None => setup.train_one(&p, state, &mut observers, None),
     };
     let Finished {
         state,

@@ -447,7 +447,7 @@ pub fn chunks(rows: usize) -> usize {
 }
 
 /// At most this many chunks per batch: more ranks than chunks leaves some idle.
-pub const CHUNKS: usize = 64;
+pub const CHUNKS: usize = 16;
 
 /// The largest subtrees of the summation tree over `tree` that lie inside
 /// `part`, in order. A node `lo..hi` with two or more leaves has the
@@ -492,14 +492,35 @@ fn state_error(e: crate::optim::StateError) -> TrainError {
     TrainError::Distributed(format!("sharding the optimizer state: {e}"))
 }
 
-/// Observers of a sharded run that need the whole state (a [`Checkpointer`]):
-/// at the end of every epoch and of the run, every rank gathers the state
-/// and `inner` (rank 0's observers; nothing on the others) sees it whole.
+/// Rank 0's observers in a sharded run (nothing on the other ranks). At
+/// the end of every epoch and of the run, with `whole_state` every rank
+/// first gathers the optimizer state, so that a [`Checkpointer`] sees it
+/// whole; then the ranks agree on the outcome, so that a file rank 0 cannot
+/// write stops every rank with the same error instead of leaving them waiting.
 ///
 /// [`Checkpointer`]: super::Checkpointer
 pub struct Gathered<'d, 'a, O> {
     pub dist: &'d Distributed<'a>,
     pub inner: O,
+    pub whole_state: bool,
+}
+
+impl<O> Gathered<'_, '_, O> {
+    /// `mine`, or the first rank's error when any rank failed.
+    fn agree(&self, mine: Result<(), TrainError>) -> Result<(), TrainError> {
+        let message = mine
+            .as_ref()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        let all = self.dist.all_gather(message.as_bytes())?;
+        match all.iter().find(|m| !m.is_empty()) {
+            Some(first) if mine.is_ok() => Err(TrainError::Output(
+                String::from_utf8_lossy(first).into_owned(),
+            )),
+            _ => mine,
+        }
+    }
 }
 
 impl<T: Float, O: Observer<T>> Observer<T> for Gathered<'_, '_, O> {
@@ -507,11 +528,21 @@ impl<T: Float, O: Observer<T>> Observer<T> for Gathered<'_, '_, O> {
         self.inner.on_step(record)
     }
     fn on_epoch(&mut self, record: &EpochRecord, state: &TrainState<T>) -> Result<(), TrainError> {
-        let whole = self.dist.gather_state(state)?;
-        self.inner.on_epoch(record, &whole)
+        let mine = if self.whole_state {
+            let whole = self.dist.gather_state(state)?;
+            self.inner.on_epoch(record, &whole)
+        } else {
+            self.inner.on_epoch(record, state)
+        };
+        self.agree(mine)
     }
     fn on_end(&mut self, state: &TrainState<T>) -> Result<(), TrainError> {
-        let whole = self.dist.gather_state(state)?;
-        self.inner.on_end(&whole)
+        let mine = if self.whole_state {
+            let whole = self.dist.gather_state(state)?;
+            self.inner.on_end(&whole)
+        } else {
+            self.inner.on_end(state)
+        };
+        self.agree(mine)
     }
 }
