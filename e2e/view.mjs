@@ -72,7 +72,12 @@ await session(binary, screenshot, async (open) => {
   for (const id of ids) {
     await page.click(`.preset[data-preset="${id}"]`);
     await page.waitForFunction((want) => document.getElementById("preset-caption").dataset.preset === want &&
-      !document.body.dataset.busy && window.__downhill.view.runs.length === document.querySelectorAll(".opt").length, id, { timeout: 20000 });
+      !document.body.dataset.busy && (() => {
+        // the runs drawn are this preset's: its surface and its optimizers
+        const want = new URLSearchParams(location.hash.slice(1));
+        const view = window.__downhill.view;
+        return view.runsSurface === want.get("surface") && view.runs.map((r) => r.optimizer).join(" ") === want.getAll("opt").join(" ");
+      })(), id, { timeout: 20000 });
     await page.settle();
     finals[id] = await page.evaluate(() => window.__downhill.view.runs.map((r) => ({ last: r.points[r.points.length - 1], diverged: r.diverged })));
     crosses[id] = await data(page, "#contour", "crosses");

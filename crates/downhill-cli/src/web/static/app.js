@@ -170,12 +170,15 @@ async function runNow() {
   const overlays = specs().length * (state.steps + 1) <= view.limits.max_overlay_points;
   showNotice("overlay-note", overlays ? null :
     `Overlays are off: ${specs().length} optimizers × ${state.steps + 1} points exceed the ${view.limits.max_overlay_points} the server draws them for; fewer steps or optimizers bring them back.`);
+  // the link names what runs (a preset may fill the optimizer cards after its first change)
+  writeHash();
   const body = { surface: state.surface, start: startPoint(), optimizers: specs(), steps: state.steps, overlays };
   if (state.schedule.trim()) body.schedule = state.schedule.trim();
   try {
     const doc = await post("/api/run", body, { signal: view.controller.signal });
     if (token !== view.runToken) return;
     view.runs = doc.runs;
+    view.runsSurface = body.surface;
     hook.runs = doc.runs.length;
     hook.runError = null;
     $("run-error").hidden = true;
