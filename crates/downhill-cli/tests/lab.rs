@@ -321,6 +321,78 @@ fn sweep_marks_divergence_and_leaves_eps_empty_without_minima() {
     );
 }
 
+/// `--phase`: gd on the sphere over lr × weight decay. The CSV is the same
+/// as without the figure; cells show the closed-form steps to 1e-3
+/// (⌈ln(1e-3)/ln|1 − lr(2 + wd)|⌉ from distance 1) where |1 − lr(2 + wd)| < 1,
+/// "never" at lr 1, and each diverged cell (lr 10 and 100: the loss
+/// overflows) is crossed out by two red strokes (one more in the legend).
+#[test]
+fn sweep_draws_a_phase_diagram_and_keeps_the_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let base = [
+        "sweep",
+        "--surface",
+        "sphere",
+        "--start",
+        "0.6,0.8",
+        "-o",
+        "gd",
+        "--lr",
+        "0.01,0.1,1,10,100",
+        "--param",
+        "weight_decay=0,0.5,1",
+        "--steps",
+        "400",
+    ];
+    ok(&[&base[..], &["--csv", &p("plain.csv")]].concat());
+    let (svg, png) = (p("phase.svg"), p("phase.png"));
+    let with = [
+        "--csv",
+        &p("with.csv"),
+        "--phase",
+        &svg,
+        "--metric",
+        "steps-to=1e-3",
+    ];
+    ok(&[&base[..], &with[..]].concat());
+    let out = ok(&[&base[..], &["--phase", &png]].concat());
+    assert!(out.stdout.is_empty(), "a figure alone prints no CSV");
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    assert_eq!(read("plain.csv"), read("with.csv"));
+    assert_eq!(
+        entries(dir.path()),
+        ["phase.png", "phase.svg", "plain.csv", "with.csv"]
+    );
+    let (w, h) = png_size(Path::new(&png));
+    assert!(w >= 600 && h >= 300, "{w}×{h}");
+    let svg = read("phase.svg");
+    for text in [
+        "gd: steps to within 0.001 of a minimum × lr",
+        "lr (log scale)",
+        ">weight_decay<",
+        ">0.5<",
+        ">diverged<",
+        ">never<",
+    ] {
+        assert!(svg.contains(text), "no '{text}' in the SVG");
+    }
+    for (lr, wd) in [
+        (0.01, 0.0),
+        (0.01, 0.5),
+        (0.01, 1.0),
+        (0.1, 0.0),
+        (0.1, 0.5),
+        (0.1, 1.0),
+    ] {
+        let q: f64 = (1.0 - lr * (2.0 + wd)).abs();
+        let steps = (1e-3f64.ln() / q.ln()).ceil();
+        assert!(svg.contains(&format!(">{steps}<")), "no cell reads {steps}");
+    }
+    let red = svg.to_ascii_uppercase().matches("#BE3C3C").count();
+    assert_eq!(red, 2 * 6 + 1, "six diverged cells and the legend");
+}
+
 #[test]
 fn bad_arguments_fail_cleanly_without_files() {
     let dir = tempfile::tempdir().unwrap();

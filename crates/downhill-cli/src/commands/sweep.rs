@@ -1,15 +1,18 @@
 //! `downhill sweep`: every optimizer × learning rate × parameter value on one
-//! surface, one CSV row per grid point, with optional panel-grid and heatmap
-//! figures.
+//! surface, one CSV row per grid point, with optional panel-grid, heatmap
+//! and phase-diagram figures.
 
 use crate::args::problem::resolve_problem;
 use crate::error::CliError;
 use crate::output::number;
 use crate::plot::file::{check_output, write_atomic, write_figure, Still};
+use crate::plot::phase::PhaseDiagram;
 use crate::plot::sweep::{Cell, Heatmap, PanelGrid};
 use crate::progress;
 use clap::Args;
+use downhill::lab::phase::{Phase, PhaseError};
 use downhill::lab::sweep::{self, GridPoint, Param};
+use downhill::lab::tune::Criterion;
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -45,6 +48,25 @@ pub struct SweepArgs {
     /// Panel grid: rows = lr, columns = x(t), y(t), f(t), one line per optimizer; .png or .svg.
     #[arg(long, value_name = "FILE")]
     grid: Option<PathBuf>,
+    /// Phase diagram of one optimizer: lr (columns, log axis) × the values of
+    /// the one --param key (rows), coloured by --metric, divergence crossed
+    /// out; .png or .svg. Needs exactly one --optimizer and one --param.
+    #[arg(long, value_name = "FILE")]
+    phase: Option<PathBuf>,
+    /// What colours the --phase cells: `final-loss` or `steps-to=TOL`
+    /// (updates until within TOL of a known minimum).
+    #[arg(long, value_name = "METRIC")]
+    metric: Option<String>,
+}
+
+/// A phase-diagram error, naming the option it is about.
+fn phase_error(e: PhaseError) -> CliError {
+    match e {
+        PhaseError::Sweep(e) => e.into(),
+        PhaseError::Config(e) => e.into(),
+        e @ PhaseError::Tune(_) => CliError::new(format!("--metric: {e}")),
+        e => CliError::new(format!("--phase: {e}")),
+    }
 }
 
 /// Parses `0.001,0.01,0.1` into non-negative finite numbers.
@@ -92,14 +114,21 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         .as_deref()
         .map(|p| Still::from_path("--grid", p))
         .transpose()?;
+    let phase_kind = args
+        .phase
+        .as_deref()
+        .map(|p| Still::from_path("--phase", p))
+        .transpose()?;
+    let figures = args.plot.is_some() || args.grid.is_some() || args.phase.is_some();
     let csv = args
         .csv
         .clone()
-        .or_else(|| (args.plot.is_none() && args.grid.is_none()).then(|| PathBuf::from("-")));
+        .or_else(|| (!figures).then(|| PathBuf::from("-")));
     for (flag, path) in [
         ("--csv", &csv),
         ("--plot", &args.plot),
         ("--grid", &args.grid),
+        ("--phase", &args.phase),
     ] {
         if let Some(path) = path {
             check_output(flag, path)?;
@@ -118,6 +147,26 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         .iter()
         .map(|p| parse_param(p))
         .collect::<Result<Vec<_>, _>>()?;
+    let criterion = match (&args.metric, &args.phase) {
+        (Some(_), None) => {
+            return Err(CliError::new(
+                "--metric colours the --phase figure; give --phase FILE too",
+            ))
+        }
+        (Some(text), Some(_)) => text
+            .parse::<Criterion>()
+            .map_err(|e| CliError::new(format!("--metric: {e}")))?,
+        (None, _) => Criterion::FinalLoss,
+    };
+    let phase = match &args.phase {
+        Some(_) => {
+            criterion
+                .check(&surface.minima)
+                .map_err(|e| phase_error(e.into()))?;
+            Some(Phase::new(&args.optimizers, &params, &lrs).map_err(phase_error)?)
+        }
+        None => None,
+    };
     let jobs = sweep::grid(&args.optimizers, &params, &lrs)?;
     let bar = progress::bar("runs");
     bar.inc_length(jobs.len() as u64);
@@ -150,6 +199,23 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
                 keys: &keys,
                 points: &points,
                 lrs: &lrs,
+            },
+        )?;
+    }
+    if let (Some(path), Some(kind), Some(phase)) = (&args.phase, phase_kind, &phase) {
+        // One spec and one key: the sweep's points are the phase grid's runs.
+        let cells = phase
+            .cells(&points, criterion, &surface.minima)
+            .map_err(phase_error)?;
+        write_figure(
+            path,
+            kind,
+            &PhaseDiagram {
+                title: &title,
+                phase,
+                cells: &cells,
+                criterion,
+                steps: args.steps,
             },
         )?;
     }

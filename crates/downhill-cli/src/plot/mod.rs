@@ -1,5 +1,5 @@
 //! Figures: optimizer runs as filled contours, 3-D surfaces, GIF animations and
-//! coordinate/loss curves; the sweep's panel grid and heatmap; the schedule's
+//! coordinate/loss curves; the sweep's panel grid, heatmap and phase diagram; the schedule's
 //! lr curve; `compare`'s training curves.
 //!
 //! Everything is drawn with `plotters` on an in-memory backend and written
@@ -14,6 +14,7 @@ pub mod curves;
 pub mod field;
 pub mod file;
 pub mod marks;
+pub mod phase;
 pub mod scene;
 pub mod schedule;
 pub mod surface3d;

@@ -327,27 +327,65 @@ pub struct SweepRequest {
     lrs: Vec<f64>,
     steps: usize,
     schedule: Option<String>,
+    /// Another swept key, as `downhill sweep --param`: each optimizer that
+    /// has it gives one row per value.
+    param: Option<SweepParam>,
+    /// `final-loss` (the default) or `steps-to=TOL`, which adds `steps_to_tolerance`.
+    criterion: Option<String>,
 }
 
-/// `POST /api/sweep`: the final loss of every optimizer at every learning rate
-/// (`final_loss[i][j]` for optimizer i and lr j; null with `diverged_at` set
-/// when the run diverged).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepParam {
+    key: String,
+    values: Vec<String>,
+}
+
+/// `POST /api/sweep`: the final loss of every optimizer (× value of `param`,
+/// one row each, `values[i]` null for an optimizer without the key) at every
+/// learning rate (`final_loss[i][j]` for row i and lr j; null with
+/// `diverged_at` set when the run diverged); `specs[i][j]` is the spec that
+/// run ran, lr and value written in.
 pub async fn sweep(ApiJson(req): ApiJson<SweepRequest>) -> Result<Json<JsonValue>, ApiError> {
     let (resolved, start) = surface_and_start(&req.surface, req.start, req.optimizers.len())?;
     check_count("the number of learning rates", req.lrs.len(), 1, MAX_LRS)?;
     check_count("steps", req.steps, 1, MAX_STEPS)?;
-    let work = req.optimizers.len() * req.lrs.len() * req.steps;
+    let values = req.param.as_ref().map_or(1, |p| p.values.len());
+    check_count("the number of values", values, 1, MAX_LRS)?;
+    let work = req.optimizers.len() * values * req.lrs.len() * req.steps;
     if work > MAX_SWEEP_WORK {
         return Err(ApiError::bad(format!(
-            "a sweep may take at most {MAX_SWEEP_WORK} updates (optimizers × lrs × steps), this one {work}"
+            "a sweep may take at most {MAX_SWEEP_WORK} updates (optimizers × values × lrs × steps), this one {work}"
         )));
     }
-    let jobs = sweep::lr_grid(&req.optimizers, &req.lrs)?;
+    let criterion: Criterion = req.criterion.as_deref().unwrap_or("final-loss").parse()?;
+    criterion.check(&resolved.minima)?;
+    let params: Vec<sweep::Param> = match &req.param {
+        Some(p) if p.key == "lr" => {
+            return Err(ApiError::bad(
+                "param.key may be any key but lr (lrs sweeps it)",
+            ))
+        }
+        Some(p) => vec![sweep::Param {
+            key: p.key.clone(),
+            values: p.values.clone(),
+        }],
+        None => Vec::new(),
+    };
+    let jobs = match params.is_empty() {
+        true => sweep::lr_grid(&req.optimizers, &req.lrs)?,
+        false => sweep::grid(&req.optimizers, &params, &req.lrs)?,
+    };
     let schedule = req.schedule.as_deref().map(schedule::build).transpose()?;
     blocking(move || {
         let landscape = resolved.landscape.as_ref();
         let points = sweep::run(jobs, landscape, start, req.steps, schedule.as_ref(), || {})?;
         let rows: Vec<&[sweep::GridPoint]> = points.chunks(req.lrs.len()).collect();
+        let keys: Vec<String> = params.iter().map(|p| p.key.clone()).collect();
+        let specs = rows
+            .iter()
+            .map(|row| row.iter().map(|p| p.spec(&keys)).collect())
+            .collect::<Result<Vec<Vec<String>>, _>>()?;
         let losses: Vec<Vec<Option<f64>>> = rows
             .iter()
             .map(|row| row.iter().map(|p| p.path.final_loss()).collect())
@@ -360,7 +398,7 @@ pub async fn sweep(ApiJson(req): ApiJson<SweepRequest>) -> Result<Json<JsonValue
                     .collect()
             })
             .collect();
-        Ok(Json(object!({
+        let mut answer = object!({
             "surface": resolved.label,
             "start": start,
             "steps": req.steps,
@@ -368,7 +406,25 @@ pub async fn sweep(ApiJson(req): ApiJson<SweepRequest>) -> Result<Json<JsonValue
             "lrs": req.lrs,
             "final_loss": losses,
             "diverged_at": diverged,
-        })))
+            "specs": specs,
+        });
+        if let Some(p) = &req.param {
+            answer["key"] = p.key.clone().into();
+            answer["values"] = rows.iter().map(|row| row[0].params[0].clone()).collect();
+        }
+        if let Criterion::StepsTo(_) = criterion {
+            answer["criterion"] = criterion.to_string().into();
+            let steps: Vec<Vec<Option<usize>>> = rows
+                .iter()
+                .map(|row| {
+                    row.iter()
+                        .map(|p| criterion.steps(&p.path, &resolved.minima))
+                        .collect()
+                })
+                .collect();
+            answer["steps_to_tolerance"] = object!(steps);
+        }
+        Ok(Json(answer))
     })
     .await
 }

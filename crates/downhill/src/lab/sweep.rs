@@ -66,6 +66,13 @@ impl GridPoint {
         }
         label
     }
+
+    /// The spec this run ran, lr and swept values written in (`keys` as
+    /// given to [`grid`]), e.g. `momentum:lr=0.1,momentum=0.9`.
+    pub fn spec(&self, keys: &[String]) -> Result<String, ConfigError> {
+        let spec = Spec::parse(&self.optimizer)?;
+        Ok(run_spec(&spec, keys, &self.params, self.lr))
+    }
 }
 
 /// Whether the optimizer named in `spec` accepts `key`.
@@ -90,6 +97,18 @@ fn with_overrides(spec: &Spec, overrides: &[(&str, String)]) -> String {
     args.extend(overrides.iter().map(|(k, v)| (k.to_string(), v.clone())));
     let body: Vec<String> = args.iter().map(|(k, v)| format!("{k}={v}")).collect();
     format!("{}:{}", spec.name, body.join(","))
+}
+
+/// The spec text of one run: `spec` with the lr and the swept `values` it
+/// has (of `keys`, in order) written in, each overriding the spec's own.
+fn run_spec(spec: &Spec, keys: &[String], values: &[Option<String>], lr: f64) -> String {
+    let mut overrides = vec![("lr", format!("{lr:?}"))];
+    for (key, value) in keys.iter().zip(values) {
+        if let Some(v) = value {
+            overrides.push((key.as_str(), v.clone()));
+        }
+    }
+    with_overrides(spec, &overrides)
 }
 
 /// Every combination of the values of the parameters `spec` accepts.
@@ -130,21 +149,16 @@ pub fn grid(optimizers: &[String], params: &[Param], lrs: &[f64]) -> Result<Vec<
     {
         return Err(SweepError::UnusedKey { key: p.key.clone() });
     }
+    let keys: Vec<String> = params.iter().map(|p| p.key.clone()).collect();
     let mut jobs = Vec::new();
     for (text, spec) in optimizers.iter().zip(&specs) {
         for combo in combinations(spec, params) {
             for &lr in lrs {
-                let mut overrides = vec![("lr", format!("{lr:?}"))];
-                for (p, v) in params.iter().zip(&combo) {
-                    if let Some(v) = v {
-                        overrides.push((p.key.as_str(), v.clone()));
-                    }
-                }
                 jobs.push(Job {
                     optimizer: text.clone(),
                     params: combo.clone(),
                     lr,
-                    rule: optim::build(&with_overrides(spec, &overrides))?,
+                    rule: optim::build(&run_spec(spec, &keys, &combo, lr))?,
                 });
             }
         }

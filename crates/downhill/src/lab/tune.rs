@@ -40,6 +40,15 @@ impl Criterion {
             Criterion::StepsTo(tol) => path.steps_to(minima, tol),
         }
     }
+
+    /// Whether the criterion can be measured on a surface with these
+    /// minima (`steps-to` needs at least one).
+    pub fn check(&self, minima: &[[f64; 2]]) -> Result<(), TuneError> {
+        match self {
+            Criterion::StepsTo(_) if minima.is_empty() => Err(TuneError::NoMinima),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl fmt::Display for Criterion {
@@ -143,9 +152,7 @@ pub fn tune(
     done: impl Fn() + Sync,
 ) -> Result<Vec<Tuned>, TuneError> {
     let minima = &surface.minima;
-    if matches!(criterion, Criterion::StepsTo(_)) && minima.is_empty() {
-        return Err(TuneError::NoMinima);
-    }
+    criterion.check(minima)?;
     let jobs = sweep::lr_grid(specs, lrs)?;
     let landscape = surface.landscape.as_ref();
     let mut points = sweep::run(jobs, landscape, start, steps, None, done)?.into_iter();
