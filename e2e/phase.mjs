@@ -46,13 +46,13 @@ await session(binary, screenshot, async (open) => {
   check(run.points.length === 151 && last[2] === sweep.final_loss[r][c],
     `that run ends at the cell's final loss ${sweep.final_loss[r][c]}`);
   check(await page.evaluate(() => window.__downhill.view.runs[0].optimizer) === "gd:lr=0.01", "the other card is kept");
-  await page.screenshot({ path: screenshot });
 
   // steps to a tolerance, with a diverged corner
   await page.click("#tab-sweep");
   await page.selectOption("#phase-opt", "0");
   check(await page.inputValue("#phase-key") === "weight_decay", "gd offers weight_decay");
-  await page.fill("#phase-values", "0,1");
+  await page.selectOption("#phase-opt", "1");
+  await page.fill("#phase-values", "0.5,0.9");
   await page.fill("#phase-lo", "0.01");
   await page.fill("#phase-hi", "1");
   await page.fill("#phase-n", "3");
@@ -61,9 +61,14 @@ await session(binary, screenshot, async (open) => {
   await page.click("#phase-run");
   await page.waitForFunction(() => document.getElementById("phase").dataset.metric === "steps-to", null, { timeout: 20000 });
   const steps = await page.evaluate(() => window.__downhill.phase.result().sweep);
+  const reached = steps.steps_to_tolerance.flat().filter((s) => s !== null);
   check(await page.getAttribute("#phase", "data-cells") === "6" && steps.criterion === "steps-to=0.01" &&
-    steps.steps_to_tolerance.length === 2 && steps.diverged_at[1][2] !== null,
-    `steps to 0.01: ${JSON.stringify(steps.steps_to_tolerance)}; lr 1 with weight decay 1 diverges`);
+    reached.length > 0 && reached.every((s) => s > 0 && s <= 150) && steps.diverged_at.every((row) => row[2] !== null),
+    `steps to 0.01: ${JSON.stringify(steps.steps_to_tolerance)}; lr 1 diverges`);
+  const [sx, sy] = await page.evaluate(() => window.__downhill.phase.center(0, 2));
+  await page.mouse.move(sx, sy);
+  check((await page.textContent("#phase-tip")).includes("diverged at step"), "a diverged cell's tip says where it diverged");
+  await page.locator("#phase").screenshot({ path: screenshot });
   await page.fill("#phase-values", "0,x");
   await page.click("#phase-run");
   check(await page.isVisible("#phase-error") && (await page.textContent("#phase-error")).includes("numbers separated by commas"),

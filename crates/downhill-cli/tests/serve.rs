@@ -148,6 +148,7 @@ fn the_page_and_its_assets_are_served_from_the_binary() {
         ("overlays.js", "text/javascript"),
         ("presets.js", "text/javascript"),
         ("sweep.js", "text/javascript"),
+        ("phase.js", "text/javascript"),
         ("train.js", "text/javascript"),
         ("app.js", "text/javascript"),
     ] {
@@ -542,6 +543,51 @@ fn catalogue_grid_gradient_and_sweep() {
     );
 }
 
+/// A sweep with `param` (the phase diagram's request): a row per value,
+/// the spec of each cell, whose run ends at the cell's loss, and with
+/// `steps-to` the closed form of gd with weight decay wd on the sphere,
+/// ⌈ln(TOL)/ln|1 − lr(2 + wd)|⌉ from distance 1.
+#[test]
+fn a_sweep_over_a_key_answers_each_cell_and_its_spec() {
+    let server = Server::start();
+    let sweep = server.ok(
+        "/api/sweep",
+        json!({"surface": "sphere", "start": [0.6, 0.8], "optimizers": ["gd"], "lrs": [0.05, 0.1],
+            "steps": 100, "param": {"key": "weight_decay", "values": ["0", "1"]},
+            "criterion": "steps-to=0.001"}),
+    );
+    assert_eq!(
+        (&sweep["key"], &sweep["values"], &sweep["criterion"]),
+        (
+            &json!("weight_decay"),
+            &json!(["0", "1"]),
+            &json!("steps-to=0.001")
+        )
+    );
+    for (i, wd) in [0.0f64, 1.0].iter().enumerate() {
+        for (j, lr) in [0.05f64, 0.1].iter().enumerate() {
+            let spec = sweep["specs"][i][j].as_str().unwrap();
+            assert_eq!(spec, format!("gd:lr={lr},weight_decay={}", ["0", "1"][i]));
+            let run = server.ok(
+                "/api/run",
+                json!({"surface": "sphere", "start": [0.6, 0.8], "optimizers": [spec], "steps": 100}),
+            );
+            let last = run["runs"][0]["points"].as_array().unwrap().last().unwrap()[2].clone();
+            assert_eq!(sweep["final_loss"][i][j], last, "{spec}");
+            let q = (1.0 - lr * (2.0 + wd)).abs();
+            let steps = (1e-3f64.ln() / q.ln()).ceil() as u64;
+            assert_eq!(sweep["steps_to_tolerance"][i][j], json!(steps), "{spec}");
+        }
+    }
+    // without `param` the rows are the optimizers, as before, now with their specs
+    let plain = server.ok(
+        "/api/sweep",
+        json!({"surface": "sphere", "optimizers": ["adam:beta1=0.8"], "lrs": [0.1], "steps": 5}),
+    );
+    assert_eq!(plain["specs"], json!([["adam:beta1=0.8,lr=0.1"]]));
+    assert!(plain.get("values").is_none() && plain.get("steps_to_tolerance").is_none());
+}
+
 #[test]
 fn tune_answers_what_downhill_tune_prints_and_the_tuned_runs() {
     let server = Server::start();
@@ -623,6 +669,12 @@ fn bad_requests_get_400_with_an_error_and_the_server_goes_on() {
         ("/api/gradient", br#"{"surface": "sphere", "points": []}"#.to_vec(), "the number of points must be between 1 and 4096"),
         ("/api/sweep", br#"{"surface": "sphere", "optimizers": ["gd"], "lrs": [], "steps": 10}"#.to_vec(), "learning rates must be between 1 and 64"),
         ("/api/sweep", br#"{"surface": "sphere", "optimizers": ["gd"], "lrs": [-0.1], "steps": 10}"#.to_vec(), "lr"),
+        ("/api/sweep", br#"{"surface": "sphere", "optimizers": ["gd"], "lrs": [0.1], "steps": 10, "param": {"key": "momentum", "values": ["0.5"]}}"#.to_vec(), "none of the optimizers has the key 'momentum'"),
+        ("/api/sweep", br#"{"surface": "sphere", "optimizers": ["gd"], "lrs": [0.1], "steps": 10, "param": {"key": "lr", "values": ["0.5"]}}"#.to_vec(), "any key but lr"),
+        ("/api/sweep", br#"{"surface": "sphere", "optimizers": ["gd"], "lrs": [0.1], "steps": 10, "param": {"key": "weight_decay", "values": []}}"#.to_vec(), "the number of values must be between 1 and 64, got 0"),
+        ("/api/sweep", br#"{"surface": "sphere", "optimizers": ["gd"], "lrs": [0.1], "steps": 10, "param": {"key": "weight_decay", "values": ["0"], "extra": 1}}"#.to_vec(), "extra"),
+        ("/api/sweep", br#"{"surface": "x^2", "optimizers": ["gd"], "lrs": [0.1], "steps": 10, "criterion": "steps-to=0.1"}"#.to_vec(), "known minima"),
+        ("/api/sweep", br#"{"surface": "sphere", "optimizers": ["gd"], "lrs": [0.1], "steps": 10, "criterion": "fast"}"#.to_vec(), "unknown criterion 'fast'"),
         ("/api/tune", br#"{"surface": "sphere", "optimizers": ["gd"], "steps": 10, "criterion": "best"}"#.to_vec(), "unknown criterion 'best'"),
         ("/api/tune", br#"{"surface": "x^2", "optimizers": ["gd"], "steps": 10, "criterion": "steps-to=0.1"}"#.to_vec(), "known minima"),
         ("/api/tune", br#"{"surface": "sphere", "optimizers": ["gd"], "steps": 10, "grid": "1e-4:1:65"}"#.to_vec(), "learning rates must be between 1 and 64"),
@@ -640,6 +692,15 @@ fn bad_requests_get_400_with_an_error_and_the_server_goes_on() {
         "/api/sweep",
         sweep.to_string().as_bytes(),
         "at most 2000000 updates (optimizers × lrs × steps), this one 2048000",
+    );
+    // 1 optimizer × 64 values × 64 lrs × 500 steps
+    let values: Vec<String> = (0..64).map(|k| k.to_string()).collect();
+    let sweep = json!({"surface": "sphere", "optimizers": ["gd"], "lrs": vec![0.1; 64], "steps": 500,
+        "param": {"key": "weight_decay", "values": values}});
+    server.refused(
+        "/api/sweep",
+        sweep.to_string().as_bytes(),
+        "at most 2000000 updates (optimizers × values × lrs × steps), this one 2048000",
     );
     // 4097 points
     let points = vec![[0, 0]; 4097];

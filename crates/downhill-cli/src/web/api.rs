@@ -354,8 +354,12 @@ pub async fn sweep(ApiJson(req): ApiJson<SweepRequest>) -> Result<Json<JsonValue
     check_count("the number of values", values, 1, MAX_LRS)?;
     let work = req.optimizers.len() * values * req.lrs.len() * req.steps;
     if work > MAX_SWEEP_WORK {
+        let what = match req.param {
+            Some(_) => "optimizers × values × lrs × steps",
+            None => "optimizers × lrs × steps",
+        };
         return Err(ApiError::bad(format!(
-            "a sweep may take at most {MAX_SWEEP_WORK} updates (optimizers × values × lrs × steps), this one {work}"
+            "a sweep may take at most {MAX_SWEEP_WORK} updates ({what}), this one {work}"
         )));
     }
     let criterion: Criterion = req.criterion.as_deref().unwrap_or("final-loss").parse()?;

@@ -20,7 +20,7 @@ const FORM = `
   <div class="sweep-form">
     <label>optimizer <select id="phase-opt"></select></label>
     <label>key <select id="phase-key"></select></label>
-    <label>values <input id="phase-values" type="text" spellcheck="false" style="width: 170px"></label>
+    <label>values <input id="phase-values" type="text" spellcheck="false"></label>
     <label>lr from <input id="phase-lo" type="number" step="any" value="0.001"></label>
     <label>to <input id="phase-hi" type="number" step="any" value="1"></label>
     <label>lrs <input id="phase-n" type="number" min="2" max="64" value="10"></label>
@@ -55,14 +55,15 @@ function fillOptimizers() {
   fillKeys();
 }
 
-function fillKeys() {
-  const sel = $("phase-key"), spec = specs()[Number($("phase-opt").value)] ?? "", keep = sel.value;
+/** Lists the chosen card's numeric keys, keeping the chosen key if `keep` and the card has it. */
+function fillKeys(keep = true) {
+  const sel = $("phase-key"), spec = specs()[Number($("phase-opt").value)] ?? "", was = sel.value;
   const keys = numericKeys(spec);
   sel.innerHTML = "";
   for (const k of keys) sel.add(new Option(k.name, k.name));
   const names = keys.map((k) => k.name);
-  sel.value = names.includes(keep) ? keep : ["momentum", "beta1", "alpha", "rho"].find((n) => names.includes(n)) ?? names[0] ?? "";
-  if (sel.value !== keep) suggestValues();
+  sel.value = keep && names.includes(was) ? was : ["momentum", "beta1", "alpha", "rho"].find((n) => names.includes(n)) ?? names[0] ?? "";
+  if (sel.value !== was) suggestValues();
 }
 
 function suggestValues() {
@@ -134,7 +135,7 @@ function draw() {
       ctx.fillRect(x, y, cw - 1, ch - 1);
       if (s.diverged_at[r][c] !== null) cross(ctx, x + cw / 2, y + ch / 2, Math.min(cw, ch) * 0.25, "#c0392b");
       else if (cw >= 46) {
-        ctx.fillStyle = v === null || t(v) > 0.5 ? "#1d2330" : "#ffffff";
+        ctx.fillStyle = v === null || t(v) < 0.5 ? "#1d2330" : "#ffffff"; // dark ink on the bright (low) end
         ctx.fillText(v === null ? "never" : short(v), x + cw / 2, y + ch / 2);
       }
     }
@@ -197,9 +198,10 @@ function open([r, c]) {
 export function initPhase(page) {
   ({ state, view, startPoint } = page);
   $("phase-panel").innerHTML = FORM;
+  $("phase-values").style.width = "170px";
   const canvas = $("phase");
   $("phase-run").onclick = runPhase;
-  $("phase-opt").onchange = fillKeys;
+  $("phase-opt").onchange = () => fillKeys(false);
   $("phase-key").onchange = suggestValues;
   // the cards may have changed since the list was filled
   $("phase-opt").onfocus = fillOptimizers;
