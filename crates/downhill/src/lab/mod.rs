@@ -3,8 +3,9 @@
 //! [`trajectory`] records one optimizer's path; [`runs`] the paths of several
 //! specs from one start under an optional schedule (what `downhill run` prints
 //! and the web page draws); [`sweep`] grids of optimizers × learning rates ×
-//! parameters; [`tune`] the best lr of each optimizer; [`overlay`] what the page draws along a path besides its points.
+//! parameters; [`tune`] the best lr of each optimizer; [`overlay`] what the page draws along a path besides its points; [`explain`] one update's equations with its numbers.
 
+pub mod explain;
 pub mod overlay;
 mod runs;
 pub mod sweep;
