@@ -162,7 +162,7 @@ pub fn explain(
         None => None,
         Some(d) => {
             let computed = d
-                .evaluate(&mut values, &|p| landscape.gradient(p[0], p[1]))
+                .evaluate(&mut values, &|p: [f64; 2]| landscape.gradient(p[0], p[1]))
                 .map_err(|message| ExplainError::Description {
                     rule: rule.name(),
                     message,

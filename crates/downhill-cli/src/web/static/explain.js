@@ -39,19 +39,18 @@ function symbol(name, index) {
   return sub ? m("msub", mi, m("mi", sub)) : mi;
 }
 
-/** A number as the page shows it; `data-value` keeps every digit. */
+/** A number as the page shows it (6 digits; negative ones in parentheses); `data-value` keeps every digit. */
 function number(v) {
   let node;
+  const size = Math.abs(v);
   if (v === null || !Number.isFinite(v)) node = m("mn", String(v));
-  else if (Number.isInteger(v) && Math.abs(v) < 1e6) node = m("mn", String(v));
+  else if (Number.isInteger(v) && size < 1e6) node = m("mn", String(size));
   else {
-    const [mant, exp] = v.toExponential(5).split("e");
-    const e = Number(exp);
-    const digits = (x) => String(Number(x));
-    node = e >= -3 && e < 5 ? m("mn", digits(v.toPrecision(6)))
-      : m("mrow", m("mn", digits(mant)), mo("×"), m("msup", m("mn", "10"), m("mn", String(e).replace("-", "−"))));
+    const [mant, exp] = size.toExponential(5).split("e").map(Number);
+    node = exp >= -3 && exp < 5 ? m("mn", String(Number(size.toPrecision(6))))
+      : m("mrow", m("mn", String(mant)), mo("×"), m("msup", m("mn", "10"), m("mn", String(exp).replace("-", "−"))));
   }
-  if (v < 0) node = fenced(node);
+  if (v < 0) node = fenced(mo("−"), node);
   node.dataset.value = String(v);
   return node;
 }
