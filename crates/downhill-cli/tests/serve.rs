@@ -412,10 +412,26 @@ fn explain_gives_the_numbers_of_the_step_the_run_took() {
     );
     assert!(other["lines"].is_null() && other["after"]["buffers"]["exp_avg"].is_array());
     let ask = |fields: &str| format!(r#"{{"surface": "sphere", "optimizer": "adam", {fields}}}"#);
-    server.refused("/api/explain", ask(r#""step": 0"#).as_bytes(), "step must be between 1 and 20000");
-    server.refused("/api/explain", ask(r#""step": 20001"#).as_bytes(), "step must be between 1 and 20000");
-    server.refused("/api/explain", br#"{"surface": "sphere", "optimizer": "adamm", "step": 1}"#, "adam");
-    server.refused("/api/explain", br#"{"surface": "sphere", "optimizer": "gd:lr=1e200", "step": 9}"#, "diverges at step");
+    server.refused(
+        "/api/explain",
+        ask(r#""step": 0"#).as_bytes(),
+        "step must be between 1 and 20000",
+    );
+    server.refused(
+        "/api/explain",
+        ask(r#""step": 20001"#).as_bytes(),
+        "step must be between 1 and 20000",
+    );
+    server.refused(
+        "/api/explain",
+        br#"{"surface": "sphere", "optimizer": "adamm", "step": 1}"#,
+        "adam",
+    );
+    server.refused(
+        "/api/explain",
+        br#"{"surface": "sphere", "optimizer": "gd:lr=1e200", "step": 9}"#,
+        "diverges at step",
+    );
 }
 
 #[test]

@@ -155,7 +155,10 @@ struct Parser {
 }
 
 fn symbol_char(c: char) -> bool {
-    c.is_alphabetic() || ('\u{0300}'..='\u{036f}').contains(&c) || ('₀'..='₉').contains(&c) || c == '∞'
+    c.is_alphabetic()
+        || ('\u{0300}'..='\u{036f}').contains(&c)
+        || ('₀'..='₉').contains(&c)
+        || c == '∞'
 }
 
 impl Parser {
@@ -378,7 +381,11 @@ pub fn describe(rule: &AnyRule, t: u64) -> Option<Description> {
             lines
         }
         AnyRule::Nag(_) => {
-            symbols.extend([key("η", "lr"), key("μ", "momentum"), buffer("v", "velocity")]);
+            symbols.extend([
+                key("η", "lr"),
+                key("μ", "momentum"),
+                buffer("v", "velocity"),
+            ]);
             vec![
                 "g[t] = ∇f(θ[t-1] + μ·v[t-1])".into(),
                 "v[t] = μ·v[t-1] − η·g[t]".into(),
@@ -412,7 +419,10 @@ pub fn describe(rule: &AnyRule, t: u64) -> Option<Description> {
                 buffer("b", "momentum_buffer"),
                 buffer("ḡ", "grad_avg"),
             ]);
-            let mut lines = vec![gradient(rule, wd), "v[t] = α·v[t-1] + (1 − α)·g[t]^2".into()];
+            let mut lines = vec![
+                gradient(rule, wd),
+                "v[t] = α·v[t-1] + (1 − α)·g[t]^2".into(),
+            ];
             if flag(rule, "centered") {
                 lines.push("ḡ[t] = α·ḡ[t-1] + (1 − α)·g[t]".into());
                 lines.push("d[t] = √(v[t] − ḡ[t]^2) + ε".into());
@@ -523,9 +533,7 @@ pub fn describe(rule: &AnyRule, t: u64) -> Option<Description> {
                 .map(String::from),
             );
             if radam.begin_step(t, &mut []).rect.is_some() {
-                lines.push(
-                    "r[t] = √((ρ[t] − 4)·(ρ[t] − 2)·ρ∞ / ((ρ∞ − 4)·(ρ∞ − 2)·ρ[t]))".into(),
-                );
+                lines.push("r[t] = √((ρ[t] − 4)·(ρ[t] − 2)·ρ∞ / ((ρ∞ − 4)·(ρ∞ − 2)·ρ[t]))".into());
                 lines.push("l[t] = √(1 − β₂^t) / (√v[t] + ε)".into());
                 lines.push("Δθ[t] = −η·m̂[t]·r[t]·l[t]".into());
             } else {
@@ -554,31 +562,67 @@ mod tests {
         let Expr::Div(num, den) = &l.rhs else {
             panic!("{:?}", l.rhs)
         };
-        assert_eq!(**num, Expr::Var(Var { name: "m".into(), index: Some(0) }));
+        assert_eq!(
+            **num,
+            Expr::Var(Var {
+                name: "m".into(),
+                index: Some(0)
+            })
+        );
         assert!(matches!(&**den, Expr::Paren(inner) if matches!(&**inner, Expr::Sub(_, _))));
         assert_eq!(line("μ[t+1] = 1".into()).lhs.key(), "μ[t+1]");
-        assert_eq!(line("v[t] = v[t-1]".into()).rhs, Expr::Var(Var { name: "v".into(), index: Some(-1) }));
+        assert_eq!(
+            line("v[t] = v[t-1]".into()).rhs,
+            Expr::Var(Var {
+                name: "v".into(),
+                index: Some(-1)
+            })
+        );
     }
 
     #[test]
     fn evaluation_follows_precedence_and_adds_new_symbols() {
         let d = Description {
-            lines: vec![line("a = −2^2 + 6 / 3·|1 − 4| − max(1, √9)".into()), line("b[t] = a·g[t]".into())],
+            lines: vec![
+                line("a = −2^2 + 6 / 3·|1 − 4| − max(1, √9)".into()),
+                line("b[t] = a·g[t]".into()),
+            ],
             symbols: vec![],
         };
         let mut known = Values::from([("g[t]".to_string(), [1.0, -1.0])]);
         let out = d.evaluate(&mut known, &|p| p).unwrap();
         assert_eq!(out, vec![[-4.0 + 6.0 - 3.0; 2], [-1.0, 1.0]]);
         assert_eq!(known["b[t]"], [-1.0, 1.0]);
-        let grad = Description { lines: vec![line("g = ∇f(p)".into())], symbols: vec![] };
+        let grad = Description {
+            lines: vec![line("g = ∇f(p)".into())],
+            symbols: vec![],
+        };
         let mut known = Values::from([("p".to_string(), [2.0, 3.0])]);
-        assert_eq!(grad.evaluate(&mut known, &|p| [p[1], p[0]]).unwrap(), vec![[3.0, 2.0]]);
-        assert!(grad.evaluate(&mut Values::new(), &|p| p).unwrap_err().contains("p"));
+        assert_eq!(
+            grad.evaluate(&mut known, &|p| [p[1], p[0]]).unwrap(),
+            vec![[3.0, 2.0]]
+        );
+        assert!(grad
+            .evaluate(&mut Values::new(), &|p| p)
+            .unwrap_err()
+            .contains("p"));
     }
 
     #[test]
     fn the_named_rules_are_described_and_the_rest_are_not() {
-        for spec in ["gd", "momentum:nesterov=true", "nag", "adagrad", "rmsprop:centered=true,momentum=0.5", "adadelta", "adam:amsgrad=true", "adamw", "nadam", "adamax", "radam"] {
+        for spec in [
+            "gd",
+            "momentum:nesterov=true",
+            "nag",
+            "adagrad",
+            "rmsprop:centered=true,momentum=0.5",
+            "adadelta",
+            "adam:amsgrad=true",
+            "adamw",
+            "nadam",
+            "adamax",
+            "radam",
+        ] {
             for t in [1, 2, 10] {
                 let d = describe(&build(spec).unwrap(), t).unwrap();
                 assert_eq!(d.lines.last().unwrap().lhs.key(), "θ[t]", "{spec}");

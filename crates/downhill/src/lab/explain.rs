@@ -131,11 +131,13 @@ pub fn explain(
         .map_or_else(Vec::new, |d| d.symbols.clone());
     for s in &symbols {
         let name = s.symbol.to_string();
-        let at = |index| Var {
-            name: name.clone(),
-            index: Some(index),
-        }
-        .key();
+        let at = |index| {
+            Var {
+                name: name.clone(),
+                index: Some(index),
+            }
+            .key()
+        };
         match s.source {
             Source::Key(key) => {
                 if let Some(Value::Float(x)) = rule.get(key) {
@@ -228,8 +230,7 @@ mod tests {
         let land = Surface::Booth;
         for spec in specs {
             for step in [1, 2, 7, 30] {
-                let e = explain(&land, [1.0, -2.0], ParamShape::Vector, spec, None, step)
-                    .unwrap();
+                let e = explain(&land, [1.0, -2.0], ParamShape::Vector, spec, None, step).unwrap();
                 let lines = e.lines.as_ref().expect(spec);
                 for l in lines {
                     for i in 0..2 {
@@ -250,8 +251,15 @@ mod tests {
     #[test]
     fn adam_values_are_the_optimizers_own() {
         let land = Surface::Anisotropic;
-        let e = explain(&land, [1.0, -2.0], ParamShape::Vector, "adam:lr=0.1", None, 3)
-            .unwrap();
+        let e = explain(
+            &land,
+            [1.0, -2.0],
+            ParamShape::Vector,
+            "adam:lr=0.1",
+            None,
+            3,
+        )
+        .unwrap();
         assert_eq!(e.values["m[t]"], e.after.buffers["exp_avg"][..]);
         assert_eq!(e.values["v[t-1]"], e.before.buffers["exp_avg_sq"][..]);
         assert_eq!((e.before.step, e.after.step), (2, 3));
@@ -267,8 +275,15 @@ mod tests {
     #[test]
     fn a_schedules_learning_rate_is_the_steps() {
         let land = Surface::Anisotropic;
-        let e = explain(&land, [1.0, -2.0], ParamShape::Vector, "gd:lr=0.1", Some("step:step_size=2,gamma=0.5"), 3)
-            .unwrap();
+        let e = explain(
+            &land,
+            [1.0, -2.0],
+            ParamShape::Vector,
+            "gd:lr=0.1",
+            Some("step:step_size=2,gamma=0.5"),
+            3,
+        )
+        .unwrap();
         assert_eq!(e.values["η"], [0.05; 2]);
     }
 
@@ -284,7 +299,11 @@ mod tests {
                 .to_string()
         };
         assert!(err("adam", 0).contains("at least 1"));
-        assert!(err("gd:lr=1e200", 5).contains("diverges at step"), "{}", err("gd:lr=1e200", 5));
+        assert!(
+            err("gd:lr=1e200", 5).contains("diverges at step"),
+            "{}",
+            err("gd:lr=1e200", 5)
+        );
         assert!(err("adamm", 1).contains("adam"));
     }
 }

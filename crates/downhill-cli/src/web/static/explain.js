@@ -20,7 +20,12 @@ function m(tag, ...children) {
   return e;
 }
 const mo = (text) => m("mo", text);
-const fenced = (...inner) => m("mrow", mo("("), ...inner, mo(")"));
+/** Parentheses of one size, whatever they hold. */
+function fenced(...inner) {
+  const [open, close] = [mo("("), mo(")")];
+  for (const f of [open, close]) f.setAttribute("stretchy", "false");
+  return m("mrow", open, ...inner, close);
+}
 
 /** A symbol: trailing subscript digits and its step index become a subscript. */
 function symbol(name, index) {
@@ -40,7 +45,7 @@ function symbol(name, index) {
 }
 
 /** A number as the page shows it (6 digits; negative ones in parentheses); `data-value` keeps every digit. */
-function number(v) {
+function number(v, bare = false) {
   let node;
   const size = Math.abs(v);
   if (v === null || !Number.isFinite(v)) node = m("mn", String(v));
@@ -50,7 +55,7 @@ function number(v) {
     node = exp >= -3 && exp < 5 ? m("mn", String(Number(size.toPrecision(6))))
       : m("mrow", m("mn", String(mant)), mo("×"), m("msup", m("mn", "10"), m("mn", String(exp).replace("-", "−"))));
   }
-  if (v < 0) node = fenced(mo("−"), node);
+  if (v < 0) node = bare ? m("mrow", mo("−"), node) : fenced(m("mrow", mo("−"), node));
   node.dataset.value = String(v);
   return node;
 }
@@ -58,7 +63,8 @@ function number(v) {
 const key = ({ name, index }) => index === null ? name : `${name}[t${index === 0 ? "" : index > 0 ? "+1" : "-1"}]`;
 const unparen = (e) => (e.op === "paren" ? e.args : e);
 
-/** The MathML of expression `e`; with `at` = { values, coord } symbols are replaced by their values. */
+/** The MathML of expression `e`; with `at` = { values, coord, bare? } symbols are replaced by
+ * their values (negative ones in parentheses unless `bare`). */
 function render(e, at) {
   const r = (x) => render(x, at);
   const [a, b] = Array.isArray(e.args) ? e.args : [e.args];
@@ -66,7 +72,7 @@ function render(e, at) {
     case "num": return m("mn", String(e.args));
     case "var": {
       const v = at && at.values[key(e.args)];
-      return v ? number(v[at.coord]) : symbol(e.args.name, e.args.index);
+      return v ? number(v[at.coord], at.bare) : symbol(e.args.name, e.args.index);
     }
     case "neg": return m("mrow", mo("−"), r(a));
     case "add": return m("mrow", r(a), mo("+"), r(b));
@@ -82,7 +88,7 @@ function render(e, at) {
       if (!at) return m("mrow", m("mi", "∇"), m("mi", "f"), fenced(r(a)));
       // one coordinate of ∇f at the point, both of whose coordinates are shown
       const axis = ["x", "y"][at.coord];
-      const point = [0, 1].map((c) => render(a, { ...at, coord: c }));
+      const point = [0, 1].map((c) => render(a, { ...at, coord: c, bare: a.op === "var" }));
       return m("mrow", m("mfrac", m("mrow", m("mi", "∂"), m("mi", "f")), m("mrow", m("mi", "∂"), m("mi", axis))),
         fenced(point[0], mo(","), point[1]));
     }
@@ -94,7 +100,7 @@ function render(e, at) {
 function equation(line) {
   const coord = Number(ui.coord.value);
   const at = { values: doc.values, coord };
-  const value = number(line.value[coord]);
+  const value = number(line.value[coord], true);
   value.classList.add("value");
   value.dataset.key = key(line.lhs);
   const row = document.createElement("div");
