@@ -43,6 +43,17 @@ await session(binary, screenshot, async (open) => {
     check(Math.abs(values["Δθ[t]"] - moved) < 1e-12 && values["θ[t]"] === points[step][0],
       `step ${step}: −η·m̂/(√v̂ + ε) = ${values["Δθ[t]"]} is the run's own move θ_t − θ_{t−1} = ${moved}`);
   }
+  // the playback slider moves the explanation
+  await page.fill("#frame", "25");
+  await page.locator("#frame").dispatchEvent("input");
+  await shown(25);
+  const at25 = await displayed(), expected25 = await api(25);
+  check(at25["Δθ[t]"] === expected25.values["Δθ[t]"][0], "moving the playback slider to 25 explains update 25");
+  await page.click("#explain-next");
+  await shown(26);
+  await page.fill("#explain-step", "40");
+  await page.locator("#explain-step").dispatchEvent("change");
+  await shown(40);
   // the y coordinate
   await page.selectOption("#explain-coord", "1");
   const y = await displayed(), expected = await api(40);

@@ -9,7 +9,7 @@ import { draw } from "./paths.js";
 const NS = "http://www.w3.org/1998/Math/MathML";
 const SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉";
 const ACCENTS = { "\u0302": "^", "\u0303": "~" };
-let page, doc = null, token = 0, seen = { runs: null, frame: null };
+let page, doc = null, token = 0, inFlight = false, seen = { runs: null, frame: null };
 const ui = {};
 const hook = () => window.__downhill;
 
@@ -165,6 +165,7 @@ async function explain(step) {
   const body = { surface: page.view.runsSurface ?? page.state.surface, start: page.startPoint(), optimizer: spec, step };
   if (page.state.schedule.trim()) body.schedule = page.state.schedule.trim();
   const mine = ++token;
+  inFlight = true;
   try {
     const answer = await post("/api/explain", body);
     if (mine !== token) return;
@@ -175,6 +176,8 @@ async function explain(step) {
     doc = null;
     ui.error.textContent = error.message;
     ui.error.hidden = false;
+  } finally {
+    if (mine === token) inFlight = false;
   }
   show();
   hook().explain = { step, run: i, doc };
@@ -193,10 +196,11 @@ function runOptions() {
   if (chosen && Number(chosen) < specs().length) ui.run.value = chosen;
 }
 
-/** Follows the runs and the playback step while the panel is open. */
+/** Follows the runs and the playback step while the panel is open (one request at a
+ * time: during playback the step shown catches up when the answer is in). */
 function watch() {
   const { runs, frame } = page.view;
-  if (ui.panel.open && (runs !== seen.runs || (ui.follow.checked && frame !== seen.frame))) {
+  if (ui.panel.open && !inFlight && (runs !== seen.runs || (ui.follow.checked && frame !== seen.frame))) {
     const fresh = runs !== seen.runs;
     seen = { runs, frame };
     if (fresh) runOptions();
