@@ -65,4 +65,12 @@ await session(binary, screenshot, async (open) => {
   await page.waitForFunction(() => window.__downhill.explain?.run === 1 && window.__downhill.explain.doc?.rule === "lion", null, { timeout: 10000 });
   const state = await page.textContent("#explain-math");
   check(state.includes("no equations for lion") && state.includes("exp_avg"), "lion shows its state before and after the step");
+
+  // a phone: the open panel keeps the page as wide as the screen (long equations scroll)
+  const phone = await open("/#surface=rosenbrock&start=-1,1&steps=20&opt=nag%3Alr%3D0.0005",
+    { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  await phone.tap("#explain summary");
+  await phone.waitForFunction(() => window.__downhill.explain?.step === 20, null, { timeout: 10000 });
+  const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+  check(width <= 390, `at 390 px with NAG explained the page is ${width} px wide`);
 });
