@@ -3,7 +3,6 @@
 // step's numbers put in. Nothing here knows a formula: it draws the
 // expression trees the server sends and looks each symbol's value up.
 import { post } from "./api.js";
-import { specs } from "./optimizers.js";
 import { draw } from "./paths.js";
 
 const NS = "http://www.w3.org/1998/Math/MathML";
@@ -157,7 +156,7 @@ function lastStep() {
 }
 
 async function explain(step) {
-  const i = Number(ui.run.value), spec = specs()[i];
+  const i = Number(ui.run.value), spec = page.view.runs[i]?.optimizer;
   const last = lastStep();
   if (!spec || last < 1) { doc = null; ui.error.hidden = true; show(); return; }
   step = Math.max(1, Math.min(last, step));
@@ -190,10 +189,11 @@ function go(d) {
   explain(step);
 }
 
+/** The runs drawn, by their specs, keeping the one chosen. */
 function runOptions() {
-  const chosen = ui.run.value;
-  ui.run.replaceChildren(...specs().map((s, i) => new Option(s, String(i))));
-  if (chosen && Number(chosen) < specs().length) ui.run.value = chosen;
+  const chosen = ui.run.value, runs = page.view.runs;
+  ui.run.replaceChildren(...runs.map((r, i) => new Option(r.optimizer, String(i))));
+  if (chosen && Number(chosen) < runs.length) ui.run.value = chosen;
 }
 
 /** Follows the runs and the playback step while the panel is open (one request at a
