@@ -49,3 +49,4 @@ CHROMIUM="$(command -v chromium)" node e2e/playground.mjs "$target/debug/downhil
 CHROMIUM="$(command -v chromium)" node e2e/lab.mjs "$target/debug/downhill" "$target/e2e/lab.png"
 CHROMIUM="$(command -v chromium)" node e2e/view.mjs "$target/debug/downhill" "$target/e2e/view.png"
 CHROMIUM="$(command -v chromium)" node e2e/phase.mjs "$target/debug/downhill" "$target/e2e/phase.png"
+CHROMIUM="$(command -v chromium)" node e2e/explain.mjs "$target/debug/downhill" "$target/e2e/explain.png"

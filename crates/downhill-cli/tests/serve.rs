@@ -366,6 +366,76 @@ fn overlays_come_from_the_optimizer_state() {
 /// The limits the page reads are the ones the API enforces: a run at the
 /// overlay limit is answered, one point more is refused; steps likewise.
 #[test]
+fn explain_gives_the_numbers_of_the_step_the_run_took() {
+    let server = Server::start();
+    let run = server.ok(
+        "/api/run",
+        json!({"surface": "anisotropic", "start": [4, -3], "steps": 6, "optimizers": ["adam:lr=0.3"]}),
+    );
+    let points = &run["runs"][0]["points"];
+    for step in [1, 5] {
+        let doc = server.ok(
+            "/api/explain",
+            json!({"surface": "anisotropic", "start": [4, -3], "step": step, "optimizer": "adam:lr=0.3"}),
+        );
+        assert_eq!(doc["rule"], "adam");
+        assert_eq!(doc["after"]["step"], step);
+        let value = |key: &str| pair(&doc["values"][key]);
+        let (m_hat, v_hat) = (value("m̂[t]"), value("v̂[t]"));
+        let (eta, eps) = (value("η")[0], value("ε")[0]);
+        assert_eq!(eta, 0.3);
+        // the displayed moments' definitions, from the optimizer's own state
+        let (beta1, beta2, t) = (value("β₁")[0], value("β₂")[0], step as f64);
+        let m = pair(&doc["after"]["buffers"]["exp_avg"]);
+        let v = pair(&doc["after"]["buffers"]["exp_avg_sq"]);
+        let (before, after) = (pair(&points[step - 1]), pair(&points[step]));
+        assert_eq!((value("θ[t-1]"), value("θ[t]")), (before, after));
+        for i in 0..2 {
+            assert!((m_hat[i] - m[i] / (1.0 - beta1.powf(t))).abs() < 1e-12);
+            assert!((v_hat[i] - v[i] / (1.0 - beta2.powf(t))).abs() < 1e-12);
+            let step_taken = -eta * m_hat[i] / (v_hat[i].sqrt() + eps);
+            assert!(
+                (step_taken - (after[i] - before[i])).abs() < 1e-12,
+                "step {step}: {step_taken} vs {}",
+                after[i] - before[i]
+            );
+            assert!((value("Δθ[t]")[i] - step_taken).abs() < 1e-15);
+        }
+        let lines = doc["lines"].as_array().unwrap();
+        let texts: Vec<&str> = lines.iter().map(|l| l["text"].as_str().unwrap()).collect();
+        assert_eq!(texts[3], "m̂[t] = m[t] / (1 − β₁^t)", "{texts:?}");
+        assert_eq!(lines[3]["rhs"]["op"], "div");
+        assert!(doc["summary"].as_str().unwrap().contains("bias-corrected"));
+    }
+    let other = server.ok(
+        "/api/explain",
+        json!({"surface": "sphere", "step": 2, "optimizer": "lion"}),
+    );
+    assert!(other["lines"].is_null() && other["after"]["buffers"]["exp_avg"].is_array());
+    let ask = |fields: &str| format!(r#"{{"surface": "sphere", "optimizer": "adam", {fields}}}"#);
+    server.refused(
+        "/api/explain",
+        ask(r#""step": 0"#).as_bytes(),
+        "step must be between 1 and 20000",
+    );
+    server.refused(
+        "/api/explain",
+        ask(r#""step": 20001"#).as_bytes(),
+        "step must be between 1 and 20000",
+    );
+    server.refused(
+        "/api/explain",
+        br#"{"surface": "sphere", "optimizer": "adamm", "step": 1}"#,
+        "adam",
+    );
+    server.refused(
+        "/api/explain",
+        br#"{"surface": "sphere", "optimizer": "gd:lr=1e200", "step": 9}"#,
+        "diverges at step",
+    );
+}
+
+#[test]
 fn limits_are_those_the_api_enforces() {
     let server = Server::start();
     let (status, _, body) = server.get("/api/limits");

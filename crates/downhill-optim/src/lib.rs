@@ -50,6 +50,7 @@ mod asgd;
 mod averaged;
 mod bufs;
 mod engine;
+pub mod explain;
 mod gradient;
 mod lamb;
 mod lars;

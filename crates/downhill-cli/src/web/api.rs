@@ -262,6 +262,43 @@ pub async fn run(ApiJson(req): ApiJson<RunRequest>) -> Result<Response, ApiError
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct ExplainRequest {
+    surface: String,
+    start: Option<[f64; 2]>,
+    optimizer: String,
+    /// The update to explain: 1 moves θ₀ to θ₁.
+    step: usize,
+    schedule: Option<String>,
+    #[serde(default, deserialize_with = "param_shape")]
+    param_shape: lab::ParamShape,
+}
+
+/// `POST /api/explain`: update `step` of one optimizer, as `/api/run` runs it:
+/// the rule's equations with their values (`lines`, null for a rule without a
+/// description), every symbol's value, the state before and after, the summary.
+pub async fn explain(ApiJson(req): ApiJson<ExplainRequest>) -> Result<Json<JsonValue>, ApiError> {
+    let (resolved, start) = surface_and_start(&req.surface, req.start, 1)?;
+    check_count("step", req.step, 1, MAX_STEPS)?;
+    let entry = optim::Entry::find(&downhill::Spec::parse(&req.optimizer)?.name)?;
+    blocking(move || {
+        let explained = lab::explain::explain(
+            resolved.landscape.as_ref(),
+            start,
+            req.param_shape,
+            &req.optimizer,
+            req.schedule.as_deref(),
+            req.step,
+        )
+        .map_err(|e| ApiError::bad(e.to_string()))?;
+        let mut doc = object!(explained);
+        doc["summary"] = entry.summary.into();
+        Ok(Json(doc))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GridRequest {
     surface: String,
     x: [f64; 2],

@@ -50,6 +50,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("static/presets.js"),
     ),
     (
+        "explain.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/explain.js"),
+    ),
+    (
         "sweep.js",
         "text/javascript; charset=utf-8",
         include_str!("static/sweep.js"),

@@ -33,6 +33,7 @@ pub fn router(guard: Guard) -> Router {
         .route("/api/limits", get(api::limits))
         .route("/api/surface", post(api::surface))
         .route("/api/run", post(api::run))
+        .route("/api/explain", post(api::explain))
         .route("/api/grid", post(api::grid))
         .route("/api/gradient", post(api::gradient))
         .route("/api/sweep", post(api::sweep))

@@ -5,8 +5,9 @@
 //! and the web page draws); [`sweep`] grids of optimizers × learning rates ×
 //! parameters; [`tune`] the best lr of each optimizer; [`phase`] one
 //! optimizer's lr × key phase diagram; [`overlay`] what the page draws along a
-//! path besides its points.
+//! path besides its points; [`explain`] one update's equations with its numbers.
 
+pub mod explain;
 pub mod overlay;
 pub mod phase;
 mod runs;

@@ -1,12 +1,14 @@
 // The playground page: state (mirrored in the URL hash), the surface, runs,
 // playback and the wiring of the controls. The optimizer cards are in
 // optimizers.js, the paths view in paths.js, the sweep tab in sweep.js (its
-// phase diagram in phase.js) and the training tab in train.js.
+// phase diagram in phase.js), the Explain panel in explain.js and the training
+// tab in train.js.
 import { get, post } from "./api.js";
 import { canvasXY, short } from "./plot.js";
 import { initOptimizers, newOpt, renderOptimizers, specs } from "./optimizers.js";
 import { at, charts, draw, fmt, fromPx, initPaths, shown } from "./paths.js";
 import { initPhase } from "./phase.js";
+import { initExplain } from "./explain.js";
 import { initPresets } from "./presets.js";
 import { initSweep } from "./sweep.js";
 import { initTraining, readTrainHash, writeTrainHash } from "./train.js";
@@ -392,6 +394,7 @@ async function main() {
   initOptimizers(page);
   initPaths(page);
   initSweep(page);
+  initExplain($("explain"), page);
   surfaceOptions();
   initPresets($("presets"), $("preset-caption"));
   state.opts = state.optimizers.slice(0, 16).map(newOpt);
