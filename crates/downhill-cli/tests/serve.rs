@@ -149,6 +149,7 @@ fn the_page_and_its_assets_are_served_from_the_binary() {
         ("presets.js", "text/javascript"),
         ("sweep.js", "text/javascript"),
         ("train.js", "text/javascript"),
+        ("view3d.js", "text/javascript"),
         ("app.js", "text/javascript"),
     ] {
         let (status, kind, body) = server.get(&format!("/static/{file}"));
@@ -179,6 +180,51 @@ fn the_page_and_its_assets_are_served_from_the_binary() {
     assert!(String::from_utf8(body)
         .unwrap()
         .contains("no file 'missing.js'"));
+}
+
+/// The module specifiers in `text` that start with `./` (`from "./x"`, `from'./x'`, `import("./x")`).
+fn relative_imports(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for marker in ["from\"./", "from \"./", "from'./", "from './", "import(\"./"] {
+        for rest in text.split(marker).skip(1) {
+            out.push(rest.split(['"', '\'']).next().unwrap().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn three_js_for_the_3d_view_is_served_from_the_binary_with_its_licence() {
+    let server = Server::start();
+    let (_, _, view3d) = server.get("/static/view3d.js");
+    let loaded = relative_imports(&String::from_utf8(view3d).unwrap());
+    assert!(loaded.contains(&"vendor/three.module.min.js".to_string()), "{loaded:?}");
+    assert!(loaded.contains(&"vendor/OrbitControls.js".to_string()), "{loaded:?}");
+    let mut seen = 0;
+    for file in ["three.module.min.js", "three.core.min.js", "OrbitControls.js"] {
+        let (status, kind, body) = server.get(&format!("/static/vendor/{file}"));
+        assert_eq!(status, 200, "{file}");
+        assert!(kind.starts_with("text/javascript"), "{file}: {kind}");
+        let text = String::from_utf8(body).unwrap();
+        // every module it imports is one of ours: no bare 'three', no URL
+        for name in relative_imports(&text) {
+            assert_eq!(
+                server.get(&format!("/static/vendor/{name}")).0,
+                200,
+                "{file} imports {name}"
+            );
+            seen += 1;
+        }
+        assert!(!text.contains("from 'three'") && !text.contains("from\"three\""));
+    }
+    assert_eq!(seen, 3, "module → core twice, controls → module once");
+    let (status, kind, licence) = server.get("/static/vendor/LICENSE-three");
+    assert_eq!(status, 200);
+    assert!(kind.starts_with("text/plain"));
+    assert!(String::from_utf8(licence).unwrap().contains("three.js authors"));
+    let (_, _, version) = server.get("/static/vendor/VERSION");
+    assert!(String::from_utf8(version).unwrap().starts_with("three.js 0.185.1"));
+    assert_eq!(server.get("/static/vendor/missing.js").0, 404);
 }
 
 #[test]

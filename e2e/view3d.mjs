@@ -1,0 +1,126 @@
+// End-to-end checks of the 3-D view (issue 15, item 9): it renders with the
+// vendored three.js and nothing from the network, draws one path per run,
+// rotates on a drag and zooms on the wheel, follows playback, new runs and a new
+// surface (holes where f is undefined), and works on a phone.
+//
+// usage: node e2e/view3d.mjs DOWNHILL_BINARY SCREENSHOT.png
+import { check, session } from "./harness.mjs";
+
+const [binary, screenshot] = process.argv.slice(2);
+const info = (page) => page.evaluate(() => {
+  const { view3d, runs, view } = window.__downhill;
+  return { ...view3d, runs, frame: view.frame, pixels: view3d.pixels?.() };
+});
+
+/** Waits until the 3-D view has drawn the page's current runs at its current step. */
+const drawnNow = (page) => page.waitForFunction(() => {
+  const { view3d, view } = window.__downhill;
+  return !document.body.dataset.busy && view3d.frame === view.frame && view3d.paths === view.runs.filter((r) => r.points.length).length &&
+    view3d.drawnRuns === view.runs;
+}, null, { timeout: 20000 });
+
+/** Drags on the 3-D canvas from its centre by (dx, dy) pixels. */
+async function drag(page, dx, dy) {
+  const box = await page.locator("#view3d").boundingBox();
+  const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  for (let k = 1; k <= 8; k++) await page.mouse.move(x + (dx * k) / 8, y + (dy * k) / 8);
+  await page.mouse.up();
+}
+
+await session(binary, screenshot, async (open) => {
+  let page = await open("/#surface=himmelblau&start=-0.5,-4&steps=150&opt=gd%3Alr%3D0.01&opt=momentum%3Alr%3D0.005%2Cmomentum%3D0.9&opt=adam%3Alr%3D0.2");
+  const origin = new URL(page.url()).origin;
+  await page.click("#show-3d");
+  await drawnNow(page);
+  let now = await info(page);
+  check(await page.isHidden("#contour") && await page.isVisible("#view3d") && page.url().includes("3d"),
+    "the 3-D button shows the 3-D view in the contour's place, and the link says so");
+  check(now.pixels.painted > 0.3 * now.pixels.width * now.pixels.height,
+    `the 3-D canvas is drawn: ${now.pixels.painted} of ${now.pixels.width} × ${now.pixels.height} pixels differ from the background`);
+  check(now.runs === 3 && now.paths === 3 && now.markers === 3, `one path and one marker per run (${now.paths} paths, ${now.markers} markers, ${now.runs} runs)`);
+  const note = await page.textContent("#view3d-note");
+  check(/height: (f from|log10)/.test(note) && now.triangles === 2 * 219 * 219, `the note states the height scale ("${note.split(";")[0]}"); ${now.triangles} triangles`);
+  const vendor = page.requests.filter((u) => u.includes("/static/vendor/"));
+  check(vendor.some((u) => u.endsWith("three.module.min.js")) && vendor.some((u) => u.endsWith("three.core.min.js")) &&
+    page.requests.every((u) => u.startsWith(origin)), `three.js comes from the server itself (${vendor.length} vendor files; all ${page.requests.length} requests to ${origin})`);
+
+  // rotate and zoom
+  let before = now.pixels.sum;
+  await drag(page, 140, 40);
+  now = await info(page);
+  check(now.pixels.sum !== before, "dragging turns the surface (the image changes)");
+  before = now.pixels.sum;
+  const box = await page.locator("#view3d").boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, -400);
+  await page.waitForTimeout(100);
+  now = await info(page);
+  check(now.pixels.sum !== before, "the wheel zooms (the image changes)");
+
+  // playback: the markers move with the step
+  const at = async (frame) => {
+    await page.fill("#frame", String(frame));
+    await page.locator("#frame").dispatchEvent("input");
+    await drawnNow(page);
+    return info(page);
+  };
+  const early = await at(5), late = await at(120);
+  const moved = early.positions.filter((p, i) => Math.hypot(p[0] - late.positions[i][0], p[1] - late.positions[i][1]) > 1e-3).length;
+  check(early.frame === 5 && late.frame === 120 && moved === 3 && early.pixels.sum !== late.pixels.sum,
+    `moving the playback step from 5 to 120 moves all ${moved} markers`);
+  // the markers sit where the runs are at that step
+  const want = await page.evaluate(() => window.__downhill.view.runs.map((r) => r.points[Math.min(120, r.points.length - 1)]));
+  const dom = await page.evaluate(() => window.__downhill.view.surfaceInfo.domain);
+  const k = 2 / Math.max(dom.x[1] - dom.x[0], dom.y[1] - dom.y[0]);
+  const off = late.positions.map((p, i) => Math.hypot(p[0] - (want[i][0] - (dom.x[0] + dom.x[1]) / 2) * k, p[1] - (want[i][1] - (dom.y[0] + dom.y[1]) / 2) * k));
+  check(Math.max(...off) < 1e-5, `each marker is at its run's point of step 120 (largest offset ${Math.max(...off).toExponential(1)})`);
+
+  // new runs: one more optimizer adds a path
+  await page.click("#add-optimizer");
+  await page.waitForFunction(() => window.__downhill.runs === 4, null, { timeout: 20000 });
+  await drawnNow(page);
+  now = await info(page);
+  check(now.paths === 4 && now.markers === 4, `adding an optimizer adds a path (${now.paths})`);
+
+  // a click on the surface (no drag) sets the start
+  const startBefore = await page.inputValue("#start-x") + "," + await page.inputValue("#start-y");
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForFunction((b) => window.__downhill.state.start && String(window.__downhill.state.start) !== b, startBefore, { timeout: 10000 });
+  check(true, `clicking the surface sets the start (${startBefore} → ${await page.evaluate(() => window.__downhill.state.start.join(","))})`);
+  await page.screenshot({ path: screenshot });
+
+  // the height scale can be chosen; log states itself
+  await page.selectOption("#height-mode", "log");
+  await page.waitForFunction(() => window.__downhill.view3d.height === "log", null, { timeout: 10000 });
+  check((await page.textContent("#view3d-note")).includes("log10") && page.url().includes("height-log"), "log heights are stated and kept in the link");
+
+  // a surface with holes: f = sqrt(x + 1) + y² is undefined for x < −1
+  page = await open("/#surface=sqrt(x%2B1)%2By%5E2&start=3,3&show=trails,3d&opt=adam%3Alr%3D0.1&opt=gd%3Alr%3D0.05");
+  await drawnNow(page);
+  now = await info(page);
+  const full = 2 * 219 * 219;
+  check(now.triangles > 0.5 * full && now.triangles < 0.65 * full && now.paths === 2 && now.pixels.painted > 0.15 * now.pixels.width * now.pixels.height,
+    `NaN cells are holes: ${now.triangles} of ${full} triangles drawn, ${now.paths} paths (a link with show=3d opens in 3-D)`);
+  // a run that leaves through the hole ends its path at its last finite point
+  page = await open("/#surface=sqrt(x%2B1)%2By%5E2&start=0,1&steps=60&show=trails,3d&opt=gd%3Alr%3D0.5");
+  await drawnNow(page);
+  now = await info(page);
+  const finite = await page.evaluate(() => {
+    const pts = window.__downhill.view.runs[0].points;
+    const n = pts.findIndex((p) => !p.every(Number.isFinite));
+    return { n: n < 0 ? pts.length : n, all: pts.length };
+  });
+  check(now.paths === 1 && now.drawnPoints[0] === finite.n, `a path ends at its first non-finite point (${now.drawnPoints[0]} of ${finite.all} points)`);
+
+  // a phone: the switch and the view fit, drawing works
+  page = await open("/#surface=quartic&show=trails,3d", { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+  await drawnNow(page);
+  now = await info(page);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  check(width <= 390 && now.pixels.width > 300 && now.pixels.painted > 0.3 * now.pixels.width * now.pixels.height,
+    `at 390 px the page is ${width} px wide and the 3-D view ${now.pixels.width} px wide, drawn`);
+  await page.locator("#view3d").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: screenshot.replace(/\.png$/, "-phone.png") });
+});
