@@ -103,16 +103,21 @@ await session(binary, screenshot, async (open) => {
   const full = 2 * 219 * 219;
   check(now.triangles > 0.5 * full && now.triangles < 0.65 * full && now.paths === 2 && now.pixels.painted > 0.15 * now.pixels.width * now.pixels.height,
     `NaN cells are holes: ${now.triangles} of ${full} triangles drawn, ${now.paths} paths (a link with show=3d opens in 3-D)`);
-  // a run that leaves through the hole ends its path at its last finite point
+  // a run that steps into the hole stops at its last finite point (the server cuts it there)
   page = await open("/#surface=sqrt(x%2B1)%2By%5E2&start=0,1&steps=60&show=trails,3d&opt=gd%3Alr%3D0.5");
   await drawnNow(page);
   now = await info(page);
-  const finite = await page.evaluate(() => {
-    const pts = window.__downhill.view.runs[0].points;
-    const n = pts.findIndex((p) => !p.every(Number.isFinite));
-    return { n: n < 0 ? pts.length : n, all: pts.length };
+  const run = await page.evaluate(() => ({ n: window.__downhill.view.runs[0].points.length, diverged: window.__downhill.view.runs[0].diverged }));
+  check(run.diverged && now.paths === 1 && now.drawnPoints[0] === run.n, `a run that diverges is drawn to its last point (${now.drawnPoints[0]} of ${run.n})`);
+  // a non-finite point in a path (null in the JSON) ends the path there
+  await page.evaluate(() => {
+    const { view } = window.__downhill;
+    const points = view.runs[0].points.map((p, k) => (k === 2 ? [p[0], null, p[2]] : p));
+    view.runs = [{ ...view.runs[0], points }];
   });
-  check(now.paths === 1 && now.drawnPoints[0] === finite.n, `a path ends at its first non-finite point (${now.drawnPoints[0]} of ${finite.all} points)`);
+  await drawnNow(page);
+  now = await info(page);
+  check(now.drawnPoints[0] === 2 && now.markers === 1, `a path ends before its first non-finite point (${now.drawnPoints[0]} points drawn)`);
 
   // a phone: the switch and the view fit, drawing works
   page = await open("/#surface=quartic&show=trails,3d", { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Vendors three.js for the playground's 3-D view (crates/downhill-cli/src/web/static/vendor/):
 # the minified module build (three.module.min.js and the three.core.min.js it
-# imports), OrbitControls importing the vendored file instead of the bare
-# specifier 'three' (the page has no import map), and the licence.
+# imports), OrbitControls and the fat lines (Line2 and its parts) importing the
+# vendored file instead of the bare specifier 'three' (the page has no import
+# map), and the licence.
 # 0.185.1 is the newest release that still ships build/*.min.js.
 #
 # usage: sh scripts/vendor_three.sh   (needs npm and the npm registry)
@@ -15,13 +16,16 @@ trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$dest"
 cp "$scratch/package/build/three.module.min.js" "$scratch/package/build/three.core.min.js" "$dest/"
 cp "$scratch/package/LICENSE" "$dest/LICENSE-three"
-sed "s#^} from 'three';#} from './three.module.min.js';#" \
-  "$scratch/package/examples/jsm/controls/OrbitControls.js" > "$dest/OrbitControls.js"
-grep -q "from './three.module.min.js';" "$dest/OrbitControls.js"
+addons="controls/OrbitControls.js lines/Line2.js lines/LineSegments2.js lines/LineGeometry.js lines/LineSegmentsGeometry.js lines/LineMaterial.js"
+for addon in $addons; do
+  sed "s#^} from 'three';#} from './three.module.min.js';#" \
+    "$scratch/package/examples/jsm/$addon" > "$dest/$(basename "$addon")"
+  ! grep -q "^} from 'three';" "$dest/$(basename "$addon")"
+done
 {
   echo "three.js $version (npm: three@$version, MIT, see LICENSE-three)"
   echo "tarball sha256 $(sha256sum "$scratch/three-$version.tgz" | cut -d' ' -f1)"
-  echo "written by scripts/vendor_three.sh; OrbitControls.js imports './three.module.min.js' instead of 'three'"
-  (cd "$dest" && sha256sum three.module.min.js three.core.min.js OrbitControls.js)
+  echo "written by scripts/vendor_three.sh; the addons (examples/jsm/: $addons) import './three.module.min.js' instead of 'three'"
+  (cd "$dest" && sha256sum three.module.min.js three.core.min.js $(for a in $addons; do basename "$a"; done))
 } > "$dest/VERSION"
 cat "$dest/VERSION"

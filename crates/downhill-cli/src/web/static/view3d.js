@@ -13,11 +13,15 @@ const HEIGHT = 0.8;
 const LIFT = 0.012;
 /** The share of the grid (from the top) the linear heights clip. */
 const CLIP = 0.02;
+/** Paths end at a point this far out (world units; the domain is 2 wide). */
+const FAR = 1e4;
 /** In the log mode f − f_min is shown from this fraction of the grid's range up. */
 const LOG_FLOOR = 1e-3;
 
 let page = null;
 let three = null;
+/** OrbitControls and the fat lines (Line2, LineGeometry, LineMaterial). */
+let addons = null;
 let scene = null;
 let failed = null;
 
@@ -67,10 +71,11 @@ function setShown(on, write = true) {
 async function start() {
   if (scene || failed) return;
   try {
-    const [core, controls] = await Promise.all([
-      import("./vendor/three.module.min.js"), import("./vendor/OrbitControls.js")]);
+    const [core, ...parts] = await Promise.all(["three.module.min.js", "OrbitControls.js", "Line2.js", "LineGeometry.js", "LineMaterial.js"]
+      .map((file) => import(`./vendor/${file}`)));
     three = core;
-    scene = createScene(controls.OrbitControls);
+    addons = Object.assign({}, ...parts);
+    scene = createScene();
   } catch (error) {
     failed = `The 3-D view cannot start: ${error.message || error} (it needs WebGL).`;
     $("view3d-note").textContent = failed;
@@ -82,7 +87,7 @@ async function start() {
 
 // ---------- the scene ----------
 
-function createScene(OrbitControls) {
+function createScene() {
   const T = three;
   const canvas = $("view3d");
   const renderer = new T.WebGLRenderer({ canvas, antialias: true });
@@ -96,8 +101,8 @@ function createScene(OrbitControls) {
   world.add(sun);
   const camera = new T.PerspectiveCamera(35, 1, 0.01, 100);
   camera.up.set(0, 0, 1);
-  camera.position.set(2.6, -3.6, 2.9);
-  const controls = new OrbitControls(camera, canvas);
+  camera.position.set(1.1, -3.5, 2.5);
+  const controls = new addons.OrbitControls(camera, canvas);
   controls.target.set(0, 0, HEIGHT / 3);
   controls.minDistance = 0.8;
   controls.maxDistance = 14;
@@ -119,6 +124,7 @@ function resize(s) {
   s.renderer.setSize(w, h, false);
   s.camera.aspect = w / h;
   s.camera.updateProjectionMatrix();
+  for (const path of s.paths) for (const line of path.lines) line.material.resolution.set(w, h);
 }
 
 function render(s) {
@@ -313,22 +319,25 @@ function label(text, at, shift) {
   const texture = new T.CanvasTexture(canvas);
   texture.colorSpace = T.SRGBColorSpace;
   const sprite = new T.Sprite(new T.SpriteMaterial({ map: texture, depthTest: false }));
-  sprite.scale.set((0.14 * canvas.width) / canvas.height, 0.14, 1);
+  sprite.scale.set((0.1 * canvas.width) / canvas.height, 0.1, 1);
   sprite.position.set(at[0] + shift[0], at[1] + shift[1], at[2] + (shift[2] ?? 0));
   return sprite;
 }
 
 // ---------- paths and markers ----------
 
-/** A point's world position, or null when a coordinate or f is not finite (the path ends there). */
+/** A point's world position, or null when a coordinate or f is not finite or the
+ * point is more than FAR away (a runaway, out of the view and of float32's reach): the path ends there. */
 function pathPoint(s, p) {
   if (!p || !p.every((v) => typeof v === "number" && Number.isFinite(v))) return null;
-  return toWorld(s.domain, p[0], p[1], HEIGHT * s.scale.height(p[2]) + LIFT);
+  const q = toWorld(s.domain, p[0], p[1], HEIGHT * s.scale.height(p[2]) + LIFT);
+  return Math.abs(q[0]) <= FAR && Math.abs(q[1]) <= FAR ? q : null;
 }
 
 function buildPaths(s, runs) {
   const T = three;
-  for (const p of s.paths) { s.world.remove(p.group); dispose(p.group); }
+  for (const p of s.paths) { s.world.remove(p.group); dispose(p.group); p.full?.dispose(); }
+  const canvas = s.renderer.domElement;
   s.paths = runs.map((run, i) => {
     const colour = new T.Color(page.colors[i % page.colors.length]);
     const points = [];
@@ -338,31 +347,50 @@ function buildPaths(s, runs) {
       points.push(...q);
     }
     const count = points.length / 3;
-    const geometry = new T.BufferGeometry();
-    geometry.setAttribute("position", new T.BufferAttribute(new Float32Array(points), 3));
     const group = new T.Group();
-    // solid where the path is in sight, faint where a hill hides it
-    group.add(new T.Line(geometry, new T.LineBasicMaterial({ color: colour, clippingPlanes: s.clip })));
-    const hidden = new T.Line(geometry, new T.LineBasicMaterial({ color: colour, transparent: true, opacity: 0.3, depthTest: false, clippingPlanes: s.clip }));
-    hidden.renderOrder = -1;
-    group.add(hidden);
-    const marker = new T.Mesh(new T.SphereGeometry(0.032, 16, 12), new T.MeshLambertMaterial({ color: colour, clippingPlanes: s.clip }));
-    const outline = new T.Mesh(marker.geometry, new T.MeshBasicMaterial({ color: 0x111111, side: T.BackSide, clippingPlanes: s.clip }));
-    outline.scale.setScalar(1.25);
-    marker.add(outline);
-    group.add(marker);
-    const ring = new T.Mesh(new T.TorusGeometry(0.05, 0.008, 8, 32), new T.MeshBasicMaterial({ color: 0xffffff, clippingPlanes: s.clip }));
-    group.add(ring);
+    const path = { group, points, count, lines: [], full: null };
+    if (count >= 2) {
+      path.full = new addons.LineGeometry().setPositions(points);
+      // solid where the path is in sight, faint where a hill hides it
+      for (const [opacity, depthTest] of [[1, true], [0.3, false]]) {
+        const material = new addons.LineMaterial({
+          color: colour, linewidth: 2.5, transparent: opacity < 1, opacity, depthTest, clippingPlanes: s.clip,
+        });
+        material.resolution.set(canvas.clientWidth || 1, canvas.clientHeight || 1);
+        const line = new addons.Line2(path.full, material);
+        line.renderOrder = depthTest ? 0 : -1;
+        path.lines.push(line);
+        group.add(line);
+      }
+    }
+    path.marker = new T.Mesh(new T.SphereGeometry(0.042, 20, 14), new T.MeshLambertMaterial({ color: colour, clippingPlanes: s.clip }));
+    const outline = new T.Mesh(path.marker.geometry, new T.MeshBasicMaterial({ color: 0x111111, side: T.BackSide, clippingPlanes: s.clip }));
+    outline.scale.setScalar(1.22);
+    path.marker.add(outline);
+    path.ring = new T.Mesh(new T.TorusGeometry(0.06, 0.01, 8, 32), new T.MeshBasicMaterial({ color: 0xffffff, clippingPlanes: s.clip }));
+    group.add(path.marker, path.ring);
     s.world.add(group);
-    return { group, geometry, marker, ring, count, points };
+    return path;
   });
   if (!s.start) {
-    s.start = new T.Mesh(new T.TorusGeometry(0.06, 0.012, 8, 40), new T.MeshBasicMaterial({ color: 0xffffff }));
+    s.start = new T.Mesh(new T.TorusGeometry(0.07, 0.013, 8, 40), new T.MeshBasicMaterial({ color: 0xffffff }));
     s.world.add(s.start);
   }
   Object.assign(window.__downhill.view3d, {
     paths: s.paths.filter((p) => p.count > 0).length, drawnPoints: s.paths.map((p) => p.count), drawnRuns: runs,
   });
+}
+
+/** Draws `path` from point `from` to point `k`: the whole path's geometry cut
+ * short, or (without trails) a new one of its last few points. */
+function showTrail(path, from, k) {
+  if (!path.full) return;
+  const shown = path.lines[0].geometry;
+  let geometry = path.full;
+  if (from > 0) geometry = new addons.LineGeometry().setPositions(path.points.slice(3 * from, 3 * (k + 1)));
+  else path.full.instanceCount = Math.max(0, k);
+  if (shown !== path.full && shown !== geometry) shown.dispose();
+  for (const line of path.lines) line.geometry = geometry;
 }
 
 /** The paths drawn up to step `frame`, a marker at that step, rings at a hovered chart step, the start. */
@@ -373,8 +401,7 @@ function placeMarkers(s, runs, frame, hover) {
   s.paths.forEach((path) => {
     const k = Math.min(frame, path.count - 1);
     // the whole trail, or its last 8 steps, as the contour draws it
-    const from = trails() ? 0 : Math.max(0, k - 8);
-    path.geometry.setDrawRange(from, k - from + 1);
+    showTrail(path, trails() ? 0 : Math.max(0, k - 8), k);
     path.marker.visible = k >= 0;
     if (k >= 0) {
       path.marker.position.set(...at(path, k));
