@@ -96,6 +96,17 @@ await session(binary, screenshot, async (open) => {
   await page.waitForFunction(() => window.__downhill.view3d.height === "log", null, { timeout: 10000 });
   check((await page.textContent("#view3d-note")).includes("log10") && page.url().includes("height-log"), "log heights are stated and kept in the link");
 
+  // another surface: the mesh and the paths are rebuilt for it
+  const oldNote = await page.textContent("#view3d-note");
+  await page.selectOption("#surface-select", "rosenbrock");
+  await page.waitForFunction(() => window.__downhill.view.surfaceInfo.domain.x[0] === -2, null, { timeout: 20000 });
+  await page.settle();
+  await page.waitForFunction(() => window.__downhill.view3d.drawnGrid === window.__downhill.view.grid, null, { timeout: 20000 });
+  await drawnNow(page);
+  now = await info(page);
+  check((await page.textContent("#view3d-note")) !== oldNote && now.paths === 4 && now.pixels.painted > 0.2 * now.pixels.width * now.pixels.height,
+    `choosing Rosenbrock redraws the surface and its ${now.paths} paths`);
+
   // a surface with holes: f = sqrt(x + 1) + y² is undefined for x < −1
   page = await open("/#surface=sqrt(x%2B1)%2By%5E2&start=3,3&show=trails,3d&opt=adam%3Alr%3D0.1&opt=gd%3Alr%3D0.05");
   await drawnNow(page);
@@ -118,6 +129,21 @@ await session(binary, screenshot, async (open) => {
   await drawnNow(page);
   now = await info(page);
   check(now.drawnPoints[0] === 2 && now.markers === 1, `a path ends before its first non-finite point (${now.drawnPoints[0]} points drawn)`);
+
+  // without WebGL the view says why and the contour stays
+  page = await open("/#surface=quartic");
+  await page.addInitScript(() => {
+    const get = HTMLCanvasElement.prototype.getContext;
+    HTMLCanvasElement.prototype.getContext = function (kind, ...rest) { return /webgl/.test(kind) ? null : get.call(this, kind, ...rest); };
+  });
+  await page.reload();
+  await page.settle();
+  await page.click("#show-3d");
+  await page.waitForFunction(() => /cannot start/.test(document.getElementById("view3d-note").textContent), null, { timeout: 20000 });
+  check(await page.isVisible("#contour") && await page.isHidden("#view3d"),
+    `without WebGL: "${(await page.textContent("#view3d-note")).slice(0, 60)}…", and the contour stays`);
+  // three.js logs the missing context as an error: expected here, not a problem of the page
+  page.problems = page.problems.filter((p) => !/WebGL/.test(p));
 
   // a phone: the switch and the view fit, drawing works
   page = await open("/#surface=quartic&show=trails,3d", { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });

@@ -23,6 +23,9 @@ let three = null;
 /** OrbitControls and the fat lines (Line2, LineGeometry, LineMaterial). */
 let addons = null;
 let scene = null;
+/** Loading three.js and making the scene: started once, the first time the view is shown. */
+let loading = null;
+/** Why the view could not start (no WebGL), or null. */
 let failed = null;
 
 /** The state the drawing was made from, to redraw only what changed. */
@@ -59,17 +62,18 @@ function setShown(on, write = true) {
   $("show-3d").classList.toggle("active", on);
   $("show-contour").setAttribute("aria-pressed", String(!on));
   $("show-3d").setAttribute("aria-pressed", String(on));
-  $("contour").hidden = on;
-  if (on) $("contour-tip").hidden = true;
-  $("view3d").hidden = !on;
+  // without WebGL the contour stays, with the reason under it
+  const drawing = on && !failed;
+  $("contour").hidden = drawing;
+  if (drawing) $("contour-tip").hidden = true;
+  $("view3d").hidden = !drawing;
   $("view3d-bar").hidden = !on;
   $("height-mode").value = heightMode();
-  window.__downhill.view3d.shown = on;
-  if (on) start();
+  window.__downhill.view3d.shown = drawing;
+  if (on) loading ??= start();
 }
 
 async function start() {
-  if (scene || failed) return;
   try {
     const [core, ...parts] = await Promise.all(["three.module.min.js", "OrbitControls.js", "Line2.js", "LineGeometry.js", "LineMaterial.js"]
       .map((file) => import(`./vendor/${file}`)));
@@ -80,6 +84,7 @@ async function start() {
     failed = `The 3-D view cannot start: ${error.message || error} (it needs WebGL).`;
     $("view3d-note").textContent = failed;
     $("view3d-note").classList.add("error");
+    setShown(isShown(), false);
     return;
   }
   requestAnimationFrame(follow);
@@ -286,8 +291,7 @@ function buildSurface(s, grid, levels, mode) {
     new T.Plane(new T.Vector3(0, 1, 0), wy), new T.Plane(new T.Vector3(0, -1, 0), wy)];
   $("view3d-note").textContent = `${s.scale.text}; colours as on the contour. Drag to rotate, wheel or pinch to zoom, click the surface to set the start.`;
   $("view3d-note").classList.remove("error");
-  window.__downhill.view3d.height = s.scale.mode;
-  window.__downhill.view3d.triangles = index.length / 3;
+  Object.assign(window.__downhill.view3d, { height: s.scale.mode, triangles: index.length / 3, drawnGrid: grid });
 }
 
 /** The domain's outline at height 0, with its x and y ranges and an f axis at one corner. */
