@@ -185,7 +185,13 @@ fn the_page_and_its_assets_are_served_from_the_binary() {
 /// The module specifiers in `text` that start with `./` (`from "./x"`, `from'./x'`, `import("./x")`).
 fn relative_imports(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for marker in ["from\"./", "from \"./", "from'./", "from './", "import(\"./"] {
+    for marker in [
+        "from\"./",
+        "from \"./",
+        "from'./",
+        "from './",
+        "import(\"./",
+    ] {
         for rest in text.split(marker).skip(1) {
             out.push(rest.split(['"', '\'']).next().unwrap().to_string());
         }
@@ -227,7 +233,9 @@ fn three_js_for_the_3d_view_is_served_from_the_binary_with_its_licence() {
         imported += names.len();
         // the page loads it, or another vendored module does
         assert!(
-            view3d.contains(&format!("\"{file}\"")) || file.starts_with("three.core") || file.contains("Segments"),
+            view3d.contains(&format!("\"{file}\""))
+                || file.starts_with("three.core")
+                || file.contains("Segments"),
             "{file}"
         );
     }
@@ -236,9 +244,13 @@ fn three_js_for_the_3d_view_is_served_from_the_binary_with_its_licence() {
     let (status, kind, licence) = server.get("/static/vendor/LICENSE-three");
     assert_eq!(status, 200);
     assert!(kind.starts_with("text/plain"));
-    assert!(String::from_utf8(licence).unwrap().contains("three.js authors"));
+    assert!(String::from_utf8(licence)
+        .unwrap()
+        .contains("three.js authors"));
     let (_, _, version) = server.get("/static/vendor/VERSION");
-    assert!(String::from_utf8(version).unwrap().starts_with("three.js 0.185.1"));
+    assert!(String::from_utf8(version)
+        .unwrap()
+        .starts_with("three.js 0.185.1"));
     assert_eq!(server.get("/static/vendor/missing.js").0, 404);
 }
 
