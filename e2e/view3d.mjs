@@ -77,6 +77,13 @@ await session(binary, screenshot, async (open) => {
   const off = late.positions.map((p, i) => Math.hypot(p[0] - (want[i][0] - (dom.x[0] + dom.x[1]) / 2) * k, p[1] - (want[i][1] - (dom.y[0] + dom.y[1]) / 2) * k));
   check(Math.max(...off) < 1e-5, `each marker is at its run's point of step 120 (largest offset ${Math.max(...off).toExponential(1)})`);
 
+  // hovering a chart rings that step's points on the surface too
+  const chart = await page.locator("#loss-chart").boundingBox();
+  await page.mouse.move(chart.x + chart.width * 0.5, chart.y + chart.height / 2);
+  await page.waitForFunction(() => window.__downhill.view.hover !== null && window.__downhill.view3d.rings === 3, null, { timeout: 10000 });
+  check(true, `hovering step ${await page.evaluate(() => window.__downhill.view.hover)} of the loss chart rings the 3 paths there`);
+  await page.mouse.move(chart.x - 40, chart.y - 40);
+
   // new runs: one more optimizer adds a path
   await page.click("#add-optimizer");
   await page.waitForFunction(() => window.__downhill.runs === 4, null, { timeout: 20000 });
@@ -152,6 +159,17 @@ await session(binary, screenshot, async (open) => {
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   check(width <= 390 && now.pixels.width > 300 && now.pixels.painted > 0.3 * now.pixels.width * now.pixels.height,
     `at 390 px the page is ${width} px wide and the 3-D view ${now.pixels.width} px wide, drawn`);
+  // a pinch (two fingers apart) zooms in
   await page.locator("#view3d").scrollIntoViewIfNeeded();
+  const pad = await page.locator("#view3d").boundingBox();
+  const cdp = await page.context().newCDPSession(page);
+  const [cx, cy] = [pad.x + pad.width / 2, pad.y + pad.height / 2];
+  const fingers = (d) => [{ x: cx - d, y: cy, id: 1 }, { x: cx + d, y: cy, id: 2 }];
+  const far = now.distance;
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: fingers(20) });
+  for (let d = 30; d <= 120; d += 10) await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: fingers(d) });
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+  now = await info(page);
+  check(now.distance < 0.8 * far, `a pinch zooms in (camera distance ${far.toFixed(2)} → ${now.distance.toFixed(2)})`);
   await page.screenshot({ path: screenshot.replace(/\.png$/, "-phone.png") });
 });

@@ -135,6 +135,7 @@ function resize(s) {
 function render(s) {
   s.renderer.render(s.world, s.camera);
   window.__downhill.view3d.renders++;
+  window.__downhill.view3d.distance = s.camera.position.distanceTo(s.controls.target);
 }
 
 /** Renders and reads the image back: pixels unlike the background, and a checksum. */
@@ -400,7 +401,7 @@ function showTrail(path, from, k) {
 /** The paths drawn up to step `frame`, a marker at that step, rings at a hovered chart step, the start. */
 function placeMarkers(s, runs, frame, hover) {
   const at = (path, k) => path.points.slice(3 * k, 3 * k + 3);
-  let markers = 0;
+  let markers = 0, rings = 0;
   const positions = [];
   s.paths.forEach((path) => {
     const k = Math.min(frame, path.count - 1);
@@ -414,14 +415,14 @@ function placeMarkers(s, runs, frame, hover) {
     }
     const h = hover === null ? -1 : Math.min(hover, path.count - 1);
     path.ring.visible = h >= 0;
-    if (h >= 0) path.ring.position.set(...at(path, h));
+    if (h >= 0) { path.ring.position.set(...at(path, h)); rings++; }
   });
   const [x, y] = page.startPoint();
   const f = runs.find((r) => r.points.length)?.points[0]?.[2];
   const q = pathPoint(s, [x, y, f ?? NaN]);
   s.start.visible = q !== null;
   if (q) s.start.position.set(...q);
-  Object.assign(window.__downhill.view3d, { markers, frame, positions });
+  Object.assign(window.__downhill.view3d, { markers, rings, frame, positions });
 }
 
 function clear(s, key) {
