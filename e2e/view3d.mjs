@@ -137,6 +137,15 @@ await session(binary, screenshot, async (open) => {
   now = await info(page);
   check(now.drawnPoints[0] === 2 && now.markers === 1, `a path ends before its first non-finite point (${now.drawnPoints[0]} points drawn)`);
 
+  // long runs: a line skips points within half a pixel of the last one it kept, so 4 × 20 000 steps stay quick to draw
+  page = await open(`/#surface=rosenbrock&steps=20000&show=trails,3d&${[1, 2, 3, 4].map((i) => "opt=" + encodeURIComponent(`adam:lr=${0.01 * i}`)).join("&")}`);
+  await drawnNow(page);
+  now = await info(page);
+  const points = now.drawnPoints.reduce((a, b) => a + b, 0);
+  const ms = await page.evaluate(() => { const t = performance.now(); window.__downhill.view3d.pixels(); return performance.now() - t; });
+  check(now.paths === 4 && points === 4 * 20001 && now.segments < 0.1 * points && now.segments > 100,
+    `4 runs of 20 000 steps: ${now.segments} line segments for ${points} points; one frame in ${ms.toFixed(0)} ms (software WebGL)`);
+
   // without WebGL the view says why and the contour stays
   page = await open("/#surface=quartic");
   await page.addInitScript(() => {

@@ -13,6 +13,10 @@ const HEIGHT = 0.8;
 const LIFT = 0.012;
 /** The share of the grid (from the top) the linear heights clip. */
 const CLIP = 0.02;
+/** A path's line skips points closer than this to the last one it kept (world
+ * units, about half a pixel at the first zoom), so 20 000 steps of a converged
+ * run cost a few segments; no drawn point is farther than this from the path. */
+const NEAR = 0.003;
 /** Paths end at a point this far out (world units; the domain is 2 wide). */
 const FAR = 1e4;
 /** In the log mode f − f_min is shown from this fraction of the grid's range up. */
@@ -353,9 +357,10 @@ function buildPaths(s, runs) {
     }
     const count = points.length / 3;
     const group = new T.Group();
-    const path = { group, points, count, lines: [], full: null };
-    if (count >= 2) {
-      path.full = new addons.LineGeometry().setPositions(points);
+    const kept = thinned(points);
+    const path = { group, points, count, kept, lines: [], full: null };
+    if (kept.length >= 2) {
+      path.full = new addons.LineGeometry().setPositions(kept.flatMap((k) => points.slice(3 * k, 3 * k + 3)));
       // solid where the path is in sight, faint where a hill hides it
       for (const [opacity, depthTest] of [[1, true], [0.3, false]]) {
         const material = new addons.LineMaterial({
@@ -383,17 +388,30 @@ function buildPaths(s, runs) {
   }
   Object.assign(window.__downhill.view3d, {
     paths: s.paths.filter((p) => p.count > 0).length, drawnPoints: s.paths.map((p) => p.count), drawnRuns: runs,
+    segments: s.paths.reduce((n, p) => n + Math.max(0, p.kept.length - 1), 0),
   });
 }
 
-/** Draws `path` from point `from` to point `k`: the whole path's geometry cut
- * short, or (without trails) a new one of its last few points. */
+/** The indices of the points a path's line goes through: the first, then each
+ * one at least NEAR from the last kept. */
+function thinned(points) {
+  const kept = [];
+  for (let k = 0, last = -1; 3 * k < points.length; k++) {
+    const d = last < 0 ? Infinity : Math.hypot(...[0, 1, 2].map((c) => points[3 * k + c] - points[3 * last + c]));
+    if (d >= NEAR) { kept.push(k); last = k; }
+  }
+  return kept;
+}
+
+/** Draws `path` from point `from` to point `k`: the whole path's line up to its
+ * last kept point at or before `k` (within NEAR of point k), or (without
+ * trails) a new line through its last few points. */
 function showTrail(path, from, k) {
   if (!path.full) return;
   const shown = path.lines[0].geometry;
   let geometry = path.full;
   if (from > 0) geometry = new addons.LineGeometry().setPositions(path.points.slice(3 * from, 3 * (k + 1)));
-  else path.full.instanceCount = Math.max(0, k);
+  else path.full.instanceCount = Math.max(0, upTo(path.kept, k) - 1);
   if (shown !== path.full && shown !== geometry) shown.dispose();
   for (const line of path.lines) line.geometry = geometry;
 }
@@ -423,6 +441,16 @@ function placeMarkers(s, runs, frame, hover) {
   s.start.visible = q !== null;
   if (q) s.start.position.set(...q);
   Object.assign(window.__downhill.view3d, { markers, rings, frame, positions });
+}
+
+/** How many of the sorted `indices` are at most `k`. */
+function upTo(indices, k) {
+  let lo = 0, hi = indices.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (indices[mid] <= k) lo = mid + 1; else hi = mid;
+  }
+  return lo;
 }
 
 function clear(s, key) {
