@@ -137,6 +137,14 @@ await session(binary, screenshot, async (open) => {
   now = await info(page);
   check(now.drawnPoints[0] === 2 && now.markers === 1, `a path ends before its first non-finite point (${now.drawnPoints[0]} points drawn)`);
 
+  // a runaway is marked ✕ where it leaves the view, from the step it leaves
+  page = await open("/#surface=sphere&steps=60&show=trails,3d&opt=gd%3Alr%3D0.4&opt=gd%3Alr%3D1.05");
+  await drawnNow(page);
+  const leaves = await page.evaluate(() => window.__downhill.view.runs[1].points.findIndex(([x, y]) => Math.abs(x) > 5 || Math.abs(y) > 5));
+  const crosses = async (frame) => { await at(frame); return (await info(page)).crosses; };
+  check(leaves > 0 && await crosses(leaves - 1) === 0 && await crosses(leaves) === 1 && await page.getAttribute("#contour", "data-crosses") === "1",
+    `lr 1.05 leaves the sphere's view at step ${leaves}: ✕ from then on, as on the contour`);
+
   // long runs: a line skips points within half a pixel of the last one it kept, so 4 × 20 000 steps stay quick to draw
   page = await open(`/#surface=rosenbrock&steps=20000&show=trails,3d&${[1, 2, 3, 4].map((i) => "opt=" + encodeURIComponent(`adam:lr=${0.01 * i}`)).join("&")}`);
   await drawnNow(page);

@@ -4,6 +4,7 @@
 // start. three.js (vendored under vendor/) is loaded the first time the view
 // is shown. The view follows the page's state on every animation frame: a new
 // grid, new runs, the playback step or a hovered chart step redraw it.
+import { exitIndex, runaway } from "./paths.js";
 import { band, colormap, short } from "./plot.js";
 
 const $ = (id) => document.getElementById(id);
@@ -116,7 +117,7 @@ function createScene() {
   controls.minDistance = 0.8;
   controls.maxDistance = 14;
   controls.update();
-  const s = { renderer, world, camera, controls, surface: null, frame: null, paths: [], rings: [], start: null, domain: null };
+  const s = { renderer, world, camera, controls, surface: null, frame: null, paths: [], start: null, domain: null };
   controls.addEventListener("change", () => render(s));
   new ResizeObserver(() => { resize(s); render(s); }).observe(canvas);
   wireClick(s, canvas);
@@ -315,20 +316,21 @@ function domainFrame(w) {
   return group;
 }
 
-/** A text sprite at world point `at`, moved by `shift`. */
-function label(text, at, shift) {
+/** A text sprite at world point `at`, moved by `shift`, `size` high; a coloured one is outlined dark. */
+function label(text, at, shift, color = "#1d2330", size = 0.1) {
   const T = three;
   const canvas = document.createElement("canvas");
   const ctx = canvas.getContext("2d");
   const font = "28px system-ui, sans-serif";
   ctx.font = font;
   canvas.width = Math.ceil(ctx.measureText(text).width) + 8; canvas.height = 36;
-  ctx.font = font; ctx.fillStyle = "#1d2330"; ctx.textBaseline = "middle";
+  ctx.font = font; ctx.fillStyle = color; ctx.textBaseline = "middle";
+  if (color !== "#1d2330") { ctx.lineWidth = 5; ctx.strokeStyle = "#111"; ctx.strokeText(text, 4, 18); }
   ctx.fillText(text, 4, 18);
   const texture = new T.CanvasTexture(canvas);
   texture.colorSpace = T.SRGBColorSpace;
   const sprite = new T.Sprite(new T.SpriteMaterial({ map: texture, depthTest: false }));
-  sprite.scale.set((0.1 * canvas.width) / canvas.height, 0.1, 1);
+  sprite.scale.set((size * canvas.width) / canvas.height, size, 1);
   sprite.position.set(at[0] + shift[0], at[1] + shift[1], at[2] + (shift[2] ?? 0));
   return sprite;
 }
@@ -379,6 +381,15 @@ function buildPaths(s, runs) {
     path.marker.add(outline);
     path.ring = new T.Mesh(new T.TorusGeometry(0.06, 0.01, 8, 32), new T.MeshBasicMaterial({ color: 0xffffff, clippingPlanes: s.clip }));
     group.add(path.marker, path.ring);
+    // a runaway gets ✕ where it leaves the view, as on the contour
+    if (runaway(run)) {
+      path.exit = exitIndex(run);
+      const [x, y, f] = run.points[path.exit];
+      const { x: dx, y: dy } = s.domain.domain;
+      const at = toWorld(s.domain, Math.min(dx[1], Math.max(dx[0], x)), Math.min(dy[1], Math.max(dy[0], y)), HEIGHT * s.scale.height(f) + LIFT);
+      path.cross = label("✕", at, [0, 0, 0.05], page.colors[i % page.colors.length], 0.16);
+      group.add(path.cross);
+    }
     s.world.add(group);
     return path;
   });
@@ -431,6 +442,7 @@ function placeMarkers(s, runs, frame, hover) {
       positions.push(at(path, k));
       markers++;
     }
+    if (path.cross) path.cross.visible = frame >= path.exit;
     const h = hover === null ? -1 : Math.min(hover, path.count - 1);
     path.ring.visible = h >= 0;
     if (h >= 0) { path.ring.position.set(...at(path, h)); rings++; }
@@ -440,7 +452,8 @@ function placeMarkers(s, runs, frame, hover) {
   const q = pathPoint(s, [x, y, f ?? NaN]);
   s.start.visible = q !== null;
   if (q) s.start.position.set(...q);
-  Object.assign(window.__downhill.view3d, { markers, rings, frame, positions });
+  const crosses = s.paths.filter((p) => p.cross?.visible).length;
+  Object.assign(window.__downhill.view3d, { markers, rings, crosses, frame, positions });
 }
 
 /** How many of the sorted `indices` are at most `k`. */
