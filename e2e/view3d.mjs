@@ -145,6 +145,15 @@ await session(binary, screenshot, async (open) => {
   check(leaves > 0 && await crosses(leaves - 1) === 0 && await crosses(leaves) === 1 && await page.getAttribute("#contour", "data-crosses") === "1",
     `lr 1.05 leaves the sphere's view at step ${leaves}: ✕ from then on, as on the contour`);
 
+  // segments are cut to the square |x|, |y| ≤ r before the GPU clips them at the domain
+  const cuts = await page.evaluate(async () => {
+    const { clipSegment } = await import("/static/view3d.js");
+    return [clipSegment([0, 0, 0], [10, 0, 1], 3), clipSegment([-1e4, 1, 0], [1e4, 1, 0], 3), clipSegment([4, 4, 0], [5, -9, 0], 3)];
+  });
+  const near = (got, want) => got.flat().every((v, i) => Math.abs(v - want.flat()[i]) < 1e-9);
+  check(near(cuts[0], [[0, 0, 0], [3, 0, 0.3]]) && near(cuts[1], [[-3, 1, 0], [3, 1, 0]]) && cuts[2] === null,
+    `a segment is cut at the square's edges, also from as far out as paths go (10⁴), and one outside is dropped`);
+
   // long runs: a line skips points within half a pixel of the last one it kept, so 4 × 20 000 steps stay quick to draw
   page = await open(`/#surface=rosenbrock&steps=20000&show=trails,3d&${[1, 2, 3, 4].map((i) => "opt=" + encodeURIComponent(`adam:lr=${0.01 * i}`)).join("&")}`);
   await drawnNow(page);

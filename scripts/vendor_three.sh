@@ -1,7 +1,7 @@
 #!/bin/sh
 # Vendors three.js for the playground's 3-D view (crates/downhill-cli/src/web/static/vendor/):
 # the minified module build (three.module.min.js and the three.core.min.js it
-# imports), OrbitControls and the fat lines (Line2 and its parts) importing the
+# imports), OrbitControls and the fat lines (LineSegments2 and its parts) importing the
 # vendored file instead of the bare specifier 'three' (the page has no import
 # map), and the licence.
 # 0.185.1 is the newest release that still ships build/*.min.js.
@@ -16,7 +16,7 @@ trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$dest"
 cp "$scratch/package/build/three.module.min.js" "$scratch/package/build/three.core.min.js" "$dest/"
 cp "$scratch/package/LICENSE" "$dest/LICENSE-three"
-addons="controls/OrbitControls.js lines/Line2.js lines/LineSegments2.js lines/LineGeometry.js lines/LineSegmentsGeometry.js lines/LineMaterial.js"
+addons="controls/OrbitControls.js lines/LineSegments2.js lines/LineSegmentsGeometry.js lines/LineMaterial.js"
 for addon in $addons; do
   sed "s#^} from 'three';#} from './three.module.min.js';#" \
     "$scratch/package/examples/jsm/$addon" > "$dest/$(basename "$addon")"

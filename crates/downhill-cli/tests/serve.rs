@@ -204,9 +204,7 @@ fn three_js_for_the_3d_view_is_served_from_the_binary_with_its_licence() {
         "three.module.min.js",
         "three.core.min.js",
         "OrbitControls.js",
-        "Line2.js",
         "LineSegments2.js",
-        "LineGeometry.js",
         "LineSegmentsGeometry.js",
         "LineMaterial.js",
     ] {
@@ -227,14 +225,12 @@ fn three_js_for_the_3d_view_is_served_from_the_binary_with_its_licence() {
         imported += names.len();
         // the page loads it, or another vendored module does
         assert!(
-            view3d.contains(&format!("\"{file}\""))
-                || file.starts_with("three.core")
-                || file.contains("Segments"),
+            view3d.contains(&format!("\"{file}\"")) || file.starts_with("three.core"),
             "{file}"
         );
     }
-    // module → core (twice), each addon → module, Line2 → 3 parts, LineGeometry and LineSegments2 → their parts
-    assert_eq!(imported, 2 + 4 + 3 + 1 + 2);
+    // module → core (twice), each addon → module, LineSegments2 → its geometry and material
+    assert_eq!(imported, 2 + 4 + 2);
     let (status, kind, licence) = server.get("/static/vendor/LICENSE-three");
     assert_eq!(status, 200);
     assert!(kind.starts_with("text/plain"));

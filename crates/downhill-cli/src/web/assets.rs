@@ -90,19 +90,9 @@ const VENDOR: &[(&str, &str, &str)] = &[
         include_str!("static/vendor/OrbitControls.js"),
     ),
     (
-        "Line2.js",
-        "text/javascript; charset=utf-8",
-        include_str!("static/vendor/Line2.js"),
-    ),
-    (
         "LineSegments2.js",
         "text/javascript; charset=utf-8",
         include_str!("static/vendor/LineSegments2.js"),
-    ),
-    (
-        "LineGeometry.js",
-        "text/javascript; charset=utf-8",
-        include_str!("static/vendor/LineGeometry.js"),
     ),
     (
         "LineSegmentsGeometry.js",

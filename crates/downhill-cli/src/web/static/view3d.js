@@ -25,7 +25,7 @@ const LOG_FLOOR = 1e-3;
 
 let page = null;
 let three = null;
-/** OrbitControls and the fat lines (Line2, LineGeometry, LineMaterial). */
+/** OrbitControls and the fat lines (LineSegments2, LineSegmentsGeometry, LineMaterial). */
 let addons = null;
 let scene = null;
 /** Loading three.js and making the scene: started once, the first time the view is shown. */
@@ -80,7 +80,7 @@ function setShown(on, write = true) {
 
 async function start() {
   try {
-    const [core, ...parts] = await Promise.all(["three.module.min.js", "OrbitControls.js", "Line2.js", "LineGeometry.js", "LineMaterial.js"]
+    const [core, ...parts] = await Promise.all(["three.module.min.js", "OrbitControls.js", "LineSegments2.js", "LineSegmentsGeometry.js", "LineMaterial.js"]
       .map((file) => import(`./vendor/${file}`)));
     three = core;
     addons = Object.assign({}, ...parts);
@@ -362,14 +362,14 @@ function buildPaths(s, runs) {
     const kept = thinned(points);
     const path = { group, points, count, kept, lines: [], full: null };
     if (kept.length >= 2) {
-      path.full = new addons.LineGeometry().setPositions(kept.flatMap((k) => points.slice(3 * k, 3 * k + 3)));
+      path.full = segments(points, kept);
       // solid where the path is in sight, faint where a hill hides it
       for (const [opacity, depthTest] of [[1, true], [0.3, false]]) {
         const material = new addons.LineMaterial({
           color: colour, linewidth: 2.5, transparent: opacity < 1, opacity, depthTest, clippingPlanes: s.clip,
         });
         material.resolution.set(canvas.clientWidth || 1, canvas.clientHeight || 1);
-        const line = new addons.Line2(path.full, material);
+        const line = new addons.LineSegments2(path.full, material);
         line.renderOrder = depthTest ? 0 : -1;
         path.lines.push(line);
         group.add(line);
@@ -403,6 +403,38 @@ function buildPaths(s, runs) {
   });
 }
 
+/** Half the side of the square (world units) segments are cut to before they
+ * reach the GPU, which cuts them at the domain: far ends (10³ out and more)
+ * would make its clipping inexact. */
+const BOX = 3;
+
+/** The line through `points` at `indices`, as segments cut to the square |x|, |y| ≤ BOX
+ * (a segment wholly outside becomes a point outside the domain, which the clipping planes drop). */
+function segments(points, indices) {
+  const out = new Float32Array(6 * Math.max(0, indices.length - 1));
+  for (let j = 0; j + 1 < indices.length; j++) {
+    const [a, b] = [indices[j], indices[j + 1]].map((k) => points.slice(3 * k, 3 * k + 3));
+    const cut = clipSegment(a, b, BOX) ?? [[BOX, BOX, 0], [BOX, BOX, 0]];
+    out.set([...cut[0], ...cut[1]], 6 * j);
+  }
+  return new addons.LineSegmentsGeometry().setPositions(out);
+}
+
+/** The part of segment a–b with |x|, |y| ≤ r (Liang–Barsky), or null. */
+export function clipSegment(a, b, r) {
+  let t0 = 0, t1 = 1;
+  for (const c of [0, 1]) {
+    const d = b[c] - a[c];
+    for (const [p, q] of [[-d, a[c] + r], [d, r - a[c]]]) {
+      if (p === 0) { if (q < 0) return null; continue; }
+      const t = q / p;
+      if (p < 0) { if (t > t1) return null; t0 = Math.max(t0, t); } else { if (t < t0) return null; t1 = Math.min(t1, t); }
+    }
+  }
+  const at = (t) => a.map((v, c) => v + t * (b[c] - v));
+  return [at(t0), at(t1)];
+}
+
 /** The indices of the points a path's line goes through: the first, then each
  * one at least NEAR from the last kept. */
 function thinned(points) {
@@ -421,7 +453,7 @@ function showTrail(path, from, k) {
   if (!path.full) return;
   const shown = path.lines[0].geometry;
   let geometry = path.full;
-  if (from > 0) geometry = new addons.LineGeometry().setPositions(path.points.slice(3 * from, 3 * (k + 1)));
+  if (from > 0) geometry = segments(path.points, Array.from({ length: k - from + 1 }, (_, j) => from + j));
   else path.full.instanceCount = Math.max(0, upTo(path.kept, k) - 1);
   if (shown !== path.full && shown !== geometry) shown.dispose();
   for (const line of path.lines) line.geometry = geometry;
