@@ -454,7 +454,8 @@ function showTrail(path, from, k) {
   const shown = path.lines[0].geometry;
   let geometry = path.full;
   if (from > 0) geometry = segments(path.points, Array.from({ length: k - from + 1 }, (_, j) => from + j));
-  else path.full.instanceCount = Math.max(0, upTo(path.kept, k) - 1);
+  // band() counts the sorted kept indices at most k
+  else path.full.instanceCount = Math.max(0, band(path.kept, k) - 1);
   if (shown !== path.full && shown !== geometry) shown.dispose();
   for (const line of path.lines) line.geometry = geometry;
 }
@@ -486,16 +487,6 @@ function placeMarkers(s, runs, frame, hover) {
   if (q) s.start.position.set(...q);
   const crosses = s.paths.filter((p) => p.cross?.visible).length;
   Object.assign(window.__downhill.view3d, { markers, rings, crosses, frame, positions });
-}
-
-/** How many of the sorted `indices` are at most `k`. */
-function upTo(indices, k) {
-  let lo = 0, hi = indices.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (indices[mid] <= k) lo = mid + 1; else hi = mid;
-  }
-  return lo;
 }
 
 function clear(s, key) {
