@@ -13,11 +13,11 @@ const info = (page) => page.evaluate(() => {
 });
 
 /** Waits until the 3-D view has drawn the page's current runs at its current step. */
-const drawnNow = (page) => page.waitForFunction(() => {
+const drawnNow = (page, timeout = 20000) => page.waitForFunction(() => {
   const { view3d, view } = window.__downhill;
   return !document.body.dataset.busy && view3d.frame === view.frame && view3d.paths === view.runs.filter((r) => r.points.length).length &&
     view3d.drawnRuns === view.runs;
-}, null, { timeout: 20000 });
+}, null, { timeout });
 
 /** Drags on the 3-D canvas from its centre by (dx, dy) pixels. */
 async function drag(page, dx, dy) {
@@ -154,9 +154,23 @@ await session(binary, screenshot, async (open) => {
   check(near(cuts[0], [[0, 0, 0], [3, 0, 0.3]]) && near(cuts[1], [[-3, 1, 0], [3, 1, 0]]) && cuts[2] === null,
     `a segment is cut at the square's edges, also from as far out as paths go (10⁴), and one outside is dropped`);
 
+  // heights: linear clipped at the top 2 % unless half the grid would lie in the lowest 5 %, then log
+  const scales = await page.evaluate(async () => {
+    const { heightScale } = await import("/static/view3d.js");
+    const even = [...Array.from({ length: 101 }, (_, i) => i), null];
+    const steep = Array.from({ length: 101 }, (_, i) => 10 ** (i / 10));
+    const a = heightScale(even, "auto"), b = heightScale(steep, "auto"), c = heightScale(even, "log");
+    return { a: [a.mode, a.height(0), a.height(49), a.height(98), a.height(100)], b: [b.mode, b.height(1), b.height(1e10), b.height(1e5)],
+      c: c.mode, text: b.text };
+  });
+  check(JSON.stringify(scales.a) === JSON.stringify(["linear", 0, 0.5, 1, 1]) && scales.b[0] === "log" && scales.b[1] === 0 &&
+    scales.b[2] === 1 && Math.abs(scales.b[3] - Math.log10((1e5 - 1 + 1e-3 * (1e10 - 1)) / (1e-3 * (1e10 - 1))) / Math.log10(1001)) < 1e-12 &&
+    scales.c === "log" && scales.text.startsWith("height: log10(f − 1 + δ)"),
+    `heights: 0…100 evenly is linear, clipped at 98 (${scales.a.slice(1).join(", ")}); 10^0…10^10 is log ("${scales.text}")`);
+
   // long runs: a line skips points within half a pixel of the last one it kept, so 4 × 20 000 steps stay quick to draw
   page = await open(`/#surface=rosenbrock&steps=20000&show=trails,3d&${[1, 2, 3, 4].map((i) => "opt=" + encodeURIComponent(`adam:lr=${0.01 * i}`)).join("&")}`);
-  await drawnNow(page);
+  await drawnNow(page, 60000);
   now = await info(page);
   const points = now.drawnPoints.reduce((a, b) => a + b, 0);
   const ms = await page.evaluate(() => { const t = performance.now(); window.__downhill.view3d.pixels(); return performance.now() - t; });
