@@ -36,8 +36,9 @@ export async function session(binary, screenshot, run) {
   }).catch((e) => fail(e.message));
   const browser = await chromium.launch({
     executablePath, headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
+    // WebGL (the 3-D view) on the CPU: SwiftShader, asked for explicitly now that Chromium no longer falls back to it
+    args: ["--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   }).catch((e) => { server.kill(); fail(`cannot start Chromium: ${e.message}`); });
   const pages = [];
   const open = async (path, options = {}) => {

@@ -50,3 +50,4 @@ CHROMIUM="$(command -v chromium)" node e2e/lab.mjs "$target/debug/downhill" "$ta
 CHROMIUM="$(command -v chromium)" node e2e/view.mjs "$target/debug/downhill" "$target/e2e/view.png"
 CHROMIUM="$(command -v chromium)" node e2e/phase.mjs "$target/debug/downhill" "$target/e2e/phase.png"
 CHROMIUM="$(command -v chromium)" node e2e/explain.mjs "$target/debug/downhill" "$target/e2e/explain.png"
+CHROMIUM="$(command -v chromium)" node e2e/view3d.mjs "$target/debug/downhill" "$target/e2e/view3d.png"

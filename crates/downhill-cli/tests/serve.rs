@@ -150,6 +150,7 @@ fn the_page_and_its_assets_are_served_from_the_binary() {
         ("sweep.js", "text/javascript"),
         ("phase.js", "text/javascript"),
         ("train.js", "text/javascript"),
+        ("view3d.js", "text/javascript"),
         ("app.js", "text/javascript"),
     ] {
         let (status, kind, body) = server.get(&format!("/static/{file}"));
@@ -180,6 +181,68 @@ fn the_page_and_its_assets_are_served_from_the_binary() {
     assert!(String::from_utf8(body)
         .unwrap()
         .contains("no file 'missing.js'"));
+}
+
+/// The module specifiers in `text` that start with `./` (`from "./x"`, `from'./x'`, …).
+fn relative_imports(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for marker in ["from\"./", "from \"./", "from'./", "from './"] {
+        for rest in text.split(marker).skip(1) {
+            out.push(rest.split(['"', '\'']).next().unwrap().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn three_js_for_the_3d_view_is_served_from_the_binary_with_its_licence() {
+    let server = Server::start();
+    let (_, _, view3d) = server.get("/static/view3d.js");
+    let view3d = String::from_utf8(view3d).unwrap();
+    assert!(view3d.contains("import(`./vendor/${file}`)"));
+    let mut imported = 0;
+    for file in [
+        "three.module.min.js",
+        "three.core.min.js",
+        "OrbitControls.js",
+        "LineSegments2.js",
+        "LineSegmentsGeometry.js",
+        "LineMaterial.js",
+    ] {
+        let (status, kind, body) = server.get(&format!("/static/vendor/{file}"));
+        assert_eq!(status, 200, "{file}");
+        assert!(kind.starts_with("text/javascript"), "{file}: {kind}");
+        let text = String::from_utf8(body).unwrap();
+        // every module it imports is one of ours: no bare 'three', no URL
+        let names = relative_imports(&text);
+        for name in &names {
+            assert_eq!(
+                server.get(&format!("/static/vendor/{name}")).0,
+                200,
+                "{file} imports {name}"
+            );
+        }
+        assert!(!text.contains("} from 'three'"), "{file}");
+        imported += names.len();
+        // the page loads it, or another vendored module does
+        assert!(
+            view3d.contains(&format!("\"{file}\"")) || file.starts_with("three.core"),
+            "{file}"
+        );
+    }
+    // module → core (twice), each addon → module, LineSegments2 → its geometry and material
+    assert_eq!(imported, 2 + 4 + 2);
+    let (status, kind, licence) = server.get("/static/vendor/LICENSE-three");
+    assert_eq!(status, 200);
+    assert!(kind.starts_with("text/plain"));
+    assert!(String::from_utf8(licence)
+        .unwrap()
+        .contains("three.js authors"));
+    let (_, _, version) = server.get("/static/vendor/VERSION");
+    assert!(String::from_utf8(version)
+        .unwrap()
+        .starts_with("three.js 0.185.1"));
+    assert_eq!(server.get("/static/vendor/missing.js").0, 404);
 }
 
 #[test]

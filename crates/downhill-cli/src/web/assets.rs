@@ -70,9 +70,59 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("static/train.js"),
     ),
     (
+        "view3d.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/view3d.js"),
+    ),
+    (
         "app.js",
         "text/javascript; charset=utf-8",
         include_str!("static/app.js"),
+    ),
+];
+
+/// Every file under `/static/vendor/`: three.js, as `scripts/vendor_three.sh`
+/// wrote it (see `static/vendor/VERSION`), and its licence.
+const VENDOR: &[(&str, &str, &str)] = &[
+    (
+        "three.module.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/vendor/three.module.min.js"),
+    ),
+    (
+        "three.core.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/vendor/three.core.min.js"),
+    ),
+    (
+        "OrbitControls.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/vendor/OrbitControls.js"),
+    ),
+    (
+        "LineSegments2.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/vendor/LineSegments2.js"),
+    ),
+    (
+        "LineSegmentsGeometry.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/vendor/LineSegmentsGeometry.js"),
+    ),
+    (
+        "LineMaterial.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/vendor/LineMaterial.js"),
+    ),
+    (
+        "LICENSE-three",
+        "text/plain; charset=utf-8",
+        include_str!("static/vendor/LICENSE-three"),
+    ),
+    (
+        "VERSION",
+        "text/plain; charset=utf-8",
+        include_str!("static/vendor/VERSION"),
     ),
 ];
 
@@ -81,7 +131,15 @@ pub async fn index() -> Html<&'static str> {
 }
 
 pub async fn file(Path(name): Path<String>) -> Response {
-    match FILES.iter().find(|(file, _, _)| *file == name) {
+    serve(FILES, &name)
+}
+
+pub async fn vendor(Path(name): Path<String>) -> Response {
+    serve(VENDOR, &name)
+}
+
+fn serve(files: &[(&str, &'static str, &'static str)], name: &str) -> Response {
+    match files.iter().find(|(file, _, _)| *file == name) {
         Some((_, kind, body)) => ([(header::CONTENT_TYPE, *kind)], *body).into_response(),
         None => ApiError::new(StatusCode::NOT_FOUND, format!("no file '{name}'")).into_response(),
     }

@@ -28,6 +28,7 @@ pub fn router(guard: Guard) -> Router {
     Router::new()
         .route("/", get(assets::index))
         .route("/static/{file}", get(assets::file))
+        .route("/static/vendor/{file}", get(assets::vendor))
         .route("/api/surfaces", get(api::surfaces))
         .route("/api/optimizers", get(api::optimizers))
         .route("/api/limits", get(api::limits))

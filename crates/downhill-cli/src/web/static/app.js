@@ -12,6 +12,7 @@ import { initExplain } from "./explain.js";
 import { initPresets } from "./presets.js";
 import { initSweep } from "./sweep.js";
 import { initTraining, readTrainHash, writeTrainHash } from "./train.js";
+import { initView3d } from "./view3d.js";
 
 const COLORS = ["#ff4747", "#ffa21a", "#2ad4f5", "#f06bc4", "#9be23a", "#f7d038", "#a98bff", "#ff8a8a",
   "#36d6a0", "#5aa8ff", "#ffc285", "#e58bff", "#62e08a", "#d9d9d9", "#4fc3f7", "#c7a0ff"];
@@ -390,7 +391,7 @@ async function main() {
   [view.catalogue, view.optimizerInfo, view.limits] =
     await Promise.all([get("/api/surfaces"), get("/api/optimizers"), get("/api/limits")]);
   hashSteps();
-  const page = { state, view, colors: COLORS, startPoint, changed };
+  const page = { state, view, colors: COLORS, startPoint, changed, writeHash };
   initOptimizers(page);
   initPaths(page);
   initSweep(page);
@@ -401,6 +402,7 @@ async function main() {
   renderOptimizers();
   initPhase(page);
   wire();
+  initView3d(page);
   hook.train = initTraining(COLORS, writeHash);
   setTab(state.tab);
   await loadAsked(surface);

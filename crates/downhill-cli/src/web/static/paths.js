@@ -138,7 +138,7 @@ function scaleFor(r) {
 
 /** Where a runaway run leaves the view: its first point outside the domain,
  * else (it diverged inside) its last point. */
-function exitIndex(run) {
+export function exitIndex(run) {
   const { domain } = view.surfaceInfo;
   const out = run.points.findIndex(([x, y]) => x < domain.x[0] || x > domain.x[1] || y < domain.y[0] || y > domain.y[1]);
   return out >= 0 ? out : run.points.length - 1;

@@ -28,7 +28,8 @@ export function levels(values, count) {
   return out;
 }
 
-function band(levelList, v) {
+/** The index of the contour band that `v` falls in (0 below the first level). */
+export function band(levelList, v) {
   let lo = 0, hi = levelList.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
