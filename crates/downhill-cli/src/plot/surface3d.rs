@@ -1,7 +1,7 @@
 //! The 3-D view: the surface as a shaded mesh (painter's order) with the runs'
 //! paths lifted onto it. Heights use the same scale as the contour bands.
 
-use super::field::{band_color, line_color, BANDS};
+use super::field::{band_color, line_color, short, Scale, BANDS};
 use super::marks;
 use super::scene::{cross_at, ends_in, pieces, point_at, Layers, Scene};
 use crate::error::CliError;
@@ -22,6 +22,20 @@ type Quad = [(f64, f64, f64); 4];
 
 type Chart<'b, DB> =
     ChartContext<'b, DB, Cartesian3d<RangedCoordf64, RangedCoordf64, RangedCoordf64>>;
+
+/// A height tick: f to two significant digits (log-spaced heights give
+/// uneven values such as 0.4217).
+fn two_digits(f: f64) -> String {
+    if f == 0.0 || !f.is_finite() {
+        return short(f);
+    }
+    let digits = (1 - f.abs().log10().floor() as i32).max(0) as usize;
+    if digits > 6 || f.abs() >= 1e5 {
+        format!("{f:.1e}")
+    } else {
+        format!("{f:.digits$}")
+    }
+}
 
 /// A scene drawn as a 3-D surface.
 pub struct Surface3d<'a> {
@@ -51,6 +65,40 @@ impl<'a> Surface3d<'a> {
             p.into_matrix()
         });
         Ok(chart)
+    }
+
+    /// "x", "y" and "f(x, y)" beside the middle of the edges that carry their
+    /// tick labels, pushed away from the box's centre.
+    fn axis_names<DB: super::Backend>(
+        &self,
+        area: &DrawingArea<DB, Shift>,
+        chart: &Chart<'_, DB>,
+    ) -> Result<(), CliError> {
+        let d = self.scene.domain;
+        let l = &self.scene.levels;
+        let mid = |r: [f64; 2]| (r[0] + r[1]) / 2.0;
+        let (bx, by) = area.get_base_pixel();
+        let px = |p: (f64, f64, f64)| {
+            let (x, y) = chart.plotting_area().map_coordinate(&p);
+            (x - bx, y - by)
+        };
+        let centre = px((mid(d.x), (l.lo + l.hi) / 2.0, mid(d.y)));
+        let font = super::centered((super::FAMILY, 15).into_font());
+        for (name, edge, push) in [
+            ("x", (mid(d.x), l.lo, d.y[1]), 40.0),
+            ("y", (d.x[1], l.lo, mid(d.y)), 40.0),
+            ("f(x, y)", (d.x[0], (l.lo + l.hi) / 2.0, d.y[1]), 70.0),
+        ] {
+            let (ex, ey) = px(edge);
+            let (dx, dy) = ((ex - centre.0) as f64, (ey - centre.1) as f64);
+            let len = dx.hypot(dy).max(1.0);
+            let at = (
+                ex + (push * dx / len).round() as i32,
+                ey + (push * dy / len).round() as i32,
+            );
+            area.draw(&Text::new(name, at, font.clone()))?;
+        }
+        Ok(())
     }
 
     /// The point on the surface above (x, y).
@@ -100,19 +148,38 @@ impl Layers for Surface3d<'_> {
         let (w, _) = area.dim_in_pixel();
         let title = super::centered((super::FAMILY, 17).into_font());
         let text = format!(
-            "{}  (height: {})",
+            "{}  (height: f, {})",
             self.scene.title,
-            self.scene.levels.axis_label()
+            self.scene.levels.spacing()
         );
         area.draw(&Text::new(text, (w as i32 / 2, TITLE / 2 + 2), title))?;
         let mut chart = self.chart(area)?;
+        let d = self.scene.domain;
+        // the x and y axes meet at (x max, y max): y leaves its last label to x
+        let y_label = |y: &f64| {
+            let near_end = (d.y[1] - y).abs() < 0.04 * (d.y[1] - d.y[0]);
+            if near_end {
+                String::new()
+            } else {
+                short(*y)
+            }
+        };
+        let x_label = |x: &f64| short(*x);
+        let levels = &self.scene.levels;
+        let height_label = |h: &f64| match levels.scale {
+            Scale::Linear => short(*h),
+            Scale::Log { .. } => two_digits(levels.unscaled(*h)),
+        };
         chart
             .configure_axes()
             .label_style((super::FAMILY, 11))
             .light_grid_style(BLACK.mix(0.08))
             .max_light_lines(3)
+            .x_formatter(&x_label)
+            .y_formatter(&height_label)
+            .z_formatter(&y_label)
             .draw()?;
-        let d = self.scene.domain;
+        self.axis_names(area, &chart)?;
         let l = &self.scene.levels;
         let xs: Vec<f64> = (0..=MESH)
             .map(|i| d.x[0] + i as f64 / MESH as f64 * (d.x[1] - d.x[0]))
@@ -151,7 +218,7 @@ impl Layers for Surface3d<'_> {
         for (i, run) in self.scene.runs.iter().enumerate() {
             if let Some(p) = run.path.points.first() {
                 if d.contains(p.x, p.y) {
-                    marks::start(plot, self.lift(p.x, p.y), super::color(i))?;
+                    marks::start(plot, self.lift(p.x, p.y), self.scene.color(i))?;
                 }
             }
         }
@@ -159,14 +226,34 @@ impl Layers for Surface3d<'_> {
     }
 
     fn legend<DB: super::Backend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), CliError> {
-        let entries: Vec<(String, RGBColor)> = self
-            .scene
-            .runs
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (self.scene.legend(r), super::color(i)))
+        let chart = self.chart(area)?;
+        let plot = chart.plotting_area();
+        let d = self.scene.domain;
+        // the surface, sampled densely enough that no legend fits between samples
+        let n = 60;
+        let mut occupied: Vec<(i32, i32)> = (0..=n)
+            .flat_map(|i| (0..=n).map(move |j| (i, j)))
+            .map(|(i, j)| {
+                let x = d.x[0] + i as f64 / n as f64 * (d.x[1] - d.x[0]);
+                let y = d.y[0] + j as f64 / n as f64 * (d.y[1] - d.y[0]);
+                plot.map_coordinate(&self.lift(x, y))
+            })
             .collect();
-        marks::legend(&area.margin(TITLE, 0, 0, 0), &entries)
+        for run in self.scene.runs {
+            for piece in pieces(&run.path, &d, 0, self.scene.last_step()) {
+                let px: Vec<(i32, i32)> = self
+                    .lifted(&piece.points)
+                    .iter()
+                    .map(|p| plot.map_coordinate(p))
+                    .collect();
+                occupied.extend(marks::along(&px));
+            }
+        }
+        marks::legend(
+            &area.margin(TITLE, 0, 0, 0),
+            &self.scene.legend_entries(),
+            &occupied,
+        )
     }
 
     fn paths<DB: super::Backend>(
@@ -178,7 +265,7 @@ impl Layers for Surface3d<'_> {
         let chart = self.chart(area)?;
         let plot = chart.plotting_area();
         for (i, run) in self.scene.runs.iter().enumerate() {
-            let color = super::color(i);
+            let color = self.scene.color(i);
             for piece in pieces(&run.path, &self.scene.domain, from, to) {
                 marks::path(plot, &self.lifted(&piece.points), color, 2)?;
                 if let Some((x, y)) = piece.exit {
@@ -204,7 +291,7 @@ impl Layers for Surface3d<'_> {
         for (i, run) in self.scene.runs.iter().enumerate() {
             if let Some((x, y)) = point_at(&run.path, at) {
                 if self.scene.domain.contains(x, y) && !ends_in(&run.path, 0, at) {
-                    marks::head(plot, self.lift(x, y), super::color(i))?;
+                    marks::head(plot, self.lift(x, y), self.scene.color(i))?;
                 }
             }
         }
@@ -221,5 +308,19 @@ impl Layers for Surface3d<'_> {
         area: &DrawingArea<DB, Shift>,
     ) -> Result<DrawingArea<DB, Shift>, CliError> {
         Ok(area.margin(TITLE, 0, 0, 0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::two_digits;
+
+    #[test]
+    fn height_ticks_keep_two_significant_digits() {
+        let got: Vec<String> = [7.259, 0.4217, -2.641, -0.0123, 1234.5, 0.0]
+            .iter()
+            .map(|&f| two_digits(f))
+            .collect();
+        assert_eq!(got, ["7.3", "0.42", "-2.6", "-0.012", "1234", "0"]);
     }
 }

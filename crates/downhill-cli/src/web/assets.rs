@@ -55,6 +55,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("static/sweep.js"),
     ),
     (
+        "tune.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/tune.js"),
+    ),
+    (
         "train.js",
         "text/javascript; charset=utf-8",
         include_str!("static/train.js"),

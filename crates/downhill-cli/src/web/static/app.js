@@ -1,13 +1,14 @@
 // The playground page: state (mirrored in the URL hash), the surface, runs,
 // playback and the wiring of the controls. The optimizer cards are in
-// optimizers.js, the paths view in paths.js, the sweep tab in sweep.js and the
-// training tab in train.js.
+// optimizers.js, the paths view in paths.js, the sweep tab in sweep.js, the
+// Tune button in tune.js and the training tab in train.js.
 import { get, post } from "./api.js";
 import { canvasXY, short } from "./plot.js";
 import { initOptimizers, newOpt, renderOptimizers, specs } from "./optimizers.js";
 import { at, charts, draw, fmt, fromPx, initPaths, shown } from "./paths.js";
 import { initPresets } from "./presets.js";
 import { initSweep } from "./sweep.js";
+import { initTune } from "./tune.js";
 import { initTraining, readTrainHash, writeTrainHash } from "./train.js";
 
 const COLORS = ["#ff4747", "#ffa21a", "#2ad4f5", "#f06bc4", "#9be23a", "#f7d038", "#a98bff", "#ff8a8a",
@@ -391,6 +392,7 @@ async function main() {
   initOptimizers(page);
   initPaths(page);
   initSweep(page);
+  initTune(page);
   surfaceOptions();
   initPresets($("presets"), $("preset-caption"));
   state.opts = state.optimizers.slice(0, 16).map(newOpt);
