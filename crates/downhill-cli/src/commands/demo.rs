@@ -31,10 +31,12 @@ struct Method {
 impl Method {
     /// The spec at learning rate `lr` (ignored by a method without one).
     fn at(&self, lr: f64) -> String {
-        match (self.takes_lr, self.spec.contains(':')) {
-            (false, _) => self.spec.to_string(),
-            (true, true) => format!("{},lr={lr}", self.spec),
-            (true, false) => format!("{}:lr={lr}", self.spec),
+        if !self.takes_lr {
+            return self.spec.to_string();
+        }
+        match self.spec.split_once(':') {
+            Some((name, keys)) => format!("{name}:lr={lr},{keys}"),
+            None => format!("{}:lr={lr}", self.spec),
         }
     }
 }
@@ -388,55 +390,63 @@ const FIGURES: [(&str, &str, &str); 6] = [
     (
         "saddle.gif",
         "The saddle x² − y², animated",
-        "Seven optimizers at lr 0.01 from (0.5, 0.001), the notes' n_iters = 500: the start and 499 updates; \
-         AdaGrad with the notes' ε = 1e-8, AdaDelta with ρ = 0.9, ε = 1e-8. The saddle has <b>no minimum</b>: every \
-         method that escapes along y runs off downhill forever, so paths leave the plot (squares on the edge) \
-         and some runs would eventually overflow — downhill stops them at the last finite point and marks it \
-         instead of crashing. Plain GD first slides to the saddle point and only leaves it because the tiny \
-         y = 0.001 grows by a factor 1 + 2η per step; the momentum methods leave much sooner.",
+        "The notes' seven methods at lr 0.01 from (0.5, 0.001) with the settings of the notes' code: their \
+         n_iters = 500, that is 500 points (the start and 499 updates); Momentum and NAG with μ = 0.95, \
+         RMSProp and AdaDelta with decay 0.9, AdaGrad with the notes' ε = 1e-8 (PyTorch's default is 1e-10), \
+         AdaDelta without a learning rate (PyTorch's lr = 1), Adam with β = 0.9, 0.999 and ε = 1e-8. The saddle \
+         has <b>no minimum</b>: every method that escapes along y runs off downhill forever, so paths leave the \
+         plot (squares on the edge) and some runs would eventually overflow — downhill stops them at the last \
+         finite point and marks it instead of crashing. Plain SGD first slides to the saddle point and only \
+         leaves it because the tiny y = 0.001 grows by a factor 1 + 2η per step; the momentum methods leave \
+         much sooner.",
     ),
     (
         "saddle-3d.png",
         "The saddle in 3-D",
-        "The same runs as the animation, drawn on the surface. RMSProp, Adam and the notes' AdaDelta divide \
-         each coordinate's step by a running RMS of its gradients, so the tiny y-gradient still gets a \
-         full-sized step and they turn downhill within a few dozen steps, as fast as the momentum methods. \
-         AdaGrad divides by the root of the whole sum of squared gradients, so its steps keep shrinking: \
-         after 499 updates it is the only run still in the frame.",
+        "The same runs as the animation, drawn on the surface (heights are f). RMSProp, Adam and the notes' \
+         AdaDelta divide each coordinate's step by a running RMS of its gradients, so the tiny y-gradient \
+         still gets a full-sized step and they turn downhill within a few dozen steps, about as fast as the \
+         momentum methods. AdaGrad divides by the root of the whole sum of squared gradients, so its steps keep \
+         shrinking: after 499 updates it is the only run still in the frame.",
     ),
     (
         "saddle-grid.png",
         "x(t), y(t) and f(t) for lr 0.001, 0.01 and 0.1",
-        "The notes' grid: n_iters = 500 (the start and 499 updates), AdaGrad ε = 1e-8, momentum 0.95 for Momentum and NAG, decay 0.9 for RMSProp and \
-         AdaDelta. Classical momentum's effective step is η/(1 − μ) = 20η here, which is why Momentum and NAG \
-         run away first and furthest (y ≈ 10¹⁰⁵ by the end at lr 0.1, against 10³⁶ for plain GD). The \
-         notes' AdaDelta <b>ignores the learning rate</b>: its three rows are identical. (PyTorch's Adadelta \
-         multiplies the update by lr, default 1.0 — the notes' version is lr = 1.)",
+        "The notes' grid with the settings of their code: n_iters = 500 (500 points, the start and 499 \
+         updates), momentum 0.95 for Momentum and NAG, decay 0.9 for RMSProp and AdaDelta, AdaGrad ε = 1e-8. \
+         Classical momentum's effective step is η/(1 − μ) = 20η here, which is why Momentum and NAG run away \
+         first and furthest (by the end at lr 0.1 NAG is at y ≈ 10¹⁰⁵ and Momentum at 10⁸⁹, against 10³⁶ for \
+         plain SGD). The notes' AdaDelta <b>ignores the learning rate</b>: its three rows are identical. \
+         (PyTorch's Adadelta multiplies the update by lr, default 1.0 — the notes' version is lr = 1.)",
     ),
     (
         "quartic-momentum-nag.png",
         "Momentum vs NAG on the quartic, μ = 0.95",
-        "x⁴ + 2x³ + y² − 1 from (1, −0.5), lr 0.01, 200 steps, on filled contours. The surface has a flat \
-         inflection (a plateau) at the origin and its minimum at (−1.5, 0) (star). Both heavy-ball methods \
-         carry enough speed across the plateau; NAG evaluates the gradient at the look-ahead point θ + μv, so \
-         it brakes earlier and overshoots the minimum less.",
+        "x⁴ + 2x³ + y² − 1 from (1, −0.5), lr 0.01, 200 updates, on filled contours (the notes give μ = 0.95; \
+         the learning rate and length are downhill's choice). The surface has a flat inflection (a plateau) at \
+         the origin and its minimum at (−1.5, 0) (star). Both heavy-ball methods carry enough speed across the \
+         plateau; NAG evaluates the gradient at the look-ahead point θ + μv, so it brakes earlier and \
+         overshoots the minimum less.",
     ),
     (
         "quartic-3d.png",
         "The quartic in 3-D, all seven",
-        "Only the momentum methods (Momentum and NAG) cross the plateau and reach the minimum at (−1.5, 0). \
-         The others slow to a crawl as they near the flat inflection at the origin, where the gradient \
-         vanishes: GD and RMSProp stop there, Adam just short of it, and AdaGrad and AdaDelta are still \
-         creeping towards it after 200 steps. Without accumulated velocity nothing carries them across.",
+        "The seven with the notes' settings as in the saddle figures, lr 0.01, 200 updates. Only the momentum \
+         methods (Momentum and NAG) cross the plateau and reach the minimum at (−1.5, 0). The others slow to a \
+         crawl as they near the flat inflection at the origin, where the gradient vanishes: SGD and RMSProp \
+         stop there, Adam just short of it, and AdaGrad and AdaDelta are still creeping towards it after 200 \
+         updates. Without accumulated velocity nothing carries them across.",
     ),
     (
         "anisotropic.png",
         "The classic four panels on x²/20 + y²",
-        "From (−7, 2), 30 steps: SGD lr 0.95, Momentum lr 0.1 (μ 0.9), AdaGrad lr 1.5 with the notes' \
-         ε = 1e-7 (their <code>1e-7</code> in <code>AdaGrad.update</code>), Adam lr 0.3. SGD \
-         zig-zags across the steep y direction while crawling along the shallow x direction; momentum rolls \
-         like a ball, overshooting in y but building up speed along x; AdaGrad rescales each coordinate and \
-         heads almost straight for the minimum; Adam combines both.",
+        "From (−7, 2), with the settings of the book whose optimizer classes seed 001 copies (Saito, \
+         <i>Deep Learning from Scratch</i>, ch. 6): SGD lr 0.95, Momentum lr 0.1 with μ 0.9, AdaGrad lr 1.5 \
+         with ε = 1e-7 (seed 001's <code>1e-7</code> in <code>AdaGrad.update</code>), Adam lr 0.3; 30 points, \
+         as the book's <code>for i in range(30)</code> loop records the point before each update (the start \
+         and 29 updates). SGD zig-zags across the steep y direction while crawling along the shallow x \
+         direction; momentum rolls like a ball, overshooting in y but building up speed along x; AdaGrad \
+         rescales each coordinate and heads almost straight for the minimum; Adam combines both.",
     ),
 ];
 
@@ -447,7 +457,9 @@ fn write_index(path: &Path) -> Result<(), CliError> {
          line-height:1.45}figure{margin:2.5em 0}img{max-width:100%;border:1px solid #ddd}figcaption{margin-top:.6em}\
          </style>\n</head>\n<body>\n<h1>downhill demo</h1>\n<p>The five figures of the learning notes, reproduced \
          by <code>downhill demo</code> with their settings. Rings mark starts, dots the final points, stars the \
-         known minima, squares where a path leaves the plot and ✕ where a run diverged.</p>\n",
+         known minima, squares where a path leaves the plot and ✕ where a run diverged. Every run's points are in \
+         <a href=\"runs.json\">runs.json</a> (as <code>downhill run --format json</code> writes them, each \
+         with the notes' name of its method).</p>\n",
     );
     for (file, title, caption) in FIGURES {
         html.push_str(&format!(

@@ -130,29 +130,9 @@ pub fn legend<DB: super::Backend>(
     let width = text_width(area, entries, &font)? + SWATCH + 4;
     let height = LEGEND_LINE * entries.len() as i32 + 8;
     let (w, h) = area.dim_in_pixel();
-    let (w, h) = (w as i32, h as i32);
-    let corners = [
-        (w - width - 8, 8),
-        (8, 8),
-        (w - width - 8, h - height - 8),
-        (8, h - height - 8),
-    ];
     let (bx, by) = area.get_base_pixel();
-    let covered = |&(x0, y0): &(i32, i32)| {
-        let pad = 6;
-        occupied
-            .iter()
-            .filter(|&&(x, y)| {
-                let (x, y) = (x - bx, y - by);
-                x >= x0 - pad && x <= x0 + width + pad && y >= y0 - pad && y <= y0 + height + pad
-            })
-            .count()
-    };
-    let (x0, y0) = corners
-        .iter()
-        .min_by_key(|c| covered(c))
-        .copied()
-        .unwrap_or(corners[0]);
+    let inside: Vec<(i32, i32)> = occupied.iter().map(|&(x, y)| (x - bx, y - by)).collect();
+    let (x0, y0) = emptiest_corner((w as i32, h as i32), (width, height), &inside);
     area.draw(&Rectangle::new(
         [(x0, y0), (x0 + width, y0 + height)],
         WHITE.mix(0.88).filled(),
@@ -166,6 +146,28 @@ pub fn legend<DB: super::Backend>(
         entry(area, (x0 + 6, y), e, &font)?;
     }
     Ok(())
+}
+
+/// Where a `size` box goes in an `area`-sized rectangle: the corner (8 px
+/// in) whose box covers the fewest `occupied` pixels; ties go to the top
+/// right, then the top left, bottom right and bottom left.
+fn emptiest_corner(area: (i32, i32), size: (i32, i32), occupied: &[(i32, i32)]) -> (i32, i32) {
+    let ((w, h), (bw, bh)) = (area, size);
+    let corners = [
+        (w - bw - 8, 8),
+        (8, 8),
+        (w - bw - 8, h - bh - 8),
+        (8, h - bh - 8),
+    ];
+    let pad = 6;
+    let covered = |&(x0, y0): &(i32, i32)| {
+        let hit = |&&(x, y): &&(i32, i32)| {
+            (x0 - pad..=x0 + bw + pad).contains(&x) && (y0 - pad..=y0 + bh + pad).contains(&y)
+        };
+        occupied.iter().filter(hit).count()
+    };
+    let best = corners.iter().min_by_key(|c| covered(c));
+    best.copied().unwrap_or(corners[0])
 }
 
 /// The pixels of a polyline every few pixels along it, for [`legend`] to avoid.
@@ -279,4 +281,28 @@ where
         area.draw(&PathElement::new(chunk, color.stroke_width(stroke)))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{along, emptiest_corner};
+
+    #[test]
+    fn the_legend_goes_to_the_emptiest_corner() {
+        let (area, size) = ((400, 300), (100, 50));
+        assert_eq!(emptiest_corner(area, size, &[]), (292, 8));
+        // a path through the top right, then through both top corners
+        let top_right = along(&[(200, 150), (380, 20)]);
+        assert_eq!(emptiest_corner(area, size, &top_right), (8, 8));
+        let both = [top_right, along(&[(20, 20), (100, 40)])].concat();
+        assert_eq!(emptiest_corner(area, size, &both), (292, 242));
+    }
+
+    #[test]
+    fn along_fills_long_segments() {
+        let points = along(&[(0, 0), (40, 0)]);
+        assert_eq!(points.first(), Some(&(0, 0)));
+        assert_eq!(points.last(), Some(&(40, 0)));
+        assert!(points.windows(2).all(|w| w[1].0 - w[0].0 <= 4), "{points:?}");
+    }
 }
