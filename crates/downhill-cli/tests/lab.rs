@@ -396,7 +396,10 @@ fn demo_writes_the_seed_figures_and_an_index() {
     assert_eq!(gif_frames(&out.join("saddle.gif")), (120, (720, 580)));
     assert!(std::fs::metadata(out.join("saddle.gif")).unwrap().len() < 5_000_000);
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
-    for name in entries(&out).iter().filter(|n| n.ends_with(".png") || n.ends_with(".gif")) {
+    for name in entries(&out)
+        .iter()
+        .filter(|n| n.ends_with(".png") || n.ends_with(".gif"))
+    {
         assert!(
             html.contains(&format!("src=\"{name}\"")),
             "index.html misses {name}"
@@ -469,7 +472,9 @@ fn demo_runs_are_the_notes_runs() {
         })
         .collect();
     let find = |file: &str, spec: &str| {
-        let run = runs.iter().find(|(f, r)| *f == file && r["optimizer"] == spec);
+        let run = runs
+            .iter()
+            .find(|(f, r)| *f == file && r["optimizer"] == spec);
         run.unwrap_or_else(|| panic!("{file} has no run {spec}")).1
     };
     let last = |run: &serde_json::Value| {
@@ -481,27 +486,50 @@ fn demo_runs_are_the_notes_runs() {
     };
     // the notes' names, not the specs' ("SGD", not "gd"), and their n_iters = 500
     let saddle = |f: &&(&str, &serde_json::Value)| f.0.starts_with("saddle");
-    let names: Vec<&str> = runs.iter().filter(saddle).map(|(_, r)| r["method"].as_str().unwrap()).collect();
+    let names: Vec<&str> = runs
+        .iter()
+        .filter(saddle)
+        .map(|(_, r)| r["method"].as_str().unwrap())
+        .collect();
     assert_eq!(names.len(), 7 * 4);
-    assert_eq!(names[..7], ["SGD", "Momentum", "NAG", "AdaGrad", "RMSProp", "AdaDelta", "Adam"]);
+    assert_eq!(
+        names[..7],
+        ["SGD", "Momentum", "NAG", "AdaGrad", "RMSProp", "AdaDelta", "Adam"]
+    );
     for (file, run) in runs.iter().filter(saddle) {
         let n = run["points"].as_array().unwrap().len();
-        assert_eq!(n, 500, "{file} {}: 500 points, the start and 499 updates", run["optimizer"]);
+        assert_eq!(
+            n, 500,
+            "{file} {}: 500 points, the start and 499 updates",
+            run["optimizer"]
+        );
     }
     let saddle_grad = |p: [f64; 2]| [2.0 * p[0], -2.0 * p[1]];
     for lr in [0.001, 0.01, 0.1] {
         // AdaGrad with the notes' eps = 1e-8 (PyTorch's default 1e-10 lands elsewhere)
         let spec = format!("adagrad:lr={lr},eps=1e-8");
         let want = notes_adagrad(saddle_grad, [0.5, 1e-3], lr, 1e-8, 500);
-        assert!(close(last(find("saddle-grid.png", &spec)), want[499]), "{spec}");
+        assert!(
+            close(last(find("saddle-grid.png", &spec)), want[499]),
+            "{spec}"
+        );
         let other = notes_adagrad(saddle_grad, [0.5, 1e-3], lr, 1e-10, 500);
-        assert!(!close(other[499], want[499]), "the test tells the two eps apart");
+        assert!(
+            !close(other[499], want[499]),
+            "the test tells the two eps apart"
+        );
         let spec = format!("momentum:lr={lr},momentum=0.95");
         let want = notes_momentum(saddle_grad, [0.5, 1e-3], lr, 0.95, 500);
-        assert!(close(last(find("saddle-grid.png", &spec)), want[499]), "{spec}");
+        assert!(
+            close(last(find("saddle-grid.png", &spec)), want[499]),
+            "{spec}"
+        );
     }
     let spec = "adagrad:lr=0.01,eps=1e-8";
-    assert_eq!(last(find("saddle-3d.png", spec)), last(find("saddle-grid.png", spec)));
+    assert_eq!(
+        last(find("saddle-3d.png", spec)),
+        last(find("saddle-grid.png", spec))
+    );
     // the four panels: the book's 30 points, AdaGrad's eps = 1e-7
     let ravine = |p: [f64; 2]| [p[0] / 10.0, 2.0 * p[1]];
     let adagrad = find("anisotropic.png", "adagrad:lr=1.5,eps=1e-7");
@@ -510,7 +538,13 @@ fn demo_runs_are_the_notes_runs() {
     let want = notes_adagrad(ravine, [-7.0, 2.0], 1.5, 1e-7, 30);
     assert!(close(last(adagrad), want[29]));
     let sgd = find("anisotropic.png", "gd:lr=0.95");
-    assert_eq!((sgd["method"].as_str(), sgd["points"].as_array().unwrap().len()), (Some("SGD"), 30));
+    assert_eq!(
+        (
+            sgd["method"].as_str(),
+            sgd["points"].as_array().unwrap().len()
+        ),
+        (Some("SGD"), 30)
+    );
 }
 
 #[test]

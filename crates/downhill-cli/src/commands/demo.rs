@@ -46,13 +46,41 @@ impl Method {
 /// caption), ε = 1e-8 in AdaGrad, RMSProp, AdaDelta and Adam, Adam's β
 /// 0.9 and 0.999. Their order fixes each method's colour in every figure.
 const NOTES: [Method; 7] = [
-    Method { name: "SGD", spec: "gd", takes_lr: true },
-    Method { name: "Momentum", spec: "momentum:momentum=0.95", takes_lr: true },
-    Method { name: "NAG", spec: "nag:momentum=0.95", takes_lr: true },
-    Method { name: "AdaGrad", spec: "adagrad:eps=1e-8", takes_lr: true },
-    Method { name: "RMSProp", spec: "rmsprop:alpha=0.9", takes_lr: true },
-    Method { name: "AdaDelta", spec: "adadelta:lr=1,rho=0.9,eps=1e-8", takes_lr: false },
-    Method { name: "Adam", spec: "adam", takes_lr: true },
+    Method {
+        name: "SGD",
+        spec: "gd",
+        takes_lr: true,
+    },
+    Method {
+        name: "Momentum",
+        spec: "momentum:momentum=0.95",
+        takes_lr: true,
+    },
+    Method {
+        name: "NAG",
+        spec: "nag:momentum=0.95",
+        takes_lr: true,
+    },
+    Method {
+        name: "AdaGrad",
+        spec: "adagrad:eps=1e-8",
+        takes_lr: true,
+    },
+    Method {
+        name: "RMSProp",
+        spec: "rmsprop:alpha=0.9",
+        takes_lr: true,
+    },
+    Method {
+        name: "AdaDelta",
+        spec: "adadelta:lr=1,rho=0.9,eps=1e-8",
+        takes_lr: false,
+    },
+    Method {
+        name: "Adam",
+        spec: "adam",
+        takes_lr: true,
+    },
 ];
 
 /// The notes' `n_iters = 500`: 500 points, the start and 499 updates
@@ -74,7 +102,10 @@ const FOUR_POINTS: usize = 30;
 
 /// The colour of a method named as in the notes, the same in every figure.
 fn color_of(name: &str) -> RGBColor {
-    let i = NOTES.iter().position(|m| m.name == name).unwrap_or(NOTES.len());
+    let i = NOTES
+        .iter()
+        .position(|m| m.name == name)
+        .unwrap_or(NOTES.len());
     crate::plot::color(i)
 }
 
@@ -132,7 +163,10 @@ impl Named {
 
     /// `runs_json`'s document of these runs, each with the notes' name as `method`.
     fn json(&self, file: &str, surface: &Resolved, start: [f64; 2]) -> serde_json::Value {
-        let steps = self.runs.iter().map(|r| r.path.points.len().saturating_sub(1));
+        let steps = self
+            .runs
+            .iter()
+            .map(|r| r.path.points.len().saturating_sub(1));
         let mut doc = runs_json(&surface.label, start, steps.max().unwrap_or(0), &self.runs);
         doc["file"] = file.into();
         if let Some(runs) = doc["runs"].as_array_mut() {

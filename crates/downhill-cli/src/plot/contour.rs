@@ -140,8 +140,11 @@ impl Layers for Contour<'_> {
         let mut occupied: Vec<(i32, i32)> = Vec::new();
         for run in self.scene.runs {
             for piece in pieces(&run.path, d, 0, self.scene.last_step()) {
-                let px: Vec<(i32, i32)> =
-                    piece.points.iter().map(|p| plot.map_coordinate(p)).collect();
+                let px: Vec<(i32, i32)> = piece
+                    .points
+                    .iter()
+                    .map(|p| plot.map_coordinate(p))
+                    .collect();
                 occupied.extend(marks::along(&px));
             }
         }

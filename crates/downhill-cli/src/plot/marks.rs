@@ -209,7 +209,8 @@ pub fn legend_row<DB: super::Backend>(
     }
     let line = LEGEND_LINE + 4;
     for (r, row) in rows.iter().enumerate() {
-        let total: i32 = row.iter().map(|(_, width)| width).sum::<i32>() + gap * (row.len() as i32 - 1);
+        let total: i32 =
+            row.iter().map(|(_, width)| width).sum::<i32>() + gap * (row.len() as i32 - 1);
         let mut x = (w as i32 - total) / 2;
         let y = 6 + line * r as i32 + line / 2;
         for (e, width) in row {
@@ -303,6 +304,9 @@ mod tests {
         let points = along(&[(0, 0), (40, 0)]);
         assert_eq!(points.first(), Some(&(0, 0)));
         assert_eq!(points.last(), Some(&(40, 0)));
-        assert!(points.windows(2).all(|w| w[1].0 - w[0].0 <= 4), "{points:?}");
+        assert!(
+            points.windows(2).all(|w| w[1].0 - w[0].0 <= 4),
+            "{points:?}"
+        );
     }
 }

@@ -3,10 +3,10 @@
 use super::field::Levels;
 use crate::error::CliError;
 use downhill::lab::{Run, Trajectory};
-use plotters::style::RGBColor;
 use downhill::surface::{Domain, Landscape, Resolved};
 use plotters::coord::Shift;
 use plotters::prelude::DrawingArea;
+use plotters::style::RGBColor;
 
 /// A surface, the domain to draw and the runs on it.
 pub struct Scene<'a> {
@@ -50,7 +50,10 @@ impl<'a> Scene<'a> {
 
     /// The colour of the i-th run.
     pub fn color(&self, i: usize) -> RGBColor {
-        self.colors.get(i).copied().unwrap_or_else(|| super::color(i))
+        self.colors
+            .get(i)
+            .copied()
+            .unwrap_or_else(|| super::color(i))
     }
 
     /// The legend: each run's text and colour.
