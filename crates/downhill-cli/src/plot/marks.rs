@@ -175,7 +175,7 @@ pub fn along(points: &[(i32, i32)]) -> Vec<(i32, i32)> {
     let mut out: Vec<(i32, i32)> = points.first().copied().into_iter().collect();
     for w in points.windows(2) {
         let (dx, dy) = (w[1].0 - w[0].0, w[1].1 - w[0].1);
-        let n = ((dx.abs().max(dy.abs()) / 4).max(1)).min(2000);
+        let n = (dx.abs().max(dy.abs()) / 4).clamp(1, 2000);
         out.extend((1..=n).map(|k| (w[0].0 + dx * k / n, w[0].1 + dy * k / n)));
     }
     out
