@@ -47,15 +47,23 @@ function showResults(doc, gridText, steps) {
     `by ${doc.criterion} after ${steps} steps (runs that diverge are never chosen).`;
 }
 
+/** What a race depends on, to notice a change while it runs. */
+const race = () => JSON.stringify([state.surface, startPoint(), state.steps, specs()]);
+
 /** Races the cards' optimizers, sets each card's lr to its best and runs them. */
 async function tune() {
   const c = criterion(), g = grid();
   if (c.error || g.error) { showError(c.error ?? g.error); return; }
   if (state.schedule.trim()) { showError("Tune races constant learning rates: clear the schedule first"); return; }
   const body = { surface: state.surface, start: startPoint(), optimizers: specs(), steps: state.steps, criterion: c.text, grid: g.text };
+  const asked = race();
   $("tune-run").disabled = true;
   try {
     const doc = await post("/api/tune", body);
+    if (race() !== asked) {
+      showError("the surface, start, steps or optimizers changed during the race: tune again");
+      return;
+    }
     doc.results.forEach((r, i) => { if (r.lr !== null && state.opts[i]?.values.lr !== undefined) state.opts[i].values.lr = String(r.lr); });
     view.tune = doc;
     showError(null);
