@@ -67,6 +67,38 @@ impl<'a> Surface3d<'a> {
         Ok(chart)
     }
 
+    /// Each axis name, the box edge that carries its tick labels (x, height,
+    /// y at both ends) and how far outside it the name goes, in pixels.
+    fn axes(&self) -> [(&'static str, [(f64, f64, f64); 2], f64); 3] {
+        let (d, l) = (self.scene.domain, &self.scene.levels);
+        [
+            ("x", [(d.x[0], l.lo, d.y[1]), (d.x[1], l.lo, d.y[1])], 40.0),
+            ("y", [(d.x[1], l.lo, d.y[0]), (d.x[1], l.lo, d.y[1])], 40.0),
+            (
+                "f(x, y)",
+                [(d.x[0], l.lo, d.y[1]), (d.x[0], l.hi, d.y[1])],
+                70.0,
+            ),
+        ]
+    }
+
+    /// The pixel `at` (x, height, y) and the unit vector pointing away from
+    /// the box's centre there.
+    fn outward<DB: super::Backend>(
+        &self,
+        chart: &Chart<'_, DB>,
+        at: (f64, f64, f64),
+    ) -> ((i32, i32), (f64, f64)) {
+        let (d, l) = (self.scene.domain, &self.scene.levels);
+        let mid = |r: [f64; 2]| (r[0] + r[1]) / 2.0;
+        let plot = chart.plotting_area();
+        let c = plot.map_coordinate(&(mid(d.x), mid([l.lo, l.hi]), mid(d.y)));
+        let p = plot.map_coordinate(&at);
+        let (dx, dy) = ((p.0 - c.0) as f64, (p.1 - c.1) as f64);
+        let len = dx.hypot(dy).max(1.0);
+        (p, (dx / len, dy / len))
+    }
+
     /// "x", "y" and "f(x, y)" beside the middle of the edges that carry their
     /// tick labels, pushed away from the box's centre.
     fn axis_names<DB: super::Backend>(
@@ -74,31 +106,36 @@ impl<'a> Surface3d<'a> {
         area: &DrawingArea<DB, Shift>,
         chart: &Chart<'_, DB>,
     ) -> Result<(), CliError> {
-        let d = self.scene.domain;
-        let l = &self.scene.levels;
-        let mid = |r: [f64; 2]| (r[0] + r[1]) / 2.0;
         let (bx, by) = area.get_base_pixel();
-        let px = |p: (f64, f64, f64)| {
-            let (x, y) = chart.plotting_area().map_coordinate(&p);
-            (x - bx, y - by)
-        };
-        let centre = px((mid(d.x), (l.lo + l.hi) / 2.0, mid(d.y)));
         let font = super::centered((super::FAMILY, 15).into_font());
-        for (name, edge, push) in [
-            ("x", (mid(d.x), l.lo, d.y[1]), 40.0),
-            ("y", (d.x[1], l.lo, mid(d.y)), 40.0),
-            ("f(x, y)", (d.x[0], (l.lo + l.hi) / 2.0, d.y[1]), 70.0),
-        ] {
-            let (ex, ey) = px(edge);
-            let (dx, dy) = ((ex - centre.0) as f64, (ey - centre.1) as f64);
-            let len = dx.hypot(dy).max(1.0);
-            let at = (
-                ex + (push * dx / len).round() as i32,
-                ey + (push * dy / len).round() as i32,
-            );
+        for (name, [a, b], push) in self.axes() {
+            let mid = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0, (a.2 + b.2) / 2.0);
+            let ((x, y), (ux, uy)) = self.outward(chart, mid);
+            let at = (x - bx + (push * ux) as i32, y - by + (push * uy) as i32);
             area.draw(&Text::new(name, at, font.clone()))?;
         }
         Ok(())
+    }
+
+    /// The pixels of the tick labels and axis names, for the legend to avoid.
+    fn axis_pixels<DB: super::Backend>(&self, chart: &Chart<'_, DB>) -> Vec<(i32, i32)> {
+        let mut out = Vec::new();
+        for (_, [a, b], push) in self.axes() {
+            for k in 0..=24 {
+                let t = k as f64 / 24.0;
+                let at = (
+                    a.0 + t * (b.0 - a.0),
+                    a.1 + t * (b.1 - a.1),
+                    a.2 + t * (b.2 - a.2),
+                );
+                let ((x, y), (ux, uy)) = self.outward(chart, at);
+                // from the edge out past the name, every 8 px
+                let far = (push + 20.0) / 8.0;
+                let along = (0..=far as usize).map(|s| 8.0 * s as f64);
+                out.extend(along.map(|r| (x + (r * ux) as i32, y + (r * uy) as i32)));
+            }
+        }
+        out
     }
 
     /// The point on the surface above (x, y).
@@ -249,6 +286,7 @@ impl Layers for Surface3d<'_> {
                 occupied.extend(marks::along(&px));
             }
         }
+        occupied.extend(self.axis_pixels(&chart));
         marks::legend(
             &area.margin(TITLE, 0, 0, 0),
             &self.scene.legend_entries(),
