@@ -17,8 +17,15 @@ const MESH: usize = 36;
 /// that they follow the surface.
 const SUBDIVIDE: f64 = 80.0;
 
-/// A mesh cell's corners (x, height, y).
-type Quad = [(f64, f64, f64); 4];
+/// A point of the box: (x, height, y).
+type P3 = (f64, f64, f64);
+
+/// A mesh cell's corners.
+type Quad = [P3; 4];
+
+/// An axis: its name, the box edge that carries its tick labels and how far
+/// outside that edge the name goes, in pixels.
+type Axis = (&'static str, [P3; 2], f64);
 
 type Chart<'b, DB> =
     ChartContext<'b, DB, Cartesian3d<RangedCoordf64, RangedCoordf64, RangedCoordf64>>;
@@ -67,9 +74,8 @@ impl<'a> Surface3d<'a> {
         Ok(chart)
     }
 
-    /// Each axis name, the box edge that carries its tick labels (x, height,
-    /// y at both ends) and how far outside it the name goes, in pixels.
-    fn axes(&self) -> [(&'static str, [(f64, f64, f64); 2], f64); 3] {
+    /// The three axes.
+    fn axes(&self) -> [Axis; 3] {
         let (d, l) = (self.scene.domain, &self.scene.levels);
         [
             ("x", [(d.x[0], l.lo, d.y[1]), (d.x[1], l.lo, d.y[1])], 40.0),
