@@ -51,3 +51,4 @@ CHROMIUM="$(command -v chromium)" node e2e/view.mjs "$target/debug/downhill" "$t
 CHROMIUM="$(command -v chromium)" node e2e/phase.mjs "$target/debug/downhill" "$target/e2e/phase.png"
 CHROMIUM="$(command -v chromium)" node e2e/explain.mjs "$target/debug/downhill" "$target/e2e/explain.png"
 CHROMIUM="$(command -v chromium)" node e2e/view3d.mjs "$target/debug/downhill" "$target/e2e/view3d.png"
+CHROMIUM="$(command -v chromium)" node e2e/tune.mjs "$target/debug/downhill" "$target/e2e/tune.png"

@@ -500,6 +500,7 @@ fn demo_into_an_existing_folder_keeps_other_files_and_leaves_no_staging() {
             "demo/notes.txt",
             "demo/quartic-3d.png",
             "demo/quartic-momentum-nag.png",
+            "demo/runs.json",
             "demo/saddle-3d.png",
             "demo/saddle-grid.png",
             "demo/saddle.gif",

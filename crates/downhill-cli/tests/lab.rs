@@ -460,6 +460,7 @@ fn demo_writes_the_seed_figures_and_an_index() {
             "index.html",
             "quartic-3d.png",
             "quartic-momentum-nag.png",
+            "runs.json",
             "saddle-3d.png",
             "saddle-grid.png",
             "saddle.gif"
@@ -473,7 +474,10 @@ fn demo_writes_the_seed_figures_and_an_index() {
     assert_eq!(gif_frames(&out.join("saddle.gif")), (120, (720, 580)));
     assert!(std::fs::metadata(out.join("saddle.gif")).unwrap().len() < 5_000_000);
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
-    for name in entries(&out).iter().filter(|n| n.as_str() != "index.html") {
+    for name in entries(&out)
+        .iter()
+        .filter(|n| n.ends_with(".png") || n.ends_with(".gif"))
+    {
         assert!(
             html.contains(&format!("src=\"{name}\"")),
             "index.html misses {name}"
@@ -483,6 +487,141 @@ fn demo_writes_the_seed_figures_and_an_index() {
         html.contains("no minimum")
             && html.contains("ignores the learning rate")
             && html.contains("η/(1 − μ)")
+    );
+}
+
+/// The notes' AdaGrad (seed 004's `Adagrad`, seed 001's `AdaGrad.update`
+/// with eps = 1e-7): `n_iters` points, the start and `n_iters - 1` updates.
+fn notes_adagrad(
+    grad: impl Fn([f64; 2]) -> [f64; 2],
+    start: [f64; 2],
+    eta: f64,
+    eps: f64,
+    n_iters: usize,
+) -> Vec<[f64; 2]> {
+    let (mut theta, mut big_g) = (vec![start], [0.0; 2]);
+    for k in 1..n_iters {
+        let g = grad(theta[k - 1]);
+        let mut next = theta[k - 1];
+        for i in 0..2 {
+            big_g[i] += g[i] * g[i];
+            next[i] -= eta * g[i] / (big_g[i].sqrt() + eps);
+        }
+        theta.push(next);
+    }
+    theta
+}
+
+/// The notes' momentum (seed 004's `gradient_descent`): v = μv − η∇f, θ += v.
+fn notes_momentum(
+    grad: impl Fn([f64; 2]) -> [f64; 2],
+    start: [f64; 2],
+    eta: f64,
+    mu: f64,
+    n_iters: usize,
+) -> Vec<[f64; 2]> {
+    let (mut theta, mut v) = (vec![start], [0.0; 2]);
+    for k in 1..n_iters {
+        let g = grad(theta[k - 1]);
+        let mut next = theta[k - 1];
+        for i in 0..2 {
+            v[i] = mu * v[i] - eta * g[i];
+            next[i] += v[i];
+        }
+        theta.push(next);
+    }
+    theta
+}
+
+#[test]
+fn demo_runs_are_the_notes_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    ok(&["demo", "--out", out.to_str().unwrap()]);
+    let text = std::fs::read_to_string(out.join("runs.json")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let runs: Vec<(&str, &serde_json::Value)> = doc["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| {
+            let file = f["file"].as_str().unwrap();
+            f["runs"].as_array().unwrap().iter().map(move |r| (file, r))
+        })
+        .collect();
+    let find = |file: &str, spec: &str| {
+        let run = runs
+            .iter()
+            .find(|(f, r)| *f == file && r["optimizer"] == spec);
+        run.unwrap_or_else(|| panic!("{file} has no run {spec}")).1
+    };
+    let last = |run: &serde_json::Value| {
+        let p = run["points"].as_array().unwrap().last().unwrap().clone();
+        [p[0].as_f64().unwrap(), p[1].as_f64().unwrap()]
+    };
+    let close = |got: [f64; 2], want: [f64; 2]| {
+        (0..2).all(|i| (got[i] - want[i]).abs() <= 1e-9 * want[i].abs().max(1e-12))
+    };
+    // the notes' names, not the specs' ("SGD", not "gd"), and their n_iters = 500
+    let saddle = |f: &&(&str, &serde_json::Value)| f.0.starts_with("saddle");
+    let names: Vec<&str> = runs
+        .iter()
+        .filter(saddle)
+        .map(|(_, r)| r["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 7 * 4);
+    assert_eq!(
+        names[..7],
+        ["SGD", "Momentum", "NAG", "AdaGrad", "RMSProp", "AdaDelta", "Adam"]
+    );
+    for (file, run) in runs.iter().filter(saddle) {
+        let n = run["points"].as_array().unwrap().len();
+        assert_eq!(
+            n, 500,
+            "{file} {}: 500 points, the start and 499 updates",
+            run["optimizer"]
+        );
+    }
+    let saddle_grad = |p: [f64; 2]| [2.0 * p[0], -2.0 * p[1]];
+    for lr in [0.001, 0.01, 0.1] {
+        // AdaGrad with the notes' eps = 1e-8 (PyTorch's default 1e-10 lands elsewhere)
+        let spec = format!("adagrad:lr={lr},eps=1e-8");
+        let want = notes_adagrad(saddle_grad, [0.5, 1e-3], lr, 1e-8, 500);
+        assert!(
+            close(last(find("saddle-grid.png", &spec)), want[499]),
+            "{spec}"
+        );
+        let other = notes_adagrad(saddle_grad, [0.5, 1e-3], lr, 1e-10, 500);
+        assert!(
+            !close(other[499], want[499]),
+            "the test tells the two eps apart"
+        );
+        let spec = format!("momentum:lr={lr},momentum=0.95");
+        let want = notes_momentum(saddle_grad, [0.5, 1e-3], lr, 0.95, 500);
+        assert!(
+            close(last(find("saddle-grid.png", &spec)), want[499]),
+            "{spec}"
+        );
+    }
+    let spec = "adagrad:lr=0.01,eps=1e-8";
+    assert_eq!(
+        last(find("saddle-3d.png", spec)),
+        last(find("saddle-grid.png", spec))
+    );
+    // the four panels: the book's 30 points, AdaGrad's eps = 1e-7
+    let ravine = |p: [f64; 2]| [p[0] / 10.0, 2.0 * p[1]];
+    let adagrad = find("anisotropic.png", "adagrad:lr=1.5,eps=1e-7");
+    assert_eq!(adagrad["method"], "AdaGrad");
+    assert_eq!(adagrad["points"].as_array().unwrap().len(), 30);
+    let want = notes_adagrad(ravine, [-7.0, 2.0], 1.5, 1e-7, 30);
+    assert!(close(last(adagrad), want[29]));
+    let sgd = find("anisotropic.png", "gd:lr=0.95");
+    assert_eq!(
+        (
+            sgd["method"].as_str(),
+            sgd["points"].as_array().unwrap().len()
+        ),
+        (Some("SGD"), 30)
     );
 }
 

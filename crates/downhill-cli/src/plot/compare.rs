@@ -60,7 +60,7 @@ pub fn draw(path: &Path, dataset: &str, model: &str, runs: &[Run]) -> Result<(),
     write_figure(path, kind, &Panels { title, runs })
 }
 
-fn panels<DB: DrawingBackend>(
+fn panels<DB: super::Backend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     runs: &[Run],
@@ -69,6 +69,12 @@ fn panels<DB: DrawingBackend>(
     let root = root
         .titled(title, ("sans-serif", 28))
         .map_err(|e| e.to_string())?;
+    let entries: Vec<(String, RGBColor)> = runs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.spec.clone(), super::color(i)))
+        .collect();
+    let root = super::marks::legend_row(&root, &entries).map_err(|e| e.to_string())?;
     let has_accuracy = runs
         .iter()
         .any(|r| r.epochs.iter().any(|e| e.accuracy.is_some()));
@@ -106,7 +112,7 @@ fn panels<DB: DrawingBackend>(
 
 type Field<'a> = &'a dyn Fn(&EpochRecord) -> f64;
 
-fn panel<DB: DrawingBackend>(
+fn panel<DB: super::Backend>(
     area: &DrawingArea<DB, Shift>,
     runs: &[Run],
     x_label: &str,
@@ -152,17 +158,7 @@ fn panel<DB: DrawingBackend>(
             .collect();
         chart
             .draw_series(LineSeries::new(line, color.stroke_width(2)))
-            .map_err(|e| e.to_string())?
-            .label(run.spec.as_str())
-            .legend(move |(px, py)| {
-                PathElement::new(vec![(px, py), (px + 20, py)], color.stroke_width(2))
-            });
+            .map_err(|e| e.to_string())?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(|e| e.to_string())
+    Ok(())
 }

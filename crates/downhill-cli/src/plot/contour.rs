@@ -107,9 +107,9 @@ impl Layers for Contour<'_> {
         let (w, _) = area.dim_in_pixel();
         let title = super::centered((super::FAMILY, self.font_size).into_font());
         let text = format!(
-            "{}  (bands of {})",
+            "{}  (contours of f, {})",
             self.scene.title,
-            self.scene.levels.axis_label()
+            self.scene.levels.spacing()
         );
         area.draw(&Text::new(text, (w as i32 / 2, TITLE / 2 + 2), title))?;
         let mut chart = self.chart(area)?;
@@ -126,7 +126,7 @@ impl Layers for Contour<'_> {
         for (i, run) in self.scene.runs.iter().enumerate() {
             if let Some(p) = run.path.points.first() {
                 if self.scene.domain.contains(p.x, p.y) {
-                    marks::start(plot, (p.x, p.y), super::color(i))?;
+                    marks::start(plot, (p.x, p.y), self.scene.color(i))?;
                 }
             }
         }
@@ -135,14 +135,26 @@ impl Layers for Contour<'_> {
 
     fn legend<DB: super::Backend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), CliError> {
         let chart = self.chart(area)?;
-        let entries: Vec<(String, RGBColor)> = self
-            .scene
-            .runs
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (self.scene.legend(r), super::color(i)))
-            .collect();
-        marks::legend(&chart.plotting_area().strip_coord_spec(), &entries)
+        let plot = chart.plotting_area();
+        let d = &self.scene.domain;
+        let mut occupied: Vec<(i32, i32)> = Vec::new();
+        for run in self.scene.runs {
+            for piece in pieces(&run.path, d, 0, self.scene.last_step()) {
+                let px: Vec<(i32, i32)> = piece
+                    .points
+                    .iter()
+                    .map(|p| plot.map_coordinate(p))
+                    .collect();
+                occupied.extend(marks::along(&px));
+            }
+        }
+        let minima = self.scene.surface.minima.iter().map(|m| (m[0], m[1]));
+        occupied.extend(minima.map(|p| plot.map_coordinate(&p)));
+        marks::legend(
+            &plot.strip_coord_spec(),
+            &self.scene.legend_entries(),
+            &occupied,
+        )
     }
 
     fn paths<DB: super::Backend>(
@@ -154,7 +166,7 @@ impl Layers for Contour<'_> {
         let chart = self.chart(area)?;
         let plot = chart.plotting_area();
         for (i, run) in self.scene.runs.iter().enumerate() {
-            let color = super::color(i);
+            let color = self.scene.color(i);
             // Schedule-Free's evaluation point x: a thin line beside its iterate y.
             let shown = run.path.evaluation.iter().take(to + 1).skip(from);
             let evaluation: Vec<(f64, f64)> = shown
@@ -187,7 +199,7 @@ impl Layers for Contour<'_> {
         for (i, run) in self.scene.runs.iter().enumerate() {
             if let Some((x, y)) = point_at(&run.path, at) {
                 if self.scene.domain.contains(x, y) && !ends_in(&run.path, 0, at) {
-                    marks::head(plot, (x, y), super::color(i))?;
+                    marks::head(plot, (x, y), self.scene.color(i))?;
                 }
             }
         }

@@ -169,7 +169,7 @@ impl<'a> Curves<'a> {
             .iter()
             .enumerate()
             .map(|(i, r)| Line {
-                color: super::color(i),
+                color: self.scene.color(i),
                 diverged: r.path.diverged.is_some(),
                 points: r
                     .path
@@ -201,6 +201,7 @@ impl Figure for Curves<'_> {
         _fine: bool,
     ) -> Result<(), CliError> {
         let body = area.titled(&self.scene.title, (super::FAMILY, 18))?;
+        let body = marks::legend_row(&body, &self.scene.legend_entries())?;
         let panels = body.split_evenly((2, 2));
         let losses: Vec<f64> = self
             .scene
@@ -254,14 +255,7 @@ impl Figure for Curves<'_> {
                 Scale::Log,
             )?;
         }
-        let entries: Vec<(String, RGBColor)> = self
-            .scene
-            .runs
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (self.scene.legend(r), super::color(i)))
-            .collect();
-        marks::legend(&panels[1].margin(24, 0, 0, 0), &entries)
+        Ok(())
     }
 }
 

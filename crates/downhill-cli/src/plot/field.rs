@@ -107,14 +107,20 @@ impl Levels {
         Some(((t * BANDS as f64) as usize).min(BANDS - 1))
     }
 
-    /// A caption for the colour/height axis.
-    pub fn axis_label(&self) -> String {
+    /// How bands and heights are spaced in f, for titles.
+    pub fn spacing(&self) -> &'static str {
         match self.scale {
-            Scale::Linear => "f(x, y)".into(),
-            Scale::Log { min, delta } if min < 0.0 => {
-                format!("log10(f + {} + {:.2e})", short(-min), delta)
-            }
-            Scale::Log { min, delta } => format!("log10(f − {} + {:.2e})", short(min), delta),
+            Scale::Linear => "evenly spaced",
+            Scale::Log { .. } => "log-spaced",
+        }
+    }
+
+    /// The value of f at the scaled value `s` (the inverse of [`Levels::scaled`]),
+    /// so that a height axis can be labelled in f.
+    pub fn unscaled(&self, s: f64) -> f64 {
+        match self.scale {
+            Scale::Linear => s,
+            Scale::Log { min, delta } => 10f64.powf(s) + min - delta,
         }
     }
 }
@@ -184,7 +190,10 @@ mod tests {
         assert_eq!(l.band(-2.6875), Some(0));
         assert_eq!(l.band(1e9), Some(BANDS - 1));
         assert_eq!(l.band(f64::NAN), None);
-        assert!(l.axis_label().starts_with("log10(f + "));
+        assert_eq!(l.spacing(), "log-spaced");
+        for f in [-2.6, 0.0, 40.0] {
+            assert!((l.unscaled(l.scaled(f)) - f).abs() < 1e-9, "{f}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use downhill::lab::{Run, Trajectory};
 use downhill::surface::{Domain, Landscape, Resolved};
 use plotters::coord::Shift;
 use plotters::prelude::DrawingArea;
+use plotters::style::RGBColor;
 
 /// A surface, the domain to draw and the runs on it.
 pub struct Scene<'a> {
@@ -14,6 +15,8 @@ pub struct Scene<'a> {
     pub title: String,
     pub runs: &'a [Run],
     pub levels: Levels,
+    /// One colour per run (the palette in order unless [`Scene::with_colors`] set them).
+    pub colors: Vec<RGBColor>,
 }
 
 impl<'a> Scene<'a> {
@@ -35,7 +38,28 @@ impl<'a> Scene<'a> {
             title,
             runs,
             levels,
+            colors: (0..runs.len()).map(super::color).collect(),
         }
+    }
+
+    /// The same scene with these run colours (e.g. one per method, kept
+    /// across several figures).
+    pub fn with_colors(self, colors: Vec<RGBColor>) -> Scene<'a> {
+        Scene { colors, ..self }
+    }
+
+    /// The colour of the i-th run.
+    pub fn color(&self, i: usize) -> RGBColor {
+        self.colors
+            .get(i)
+            .copied()
+            .unwrap_or_else(|| super::color(i))
+    }
+
+    /// The legend: each run's text and colour.
+    pub fn legend_entries(&self) -> Vec<(String, RGBColor)> {
+        let runs = self.runs.iter().enumerate();
+        runs.map(|(i, r)| (self.legend(r), self.color(i))).collect()
     }
 
     pub fn landscape(&self) -> &dyn Landscape {

@@ -46,6 +46,12 @@ impl Figure for PanelGrid<'_> {
     ) -> Result<(), CliError> {
         let body = area.titled(self.title, (super::FAMILY, 20))?;
         let variants = distinct(self.points.iter().map(|p| p.variant(self.keys)));
+        let entries: Vec<(String, RGBColor)> = variants
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (v.clone(), super::color(i)))
+            .collect();
+        let body = marks::legend_row(&body, &entries)?;
         let panels = body.split_evenly((self.lrs.len(), 3));
         let columns: [(&str, Coordinate); 3] =
             [("x(t)", |p| p.x), ("y(t)", |p| p.y), ("f(t)", |p| p.loss)];
@@ -82,12 +88,7 @@ impl Figure for PanelGrid<'_> {
                 )?;
             }
         }
-        let entries: Vec<(String, RGBColor)> = variants
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (v.clone(), super::color(i)))
-            .collect();
-        marks::legend(&panels[2].margin(24, 0, 0, 0), &entries)
+        Ok(())
     }
 }
 

@@ -65,6 +65,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("static/phase.js"),
     ),
     (
+        "tune.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/tune.js"),
+    ),
+    (
         "train.js",
         "text/javascript; charset=utf-8",
         include_str!("static/train.js"),

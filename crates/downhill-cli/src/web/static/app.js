@@ -1,8 +1,8 @@
 // The playground page: state (mirrored in the URL hash), the surface, runs,
 // playback and the wiring of the controls. The optimizer cards are in
-// optimizers.js, the paths view in paths.js, the sweep tab in sweep.js (its
-// phase diagram in phase.js), the Explain panel in explain.js and the training
-// tab in train.js.
+// optimizers.js, the paths view in paths.js, the 3-D view in view3d.js, the
+// sweep tab in sweep.js (its phase diagram in phase.js), the Explain panel in
+// explain.js, the Tune button in tune.js and the training tab in train.js.
 import { get, post } from "./api.js";
 import { canvasXY, short } from "./plot.js";
 import { initOptimizers, newOpt, renderOptimizers, specs } from "./optimizers.js";
@@ -11,6 +11,7 @@ import { initPhase } from "./phase.js";
 import { initExplain } from "./explain.js";
 import { initPresets } from "./presets.js";
 import { initSweep } from "./sweep.js";
+import { initTune } from "./tune.js";
 import { initTraining, readTrainHash, writeTrainHash } from "./train.js";
 import { initView3d } from "./view3d.js";
 
@@ -396,6 +397,7 @@ async function main() {
   initPaths(page);
   initSweep(page);
   initExplain($("explain"), page);
+  initTune(page);
   surfaceOptions();
   initPresets($("presets"), $("preset-caption"));
   state.opts = state.optimizers.slice(0, 16).map(newOpt);
