@@ -38,22 +38,23 @@ const TORCH_OPTIMIZERS: &[(&str, &str, &[(&str, &[&str])])] = &[
 /// The learning notes' names for torch.optim.SGD settings.
 const SGD_PRESETS: [&str; 2] = ["gd", "momentum"];
 
-/// torch.optim.lr_scheduler classes by downhill schedule name.
+/// torch.optim scheduler classes by downhill schedule name.
 const TORCH_SCHEDULES: &[(&str, &str)] = &[
-    ("constant", "ConstantLR"),
-    ("linear", "LinearLR"),
-    ("step", "StepLR"),
-    ("multistep", "MultiStepLR"),
-    ("exponential", "ExponentialLR"),
-    ("polynomial", "PolynomialLR"),
-    ("cosine", "CosineAnnealingLR"),
-    ("cosine-restarts", "CosineAnnealingWarmRestarts"),
-    ("cyclic", "CyclicLR"),
-    ("onecycle", "OneCycleLR"),
-    ("multiplicative", "MultiplicativeLR"),
-    ("plateau", "ReduceLROnPlateau"),
-    ("sequential", "SequentialLR"),
-    ("chained", "ChainedScheduler"),
+    ("constant", "lr_scheduler.ConstantLR"),
+    ("linear", "lr_scheduler.LinearLR"),
+    ("step", "lr_scheduler.StepLR"),
+    ("multistep", "lr_scheduler.MultiStepLR"),
+    ("exponential", "lr_scheduler.ExponentialLR"),
+    ("polynomial", "lr_scheduler.PolynomialLR"),
+    ("cosine", "lr_scheduler.CosineAnnealingLR"),
+    ("cosine-restarts", "lr_scheduler.CosineAnnealingWarmRestarts"),
+    ("cyclic", "lr_scheduler.CyclicLR"),
+    ("onecycle", "lr_scheduler.OneCycleLR"),
+    ("multiplicative", "lr_scheduler.MultiplicativeLR"),
+    ("plateau", "lr_scheduler.ReduceLROnPlateau"),
+    ("sequential", "lr_scheduler.SequentialLR"),
+    ("chained", "lr_scheduler.ChainedScheduler"),
+    ("swalr", "swa_utils.SWALR"),
 ];
 
 /// A Python expression, or why torch has none.
@@ -214,7 +215,7 @@ fn schedule(text: &str) -> Written {
         args.push(format!("milestones={}", py_literal(&m)));
     }
     let all: Vec<String> = opt.into_iter().chain(args).collect();
-    Ok(format!("torch.optim.lr_scheduler.{class}({})", all.join(", ")))
+    Ok(format!("torch.optim.{class}({})", all.join(", ")))
 }
 
 /// `return …` of `f(x, y)`: constant parts are the numbers downhill computes for them.
