@@ -15,15 +15,47 @@ use std::process::Command;
 const RUST_EXAMPLES: [(&str, &[&str]); 3] = [
     (
         "emit_rosenbrock",
-        &["--surface", "rosenbrock", "-o", "adam:lr=0.02", "-o", "sgd:lr=0.0001,momentum=0.9,nesterov=true", "--steps", "200"],
+        &[
+            "--surface",
+            "rosenbrock",
+            "-o",
+            "adam:lr=0.02",
+            "-o",
+            "sgd:lr=0.0001,momentum=0.9,nesterov=true",
+            "--steps",
+            "200",
+        ],
     ),
     (
         "emit_formula",
-        &["--surface", "x^4/4 + y^2 - x*y + sin(x)", "--start=2,-1", "-o", "rmsprop:lr=0.01", "-o", "nag:lr=0.01", "--steps", "100"],
+        &[
+            "--surface",
+            "x^4/4 + y^2 - x*y + sin(x)",
+            "--start=2,-1",
+            "-o",
+            "rmsprop:lr=0.01",
+            "-o",
+            "nag:lr=0.01",
+            "--steps",
+            "100",
+        ],
     ),
     (
         "emit_schedule",
-        &["--surface", "himmelblau", "-o", "adagrad:lr=0.5", "-o", "lion:lr=0.01", "--schedule", "cosine:t_max=50", "--steps", "100", "--param-shape", "1x2"],
+        &[
+            "--surface",
+            "himmelblau",
+            "-o",
+            "adagrad:lr=0.5",
+            "-o",
+            "lion:lr=0.01",
+            "--schedule",
+            "cosine:t_max=50",
+            "--steps",
+            "100",
+            "--param-shape",
+            "1x2",
+        ],
     ),
 ];
 
@@ -131,7 +163,10 @@ fn pytorch_scripts_are_what_emit_prints_and_torch_printed_the_csv() {
         } else {
             // A rule torch.optim lacks: the script said so and printed nothing.
             let stderr = case["stderr"].as_str().unwrap();
-            assert!(stderr.starts_with("not run: lion: torch.optim has no lion"), "{stderr}");
+            assert!(
+                stderr.starts_with("not run: lion: torch.optim has no lion"),
+                "{stderr}"
+            );
             assert!(!dir.join(format!("{name}.csv")).exists());
         }
     }
@@ -147,22 +182,55 @@ fn emit_refuses_what_it_cannot_write() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(out.stdout.is_empty(), "{args:?}");
-        assert!(stderr.starts_with("error: ") && stderr.contains(message), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(message),
+            "{args:?}: {stderr}"
+        );
         stderr.lines().count()
     };
     assert!(refused(&["run", "--emit", "java"], "valid: pytorch, rust") >= 1);
     let no_figures = "--emit prints a program";
-    assert_eq!(refused(&["run", "--emit", "rust", "--format", "csv"], no_figures), 1);
-    assert_eq!(refused(&["run", "--emit", "pytorch", "--plot", "x.png"], no_figures), 1);
-    assert_eq!(refused(&["run", "--emit", "rust", "-o", "adam:lr=-1"], "lr"), 1);
-    assert_eq!(refused(&["run", "--emit", "pytorch", "-o", "muon"], "--param-shape 1x2"), 1);
-    assert_eq!(refused(&["run", "--emit", "pytorch", "--surface", "rosenbrok"], "unknown surface"), 1);
+    assert_eq!(
+        refused(&["run", "--emit", "rust", "--format", "csv"], no_figures),
+        1
+    );
+    assert_eq!(
+        refused(&["run", "--emit", "pytorch", "--plot", "x.png"], no_figures),
+        1
+    );
+    assert_eq!(
+        refused(&["run", "--emit", "rust", "-o", "adam:lr=-1"], "lr"),
+        1
+    );
+    assert_eq!(
+        refused(
+            &["run", "--emit", "pytorch", "-o", "muon"],
+            "--param-shape 1x2"
+        ),
+        1
+    );
+    assert_eq!(
+        refused(
+            &["run", "--emit", "pytorch", "--surface", "rosenbrok"],
+            "unknown surface"
+        ),
+        1
+    );
 }
 
 #[test]
 fn what_torch_lacks_is_named_in_the_script() {
     let script = run(
-        &["--surface", "booth", "-o", "lion", "-o", "adam:lr=0.1,beta1=0.8", "--schedule", "chained:schedulers=[plateau;exponential:gamma=0.9]"],
+        &[
+            "--surface",
+            "booth",
+            "-o",
+            "lion",
+            "-o",
+            "adam:lr=0.1,beta1=0.8",
+            "--schedule",
+            "chained:schedulers=[plateau;exponential:gamma=0.9]",
+        ],
         &["--emit", "pytorch"],
     );
     assert!(script.contains("    # lion: torch.optim has no lion"));

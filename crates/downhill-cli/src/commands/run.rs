@@ -7,8 +7,8 @@ use crate::output::{number, runs_json, write_runs_csv, write_table, Format};
 use crate::plot::args::FigureArgs;
 use clap::Args;
 use downhill::lab::{self, ParamShape, Run, SEED_OPTIMIZERS};
-use downhill::surface::Landscape;
 use downhill::spec::ConfigError;
+use downhill::surface::Landscape;
 use std::io::Write;
 
 #[derive(Args)]
@@ -69,7 +69,13 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
             ));
         }
         // One update checks what a run would (specs, schedule, shape).
-        walk(&args, surface.landscape.as_ref(), start, &specs, args.steps.min(1))?;
+        walk(
+            &args,
+            surface.landscape.as_ref(),
+            start,
+            &specs,
+            args.steps.min(1),
+        )?;
         let problem = Problem {
             surface: args.surface.clone(),
             start,

@@ -19,9 +19,12 @@ use downhill::spec::{split_top_level, Spec};
 use downhill::surface::formula::{Expr, Formula, Op};
 use downhill::surface::{self, Surface};
 
-/// torch.optim classes the export writes: downhill name, class, and each
-/// torch keyword with the downhill keys it takes (two for a split tuple).
-const TORCH_OPTIMIZERS: &[(&str, &str, &[(&str, &[&str])])] = &[
+/// A torch keyword and the downhill keys it takes (two for a split tuple).
+type Keyword = (&'static str, &'static [&'static str]);
+
+/// torch.optim classes the export writes: downhill name, class, keywords.
+#[rustfmt::skip]
+const TORCH_OPTIMIZERS: &[(&str, &str, &[Keyword])] = &[
     ("sgd", "SGD", &[("lr", &["lr"]), ("momentum", &["momentum"]), ("dampening", &["dampening"]), ("weight_decay", &["weight_decay"]), ("nesterov", &["nesterov"]), ("maximize", &["maximize"])]),
     ("adagrad", "Adagrad", &[("lr", &["lr"]), ("lr_decay", &["lr_decay"]), ("weight_decay", &["weight_decay"]), ("initial_accumulator_value", &["initial_accumulator_value"]), ("eps", &["eps"]), ("maximize", &["maximize"])]),
     ("rmsprop", "RMSprop", &[("lr", &["lr"]), ("alpha", &["alpha"]), ("eps", &["eps"]), ("weight_decay", &["weight_decay"]), ("momentum", &["momentum"]), ("centered", &["centered"]), ("maximize", &["maximize"])]),
@@ -47,7 +50,10 @@ const TORCH_SCHEDULES: &[(&str, &str)] = &[
     ("exponential", "lr_scheduler.ExponentialLR"),
     ("polynomial", "lr_scheduler.PolynomialLR"),
     ("cosine", "lr_scheduler.CosineAnnealingLR"),
-    ("cosine-restarts", "lr_scheduler.CosineAnnealingWarmRestarts"),
+    (
+        "cosine-restarts",
+        "lr_scheduler.CosineAnnealingWarmRestarts",
+    ),
     ("cyclic", "lr_scheduler.CyclicLR"),
     ("onecycle", "lr_scheduler.OneCycleLR"),
     ("multiplicative", "lr_scheduler.MultiplicativeLR"),
@@ -81,19 +87,29 @@ pub fn script(problem: &Problem) -> Result<String, CliError> {
     let (schedule, plateau) = match problem.schedule.as_deref() {
         None => ("None".to_string(), false),
         Some(text) => match schedule(text) {
-            Ok(make) => (format!("lambda opt: {make}"), Spec::parse(text)?.name == "plateau"),
+            Ok(make) => (
+                format!("lambda opt: {make}"),
+                Spec::parse(text)?.name == "plateau",
+            ),
             Err(why) => {
                 lacking.push(format!("schedule {text}: {why}"));
                 (format!("None  # {why}"), false)
             }
         },
     };
-    let start = format!("{}, {}", py_float(problem.start[0]), py_float(problem.start[1]));
+    let start = format!(
+        "{}, {}",
+        py_float(problem.start[0]),
+        py_float(problem.start[1])
+    );
     let start = match problem.shape {
         ParamShape::Vector => format!("[{start}]"),
         ParamShape::Row => format!("[[{start}]]"),
     };
-    let lacking: Vec<String> = lacking.iter().map(|l| format!("\n    {},", py_str(l))).collect();
+    let lacking: Vec<String> = lacking
+        .iter()
+        .map(|l| format!("\n    {},", py_str(l)))
+        .collect();
     let body = TEMPLATE
         .replace("@COMMAND@", &one_line(&problem.command_line()))
         .replace("@LABEL@", &one_line(&resolved.label))
@@ -118,7 +134,12 @@ fn optimizer(spec: &str) -> Result<Written, CliError> {
     let name = Spec::parse(spec)?.name;
     let rule = optim::build(spec)?;
     let values = rule.hyper().keys();
-    let value = |key: &str| values.iter().find(|k| k.name == key).map(|k| k.value.clone());
+    let value = |key: &str| {
+        values
+            .iter()
+            .find(|k| k.name == key)
+            .map(|k| k.value.clone())
+    };
     if name == "nag" {
         let (lr, mu) = (value("lr"), value("momentum"));
         return Ok(Ok(format!(
@@ -127,7 +148,11 @@ fn optimizer(spec: &str) -> Result<Written, CliError> {
             py_value(&mu.expect("nag has momentum"))
         )));
     }
-    let base = if SGD_PRESETS.contains(&name.as_str()) { "sgd" } else { name.as_str() };
+    let base = if SGD_PRESETS.contains(&name.as_str()) {
+        "sgd"
+    } else {
+        name.as_str()
+    };
     let Some((_, class, keywords)) = TORCH_OPTIMIZERS.iter().find(|(n, _, _)| *n == base) else {
         let summary = Entry::find(&name)?.summary;
         return Ok(Err(format!(
@@ -171,10 +196,14 @@ fn schedule(text: &str) -> Written {
         let inner = raw.trim().trim_start_matches('[').trim_end_matches(']');
         split_top_level(inner, ';')?
             .into_iter()
-            .map(|m| match Spec::parse(m).map_err(|e| e.to_string())?.name.as_str() {
-                "plateau" => Err("ReduceLROnPlateau cannot be a member of a torch composite".into()),
-                _ => schedule(m),
-            })
+            .map(
+                |m| match Spec::parse(m).map_err(|e| e.to_string())?.name.as_str() {
+                    "plateau" => {
+                        Err("ReduceLROnPlateau cannot be a member of a torch composite".into())
+                    }
+                    _ => schedule(m),
+                },
+            )
             .collect()
     };
     let mut args = Vec::new();

@@ -442,7 +442,15 @@ pub async fn emit(ApiJson(req): ApiJson<EmitRequest>) -> Result<Response, ApiErr
         // One update checks what a run would (specs, schedule, shape).
         let landscape = resolved.landscape.as_ref();
         let (specs, schedule) = (&req.optimizers, req.schedule.as_deref());
-        lab::runs(landscape, start, req.param_shape, specs, req.steps.min(1), schedule, |_, _, _| {})?;
+        lab::runs(
+            landscape,
+            start,
+            req.param_shape,
+            specs,
+            req.steps.min(1),
+            schedule,
+            |_, _, _| {},
+        )?;
         let problem = emit::Problem {
             surface: req.surface,
             start,
@@ -451,10 +459,14 @@ pub async fn emit(ApiJson(req): ApiJson<EmitRequest>) -> Result<Response, ApiErr
             schedule: req.schedule,
             shape: req.param_shape,
         };
-        let text = emit::script(req.language, &problem).map_err(|e| ApiError::bad(e.to_string()))?;
+        let text =
+            emit::script(req.language, &problem).map_err(|e| ApiError::bad(e.to_string()))?;
         let disposition = format!("attachment; filename=\"{}\"", req.language.file_name());
         let headers = [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
             (header::CONTENT_DISPOSITION, disposition),
         ];
         Ok((headers, text).into_response())
