@@ -18,9 +18,9 @@ import torch
 
 torch.set_default_dtype(torch.float64)
 
-# What torch.optim lacks: the script stops instead of printing other numbers.
+# What this script cannot compute with torch.optim: it stops rather than print other numbers.
 LACKING = [
-    "lion: torch.optim has no lion that this export writes (lion-pytorch Lion: signed interpolated momentum, decoupled decay (Chen et al. 2023))",
+    "lion: torch.optim has no lion (lion-pytorch Lion: signed interpolated momentum, decoupled decay (Chen et al. 2023))",
 ]
 
 
@@ -58,7 +58,7 @@ class NAG(torch.optim.Optimizer):
 # (spec, optimizer of the parameter p)
 RUNS = [
     ("adam", lambda p: torch.optim.Adam([p], lr=0.001, foreach=False)),
-    # lion: torch.optim has no lion that this export writes (lion-pytorch Lion: signed interpolated momentum, decoupled decay (Chen et al. 2023))
+    # lion: torch.optim has no lion (lion-pytorch Lion: signed interpolated momentum, decoupled decay (Chen et al. 2023))
 ]
 # The learning-rate schedule of every run, made from its optimizer.
 SCHEDULE = None

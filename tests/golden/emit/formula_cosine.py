@@ -18,7 +18,7 @@ import torch
 
 torch.set_default_dtype(torch.float64)
 
-# What torch.optim lacks: the script stops instead of printing other numbers.
+# What this script cannot compute with torch.optim: it stops rather than print other numbers.
 LACKING = [
 ]
 

@@ -155,9 +155,15 @@ fn optimizer(spec: &str) -> Result<Written, CliError> {
     };
     let Some((_, class, keywords)) = TORCH_OPTIMIZERS.iter().find(|(n, _, _)| *n == base) else {
         let summary = Entry::find(&name)?.summary;
-        return Ok(Err(format!(
-            "torch.optim has no {name} that this export writes ({summary})"
-        )));
+        let written: Vec<&str> = TORCH_OPTIMIZERS.iter().map(|(_, c, _)| *c).collect();
+        return Ok(Err(match summary.split(':').next() {
+            // A torch class the export does not write (it steps differently or needs other shapes).
+            Some(class) if class.starts_with("torch.optim.") => format!(
+                "the export writes no {class} for {name}; it writes {} and the notes' nag",
+                written.join(", ")
+            ),
+            _ => format!("torch.optim has no {name} ({summary})"),
+        }));
     };
     let defaults = (Entry::find(base)?.make)();
     let default = |key: &str| defaults.hyper().get(key);
