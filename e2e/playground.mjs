@@ -1,12 +1,13 @@
 // End-to-end test of `downhill serve` in the system's headless Chromium:
 // loads the page, picks a surface, runs two optimizers, checks the paths, the
 // loss chart and its hover link, a bad formula's inline error, the sweep tab,
-// the shareable URL and the training tab (live curves, Stop), and saves screenshots.
+// the PyTorch and Rust downloads, the shareable URL and the training tab (live
+// curves, Stop), and saves screenshots.
 //
 // usage: node e2e/playground.mjs DOWNHILL_BINARY SCREENSHOT.png
 import { chromium } from "playwright-core";
-import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 const [binary, screenshot] = process.argv.slice(2);
@@ -111,6 +112,15 @@ try {
   await page.waitForFunction(() => !window.__downhill.view.playing, null, { timeout: 30000 });
   await page.screenshot({ path: screenshot });
   console.log(`e2e: screenshot ${screenshot}`);
+
+  // the run as a program: the downloads are what `downhill run … --emit` prints
+  const runArgs = ["run", "--surface", "himmelblau", "-o", "momentum:lr=0.002,momentum=0.95", "-o", "adam:lr=0.05", "--steps", "150"];
+  for (const [button, language, name] of [["#export-pytorch", "pytorch", "downhill_run.py"], ["#export-rust", "rust", "main.rs"]]) {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click(button)]);
+    const text = readFileSync(await download.path(), "utf8");
+    const expected = execFileSync(binary, [...runArgs, "--emit", language], { encoding: "utf8" });
+    check(download.suggestedFilename() === name && text === expected, `the ${language} download is ${name}, as --emit ${language} prints it (${text.length} bytes)`);
+  }
 
   // the URL carries the whole state
   const shared = page.url();

@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod emit;
 mod error;
 #[cfg(feature = "mpi")]
 mod mpi_world;

@@ -1340,3 +1340,44 @@ fn connections_over_the_cap_wait_until_stalled_ones_are_cut_off() {
     );
     drop(stalled);
 }
+
+#[test]
+fn emit_answers_what_downhill_run_emit_prints() {
+    let server = Server::start();
+    let args = [
+        "run",
+        "--surface",
+        "booth",
+        "--start",
+        "1,-2",
+        "-o",
+        "adam:lr=0.1",
+        "-o",
+        "nag",
+        "--steps",
+        "20",
+        "--schedule",
+        "step:step_size=5",
+        "--param-shape",
+        "1x2",
+        "--emit",
+    ];
+    for language in ["pytorch", "rust"] {
+        let request = json!({
+            "language": language, "surface": "booth", "start": [1, -2],
+            "optimizers": ["adam:lr=0.1", "nag"], "steps": 20,
+            "schedule": "step:step_size=5", "param_shape": "1x2",
+        });
+        let (status, kind, text) = server.send("POST", "/api/emit", request.to_string().as_bytes());
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&text));
+        assert!(kind.starts_with("text/plain"), "{kind}");
+        assert_eq!(text, cli(&[&args[..], &[language]].concat()), "{language}");
+    }
+    let body = |language: &str, spec: &str| {
+        json!({"language": language, "surface": "booth", "optimizers": [spec], "steps": 5})
+            .to_string()
+    };
+    server.refused("/api/emit", body("java", "adam").as_bytes(), "pytorch");
+    server.refused("/api/emit", body("rust", "adam:lr=-1").as_bytes(), "lr");
+    server.refused("/api/emit", body("pytorch", "muon").as_bytes(), "shape");
+}

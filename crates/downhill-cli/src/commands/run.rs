@@ -1,12 +1,14 @@
 //! `downhill run`: optimizer paths on a surface as CSV, JSON or a table.
 
 use crate::args::problem::resolve_problem;
+use crate::emit::{self, Language, Problem};
 use crate::error::CliError;
 use crate::output::{number, runs_json, write_runs_csv, write_table, Format};
 use crate::plot::args::FigureArgs;
 use clap::Args;
-use downhill::lab::{self, ParamShape, SEED_OPTIMIZERS};
+use downhill::lab::{self, ParamShape, Run, SEED_OPTIMIZERS};
 use downhill::spec::ConfigError;
+use downhill::surface::Landscape;
 use std::io::Write;
 
 #[derive(Args)]
@@ -23,10 +25,10 @@ pub struct RunArgs {
     /// Number of updates; rows are written for steps 0..=N.
     #[arg(long, default_value_t = 100, value_parser = crate::args::number::whole::<0>)]
     steps: usize,
-    /// Output format. With a figure (--plot, --animate, --curves) the table
-    /// shows each optimizer's last point only.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    /// Output format (default: table). With a figure (--plot, --animate,
+    /// --curves) the table shows each optimizer's last point only.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
     /// Learning-rate schedule spec applied to every optimizer, from its own lr
     /// (see `downhill schedule`).
     #[arg(long)]
@@ -36,6 +38,11 @@ pub struct RunArgs {
     /// nothing else).
     #[arg(long, default_value = "2", value_parser = shape_parser())]
     param_shape: ParamShape,
+    /// Print a program instead of the paths: a PyTorch script or a Rust
+    /// `main.rs` (using the downhill crate) that prints the CSV of
+    /// `--format csv` for the same arguments.
+    #[arg(long, value_enum, value_name = "LANGUAGE")]
+    emit: Option<Language>,
     #[command(flatten)]
     figures: FigureArgs,
 }
@@ -55,22 +62,32 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     } else {
         args.optimizers.clone()
     };
-    let runs = lab::runs(
-        surface.landscape.as_ref(),
-        start,
-        args.param_shape,
-        &specs,
-        args.steps,
-        args.schedule.as_deref(),
-        |_, _, _| {},
-    )
-    .map_err(|e| match e {
-        // A rule for matrices only (muon) on the default vector.
-        ConfigError::Shape { .. } if args.param_shape == ParamShape::Vector => {
-            CliError::new(format!("{e}; run it with --param-shape 1x2"))
+    if let Some(language) = args.emit {
+        if args.figures.any() || args.format.is_some() {
+            return Err(CliError::new(
+                "--emit prints a program; it takes no --format, --plot, --animate or --curves",
+            ));
         }
-        e => e.into(),
-    })?;
+        // One update checks what a run would (specs, schedule, shape).
+        walk(
+            &args,
+            surface.landscape.as_ref(),
+            start,
+            &specs,
+            args.steps.min(1),
+        )?;
+        let problem = Problem {
+            surface: args.surface.clone(),
+            start,
+            specs,
+            steps: args.steps,
+            schedule: args.schedule.clone(),
+            shape: args.param_shape,
+        };
+        print!("{}", emit::script(language, &problem)?);
+        return Ok(());
+    }
+    let runs = walk(&args, surface.landscape.as_ref(), start, &specs, args.steps)?;
     for run in &runs {
         if let Some(d) = &run.path.diverged {
             eprintln!(
@@ -85,7 +102,7 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     args.figures.render(&surface, &runs, args.steps)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    match args.format {
+    match args.format.unwrap_or(Format::Table) {
         Format::Csv => write_runs_csv(&mut out, &runs)?,
         Format::Json => writeln!(
             out,
@@ -119,4 +136,30 @@ pub fn run(args: RunArgs) -> Result<(), CliError> {
     }
     out.flush()?;
     Ok(())
+}
+
+/// The paths of `specs` over `steps` updates.
+fn walk(
+    args: &RunArgs,
+    landscape: &dyn Landscape,
+    start: [f64; 2],
+    specs: &[String],
+    steps: usize,
+) -> Result<Vec<Run>, CliError> {
+    lab::runs(
+        landscape,
+        start,
+        args.param_shape,
+        specs,
+        steps,
+        args.schedule.as_deref(),
+        |_, _, _| {},
+    )
+    .map_err(|e| match e {
+        // A rule for matrices only (muon) on the default vector.
+        ConfigError::Shape { .. } if args.param_shape == ParamShape::Vector => {
+            CliError::new(format!("{e}; run it with --param-shape 1x2"))
+        }
+        e => e.into(),
+    })
 }

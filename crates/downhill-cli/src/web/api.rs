@@ -2,6 +2,7 @@
 //! fields are refused) and is checked against the limits here before any work.
 
 use super::handler::{blocking, ApiError, ApiJson};
+use crate::emit;
 use crate::output::{runs_json, tune_json, tuned_runs, write_runs_csv};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -511,6 +512,61 @@ pub async fn tune(ApiJson(req): ApiJson<TuneRequest>) -> Result<Json<JsonValue>,
         let runs = runs_json(&resolved.label, start, req.steps, &tuned_runs(&tuned));
         answer["runs"] = runs["runs"].clone();
         Ok(Json(answer))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmitRequest {
+    /// `pytorch` or `rust`.
+    language: emit::Language,
+    surface: String,
+    start: Option<[f64; 2]>,
+    optimizers: Vec<String>,
+    steps: usize,
+    schedule: Option<String>,
+    #[serde(default, deserialize_with = "param_shape")]
+    param_shape: lab::ParamShape,
+}
+
+/// `POST /api/emit`: `downhill run … --emit LANGUAGE` as a download, the
+/// program that prints what `/api/run` with `"format": "csv"` returns.
+pub async fn emit(ApiJson(req): ApiJson<EmitRequest>) -> Result<Response, ApiError> {
+    let (resolved, start) = surface_and_start(&req.surface, req.start, req.optimizers.len())?;
+    check_count("steps", req.steps, 0, MAX_STEPS)?;
+    blocking(move || {
+        // One update checks what a run would (specs, schedule, shape).
+        let landscape = resolved.landscape.as_ref();
+        let (specs, schedule) = (&req.optimizers, req.schedule.as_deref());
+        lab::runs(
+            landscape,
+            start,
+            req.param_shape,
+            specs,
+            req.steps.min(1),
+            schedule,
+            |_, _, _| {},
+        )?;
+        let problem = emit::Problem {
+            surface: req.surface,
+            start,
+            specs: req.optimizers,
+            steps: req.steps,
+            schedule: req.schedule,
+            shape: req.param_shape,
+        };
+        let text =
+            emit::script(req.language, &problem).map_err(|e| ApiError::bad(e.to_string()))?;
+        let disposition = format!("attachment; filename=\"{}\"", req.language.file_name());
+        let headers = [
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ];
+        Ok((headers, text).into_response())
     })
     .await
 }

@@ -80,6 +80,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("static/view3d.js"),
     ),
     (
+        "emit.js",
+        "text/javascript; charset=utf-8",
+        include_str!("static/emit.js"),
+    ),
+    (
         "app.js",
         "text/javascript; charset=utf-8",
         include_str!("static/app.js"),

@@ -39,6 +39,7 @@ pub fn router(guard: Guard) -> Router {
         .route("/api/gradient", post(api::gradient))
         .route("/api/sweep", post(api::sweep))
         .route("/api/tune", post(api::tune))
+        .route("/api/emit", post(api::emit))
         .route("/api/train", post(train::train))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page or endpoint") })
         .method_not_allowed_fallback(|| async {

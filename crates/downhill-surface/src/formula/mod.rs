@@ -27,7 +27,7 @@ mod lexer;
 mod number;
 pub mod parser;
 
-pub use ast::Func;
+pub use ast::{Expr, Func, Op};
 pub use number::{Dual, Number, Partial};
 pub use parser::{FormulaError, Problem, MAX_DEPTH, MAX_LEN};
 
@@ -61,6 +61,11 @@ impl Formula {
     /// The formula as typed (trimmed).
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// The syntax tree (for code that writes the formula in another language).
+    pub fn expr(&self) -> &Expr {
+        &self.expr
     }
 
     /// f at (x, y) in any [`Number`] type: `f64` for the value, [`Dual`] for

@@ -9,6 +9,7 @@ import { initOptimizers, newOpt, renderOptimizers, specs } from "./optimizers.js
 import { at, charts, draw, fmt, fromPx, initPaths, shown } from "./paths.js";
 import { initPhase } from "./phase.js";
 import { initExplain } from "./explain.js";
+import { initEmit } from "./emit.js";
 import { initPresets } from "./presets.js";
 import { initSweep } from "./sweep.js";
 import { initTune } from "./tune.js";
@@ -241,14 +242,23 @@ function download(name, href) {
   document.body.appendChild(a); a.click(); a.remove();
 }
 
-async function exportCsv() {
-  const body = { surface: state.surface, start: startPoint(), optimizers: specs(), steps: state.steps, format: "csv" };
+// the run the exports describe
+function exportBody() {
+  const body = { surface: state.surface, start: startPoint(), optimizers: specs(), steps: state.steps };
   if (state.schedule.trim()) body.schedule = state.schedule.trim();
+  return body;
+}
+
+function exportError(message) {
+  $("run-error").textContent = message; $("run-error").hidden = false;
+}
+
+async function exportCsv() {
   try {
-    const text = await post("/api/run", body, { text: true });
+    const text = await post("/api/run", { ...exportBody(), format: "csv" }, { text: true });
     download("downhill-run.csv", URL.createObjectURL(new Blob([text], { type: "text/csv" })));
   } catch (error) {
-    $("run-error").textContent = error.message; $("run-error").hidden = false;
+    exportError(error.message);
   }
 }
 
@@ -373,6 +383,7 @@ function wire() {
   });
   $("export-png").onclick = () => download("downhill-view.png", $("contour").toDataURL("image/png"));
   $("export-csv").onclick = exportCsv;
+  initEmit(exportBody, download, exportError);
   $("share").onclick = async () => {
     writeHash();
     try { await navigator.clipboard.writeText(location.href); $("share").textContent = "Copied"; } catch (_) { prompt("Link to this view:", location.href); }
