@@ -50,7 +50,7 @@ fn clip<T: Elem>(max: f64, native: &mut [Option<&[T]>], bufs: &mut [Vec<T>]) {
                 buf.clear();
                 buf.extend_from_slice(g);
             }
-            buf.iter_mut().for_each(|x| *x = *x * c);
+            buf.iter_mut().for_each(|x| *x *= c);
         }
     }
 }
