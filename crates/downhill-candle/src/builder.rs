@@ -43,6 +43,7 @@ pub struct Builder {
     schedule: Option<AnySchedule>,
     clip: Option<f64>,
     non_finite: NonFinite,
+    staged: bool,
 }
 
 impl Builder {
@@ -73,6 +74,7 @@ impl Builder {
             schedule: None,
             clip: None,
             non_finite: NonFinite::default(),
+            staged: false,
         }
     }
 
@@ -115,6 +117,15 @@ impl Builder {
         self
     }
 
+    /// Steps through host copies written back with `Var::set` even when every
+    /// variable is on the CPU: the staged path that variables on CUDA or
+    /// Metal always take (same results, bit for bit; slower). For tests and
+    /// comparisons; CPU variables are otherwise stepped in place.
+    pub fn staged(mut self) -> Self {
+        self.staged = true;
+        self
+    }
+
     /// Checks the configuration and creates the state.
     pub fn build(self) -> Result<Optimizer> {
         if let Some(max) = self.clip {
@@ -133,13 +144,9 @@ impl Builder {
         }
         let mut members: Vec<Vec<(String, Var)>> = vec![Vec::new(); self.groups.len() + 1];
         let mut dtypes = Vec::new();
+        let mut staged = self.staged;
         for (name, var) in self.vars {
-            if !var.device().is_cpu() {
-                return Err(error(format!(
-                    "variable '{name}' is on {:?}; downhill-candle steps CPU variables only",
-                    var.device().location()
-                )));
-            }
+            staged |= !var.device().is_cpu();
             match var.dtype() {
                 DType::F32 | DType::BF16 | DType::F16 | DType::F64 => {
                     dtypes.push(var.dtype() == DType::F64)
@@ -186,11 +193,11 @@ impl Builder {
         let core = if wide {
             let mut opt = downhill_optim::Optimizer::with_rules(groups).map_err(error)?;
             opt.set_non_finite(self.non_finite);
-            Inner::F64(Core::new(opt, vars.len()))
+            Inner::F64(Core::new(opt, vars.len(), staged))
         } else {
             let mut opt = downhill_optim::Optimizer::with_rules(groups).map_err(error)?;
             opt.set_non_finite(self.non_finite);
-            Inner::F32(Core::new(opt, vars.len()))
+            Inner::F32(Core::new(opt, vars.len(), staged))
         };
         let schedulers = match self.schedule {
             Some(schedule) => base

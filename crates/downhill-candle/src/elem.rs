@@ -1,8 +1,8 @@
 //! Element types the optimizer steps in: f32 (for f32, bf16 and f16
 //! variables) and f64 (for f64 variables), read from and written to candle's
-//! CPU storage.
+//! CPU storage (in place) or host tensors (staged).
 
-use candle_core::{CpuStorage, Layout, Result};
+use candle_core::{CpuStorage, Layout, Result, WithDType};
 use downhill_optim::Scalar;
 use half::{bf16, f16};
 
@@ -19,7 +19,7 @@ pub(crate) fn range(layout: &Layout, name: &str) -> Result<std::ops::Range<usize
 }
 
 /// A scalar type the optimizer keeps state in, with its view of candle storage.
-pub(crate) trait Elem: Scalar {
+pub(crate) trait Elem: Scalar + WithDType {
     /// The storage's values when it holds this type natively.
     fn native(storage: &CpuStorage) -> Option<&Vec<Self>>;
     /// The storage's values, mutably, when it holds this type natively.

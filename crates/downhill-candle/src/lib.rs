@@ -4,6 +4,8 @@
 //! by variable name, downhill's schedules, global-norm gradient clipping, the
 //! [`NonFinite`] policies, in-place steps of the variables' CPU storage with
 //! downhill's fused loops, and exact save → load → resume as safetensors.
+//! Variables on CUDA or Metal take the staged path: copied to the host,
+//! stepped by the same loops, written back with `Var::set` (state on the host).
 //!
 //! ```
 //! use candle_core::{DType, Device, Tensor};
@@ -22,8 +24,7 @@
 //! assert!(w.sqr().unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap() < 1e-2);
 //! ```
 //!
-//! Not supported: variables on CUDA or Metal (a step refuses them with an
-//! error), rules that evaluate the objective themselves (`lbfgs`) or look
+//! Not supported: rules that evaluate the objective themselves (`lbfgs`) or look
 //! ahead, sparse gradients (`sparse_adam` steps dense gradients only as the
 //! slice path does), and optimizers mixing f64 with other variables.
 
@@ -61,6 +62,15 @@ impl Optimizer {
     /// The variables' names, in the optimizer's (group) order.
     pub fn names(&self) -> &[String] {
         &self.names
+    }
+
+    /// Whether steps go through host copies (variables not all on the CPU,
+    /// or [`Builder::staged`]) rather than in place.
+    pub fn staged(&self) -> bool {
+        match &self.core {
+            Inner::F32(c) => c.staged,
+            Inner::F64(c) => c.staged,
+        }
     }
 
     /// The updates taken so far (of the first group).
@@ -121,8 +131,9 @@ impl candle_nn::Optimizer for Optimizer {
         Builder::from_named(named, rule).build()
     }
 
-    /// Sets each group's lr from its schedule, then steps every variable in
-    /// place (clipped, under the non-finite policy) and advances the schedules.
+    /// Sets each group's lr from its schedule, then steps every variable
+    /// (clipped, under the non-finite policy; in place or staged) and
+    /// advances the schedules.
     fn step(&mut self, grads: &GradStore) -> Result<()> {
         self.apply_schedules()?;
         match &mut self.core {
