@@ -20,6 +20,9 @@ await session(binary, screenshot, async (open) => {
   // 1. f undefined at the start: the link of the issue, then an explicit start at x < 0
   let page = await open("/#surface=log(x)%2By%5E2");
   check(await page.evaluate(() => window.__downhill.ready), "the page starts on log(x) + y^2");
+  const steps = await page.inputValue("#steps");
+  check(steps === String(await page.evaluate(() => window.__downhill.state.steps)) && steps !== "",
+    `a link without steps shows the steps run (${steps})`);
   page = await open("/#surface=log(x)%2By%5E2&start=-1,0.5");
   const message = await page.textContent("#start-error");
   check(await page.isVisible("#start-error") && message.includes("undefined at the start (-1, 0.5)") && /grey \d+%/.test(message),

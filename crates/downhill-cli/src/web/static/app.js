@@ -395,6 +395,7 @@ function wire() {
 function hashSteps() {
   const raw = new URLSearchParams(location.hash.slice(1)).get("steps");
   if (raw !== null) setSteps(raw);
+  else $("steps").value = state.steps;
 }
 
 async function main() {
