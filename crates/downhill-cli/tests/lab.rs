@@ -327,6 +327,35 @@ fn sweep_marks_divergence_and_leaves_eps_empty_without_minima() {
 /// "never" at lr 1, and each diverged cell (lr 10 and 100: the loss
 /// overflows) is crossed out by two red strokes (one more in the legend).
 #[test]
+fn a_phase_diagram_of_one_value_labels_its_colour_bar_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("one.svg");
+    // Only momentum 0.5 at lr 1 comes within 1e-3 of the minimum in 100 steps (28 steps).
+    ok(&[
+        "sweep",
+        "--surface",
+        "anisotropic",
+        "-o",
+        "momentum",
+        "--lr",
+        "0.001,1",
+        "--param",
+        "momentum=0.5,0.99",
+        "--phase",
+        svg.to_str().unwrap(),
+        "--metric",
+        "steps-to=1e-3",
+    ]);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let labels = text
+        .split("</text>")
+        .filter_map(|chunk| chunk.trim_end().lines().last())
+        .filter(|t| *t == "28")
+        .count();
+    assert_eq!(labels, 2, "the cell and one colour-bar label");
+}
+
+#[test]
 fn sweep_draws_a_phase_diagram_and_keeps_the_csv() {
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name).to_string_lossy().into_owned();

@@ -231,7 +231,13 @@ impl Figure for PhaseDiagram<'_> {
                 [(bx, TOP), (bx + bw, TOP + bar_h)],
                 BLACK.stroke_width(1),
             ))?;
-            for t in [0.0, 0.5, 1.0] {
+            // One value (every coloured cell alike) gets one label, not three equal ones.
+            let ticks: &[f64] = if colours.value(0.0) == colours.value(1.0) {
+                &[0.5]
+            } else {
+                &[0.0, 0.5, 1.0]
+            };
+            for &t in ticks {
                 let at = TOP + ((1.0 - t) * (bar_h - 1) as f64).round() as i32;
                 let label = short(colours.value(t));
                 area.draw(&Text::new(label, (bx + bw + 6, at), font(12, HPos::Left)))?;
